@@ -1,0 +1,43 @@
+# agy-lsp — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install agy-lsp with test and dev extras
+
+demo: $(STAMP) ## A short streamed session on the scripted model, through the real server and SDK
+	$(PY) -m agy_lsp.demo
+
+test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim) and the VS Code extension
+	$(MAKE) lint
+	$(PY) -m pytest -q
+	$(MAKE) vscode
+	@if pgrep -f google/antigravity/bin/localharness >/dev/null; then echo "leaked localharness processes:"; pgrep -af localharness; exit 1; fi
+
+lint: $(STAMP) ## ruff and pyright (strict on the package)
+	$(VENV)/bin/ruff check agy_lsp tests benchmarks
+	$(VENV)/bin/pyright agy_lsp
+
+vscode: ## Build, lint, test and package the VS Code extension (.vsix)
+	@if [ -f editors/vscode/ci.sh ]; then bash editors/vscode/ci.sh; else echo "no VS Code extension yet"; fi
+
+bench: $(STAMP) ## Run benchmarks/ and write benchmarks/results.{json,md}
+	$(PY) -m benchmarks
+
+clean: ## Remove the venv and build output
+	rm -rf $(VENV) build *.egg-info editors/vscode/node_modules editors/vscode/out
+
+.PHONY: help venv demo test lint vscode bench clean

@@ -1,0 +1,353 @@
+"""The scripted model: a tiny OpenAI-compatible HTTP server driven by a script.
+
+It stands in for a real language model in tests, benchmarks and the offline demo.
+The SDK's `localharness` talks to it exactly as it talks to Ollama or vLLM:
+`POST /v1/chat/completions` with `stream: true`, reading SSE chunk deltas.
+
+It runs in a daemon thread (stdlib `ThreadingHTTPServer`), so a hung reply or a
+slow stream never blocks the caller's event loop. Each registered script gets its
+own URL prefix `/s/<name>/v1`, so concurrent agents keep independent sequences.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import msgspec
+
+
+class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    args: dict[str, Any] = {}
+    id: str | None = None
+
+
+class Reply(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """One model response; each `/chat/completions` request consumes the next one."""
+
+    text: str = ""
+    thought: str = ""
+    tool_calls: list[ToolCallSpec] = []
+    chunks: int = 0  # split `text` into this many deltas (0: one delta per word)
+    delay_ms: int = 0  # before the first byte
+    chunk_delay_ms: int = 0  # between deltas
+    status: int = 200  # an HTTP error status instead of a reply
+    retry_after: float | None = None  # seconds, sent as Retry-After with `status`
+    error_body: str = ""
+    cut_after: int | None = None  # close the connection after this many deltas
+    hang: bool = False  # accept the request and never answer
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Script(msgspec.Struct, forbid_unknown_fields=True):
+    """Replies in order. When they run out, `fallback` answers: "echo" repeats the
+    last user message as "You said: ..."; anything else is sent as literal text."""
+
+    replies: list[Reply] = []
+    fallback: str = "echo"
+
+
+_script_decoder = msgspec.json.Decoder(Script)
+
+
+def parse_script(raw: object) -> Script:
+    """A script from JSON text, a list of replies, or a dict. Raises ValueError."""
+    try:
+        if isinstance(raw, str):
+            return _script_decoder.decode(raw)
+        if isinstance(raw, list):
+            return msgspec.convert({"replies": raw}, Script)
+        return msgspec.convert(raw, Script)
+    except msgspec.ValidationError as e:
+        raise ValueError(f"invalid script: {e}") from e
+    except msgspec.DecodeError as e:
+        raise ValueError(f"invalid script JSON: {e}") from e
+
+
+class ScriptState:
+    """One script's cursor plus every request body it received (for assertions)."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.requests: list[dict[str, Any]] = []
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def take(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            if self._next < len(self.script.replies):
+                reply = self.script.replies[self._next]
+                self._next += 1
+                return reply
+        return Reply(text=self._fallback_text(body))
+
+    def _fallback_text(self, body: dict[str, Any]) -> str:
+        if self.script.fallback != "echo":
+            return self.script.fallback
+        return "You said: " + _last_user_text(body.get("messages", []))
+
+
+_USER_REQUEST = re.compile(r"<USER_REQUEST>\s*(.*?)\s*</USER_REQUEST>", re.DOTALL)
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    """The person's words in the last user message (the harness wraps them in
+    <USER_REQUEST> with metadata around)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            text = str(content or "")
+            match = _USER_REQUEST.search(text)
+            return (match.group(1) if match else text).strip()
+    return ""
+
+
+def _split(text: str, pieces: int) -> list[str]:
+    if not text:
+        return []
+    if pieces <= 0:
+        return re.findall(r"\S+\s*|\s+", text)
+    size = max(1, -(-len(text) // pieces))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # never write to stderr/stdout from the model
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+        else:
+            self._send_json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:  # noqa: N802
+        state = self.server.state_for(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b"{}"
+        if state is None or not self.path.endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": f"no script at {self.path}"}})
+            return
+        body: dict[str, Any] = json.loads(raw or b"{}")
+        reply = state.take(body)
+        if reply.hang:
+            self.server.hang_until_closed(self)
+            return
+        if reply.delay_ms:
+            time.sleep(reply.delay_ms / 1000)
+        if reply.status != 200:
+            headers = {"Retry-After": _fmt_retry(reply.retry_after)} if reply.retry_after is not None else {}
+            message = reply.error_body or f"scripted error {reply.status}"
+            self._send_json(reply.status, {"error": {"message": message, "code": reply.status}}, headers)
+            return
+        if body.get("stream"):
+            self._stream(reply, body)
+        else:
+            self._send_json(200, _completion(reply, body))
+
+    def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        model = body.get("model", "scripted")
+        sent = 0
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        deltas += [{"reasoning_content": t, "reasoning": t} for t in _split(reply.thought, 0)]
+        deltas += [{"content": t} for t in _split(reply.text, reply.chunks)]
+        for i, call in enumerate(reply.tool_calls):
+            deltas.append({"tool_calls": [_tool_call_delta(i, call)]})
+        try:
+            for delta in deltas:
+                if reply.cut_after is not None and sent >= reply.cut_after:
+                    self.close_connection = True
+                    self.wfile.flush()
+                    return  # no terminating chunk: the client sees a cut stream
+                self._event(_chunk(model, delta, None))
+                sent += 1
+                if reply.chunk_delay_ms:
+                    time.sleep(reply.chunk_delay_ms / 1000)
+            finish = "tool_calls" if reply.tool_calls else "stop"
+            self._event(_chunk(model, {}, finish))
+            self._event(_usage_chunk(model, reply, body))
+            self._write_chunk(b"data: [DONE]\n\n")
+            self._write_chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _event(self, payload: dict[str, Any]) -> None:
+        self._write_chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _fmt_retry(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+def _tool_call_delta(index: int, call: ToolCallSpec) -> dict[str, Any]:
+    return {
+        "index": index,
+        "id": call.id or f"call_{index}_{call.name}",
+        "type": "function",
+        "function": {"name": call.name, "arguments": json.dumps(call.args)},
+    }
+
+
+def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
+    prompt = reply.prompt_tokens or sum(len(str(m.get("content") or "")) // 4 + 1 for m in body.get("messages", []))
+    completion = reply.completion_tokens or len(reply.text) // 4 + 1
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _usage_chunk(model: str, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [],
+        "usage": _usage(reply, body),
+    }
+
+
+def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+    if reply.tool_calls:
+        message["tool_calls"] = [_tool_call_delta(i, c) for i, c in enumerate(reply.tool_calls)]
+        for call in message["tool_calls"]:
+            call.pop("index")
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "scripted"),
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+        "usage": _usage(reply, body),
+    }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.scripts: dict[str, ScriptState] = {}
+        self.closing = threading.Event()
+
+    def state_for(self, path: str) -> ScriptState | None:
+        match = re.match(r"^/s/([^/]+)/", path)
+        return self.scripts.get(match.group(1) if match else "default")
+
+    def hang_until_closed(self, handler: _Handler) -> None:
+        # Hold the request open until the client gives up or the server stops.
+        handler.connection.settimeout(0.2)
+        while not self.closing.is_set():
+            try:
+                if handler.connection.recv(1) == b"":
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        handler.close_connection = True
+
+
+class ScriptedModel:
+    """An OpenAI-compatible model server on 127.0.0.1 with an ephemeral port."""
+
+    def __init__(self) -> None:
+        self._server = _Server()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="scripted-model", daemon=True)
+        self._thread.start()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def register(self, script: Script, name: str | None = None) -> tuple[str, ScriptState]:
+        """Adds a script; returns its base URL (ending in /v1) and its state."""
+        with self._lock:
+            self._count += 1
+            name = name or f"s{self._count}"
+        state = ScriptState(script)
+        self._server.scripts[name] = state
+        prefix = "" if name == "default" else f"/s/{name}"
+        return f"http://127.0.0.1:{self.port}{prefix}/v1", state
+
+    def close(self) -> None:
+        self._server.closing.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+_shared: ScriptedModel | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_model() -> ScriptedModel:
+    """The process-wide scripted model server, started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ScriptedModel()
+        return _shared
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m agy_lsp.backends.scripted [script.json]`: serve until killed.
+
+    Prints the base URL as the only line on stdout, so a parent process can read it.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    script = parse_script(open(args[0]).read()) if args else Script()
+    model = ScriptedModel()
+    base_url, _ = model.register(script, name="default")
+    print(base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        model.close()
+
+
+if __name__ == "__main__":
+    main()

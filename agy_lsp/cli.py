@@ -1,0 +1,50 @@
+"""`agy-lsp` command line: the LSP server (default), `--acp`, and `chat`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from agy_lsp import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agy-lsp", description="Google Antigravity agents over LSP (default) or ACP, on stdio.")
+    p.add_argument("--version", action="version", version=f"agy-lsp {__version__}")
+    p.add_argument("--acp", action="store_true", help="speak the Agent Client Protocol instead of LSP")
+    p.add_argument("--backend", choices=["gemini", "vertex", "openai", "scripted"], help="default backend (AGY_BACKEND)")
+    p.add_argument("--model", help="default model (AGY_MODEL)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (AGY_BASE_URL)")
+    p.add_argument("--state-dir", help="where conversations are stored (AGY_STATE_DIR)")
+    p.add_argument("--log-level", default=os.environ.get("AGY_LOG_LEVEL", "warning"), help="stderr log level")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["chat"]:
+        from agy_lsp.chat_cli import main as chat_main
+
+        sys.exit(chat_main(args[1:]))
+    ns = _parser().parse_args(args)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, str(ns.log_level).upper(), logging.WARNING),
+        format="agy-lsp %(levelname)s %(name)s: %(message)s",
+    )
+    from agy_lsp.settings import from_environment
+
+    settings = from_environment({"backend": ns.backend, "model": ns.model, "base_url": ns.base_url, "state_dir": ns.state_dir})
+    if ns.acp:
+        from agy_lsp.acp.server import run_acp
+
+        sys.exit(asyncio.run(run_acp(settings)))
+    from agy_lsp.lsp.server import build_server
+
+    server = build_server(settings)
+    code = asyncio.run(server.serve())
+    sys.stderr.flush()
+    os._exit(code)  # harness threads of the SDK are daemonic; do not wait on them

@@ -1,0 +1,1 @@
+"""LSP front-end: pygls handlers over the core, one module per feature."""

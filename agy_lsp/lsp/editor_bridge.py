@@ -1,0 +1,86 @@
+"""The core's Editor interface, spoken as LSP: agy/* notifications and requests."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+from lsprotocol import types as lsp
+
+from agy_lsp.protocol.methods import Method
+from agy_lsp.protocol.types import (
+    AgentStateNotice,
+    ChatChunk,
+    ConfirmToolCallParams,
+    ConfirmToolCallResult,
+    HookParams,
+    HookResult,
+    QuotaNotice,
+    RunToolParams,
+    RunToolResult,
+)
+
+if TYPE_CHECKING:
+    from agy_lsp.lsp.server import AgyLanguageServer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=msgspec.Struct)
+
+_LEVELS = {
+    "error": lsp.MessageType.Error,
+    "warning": lsp.MessageType.Warning,
+    "info": lsp.MessageType.Info,
+    "debug": lsp.MessageType.Log,
+}
+
+
+class LspEditor:
+    def __init__(self, server: AgyLanguageServer) -> None:
+        self._server = server
+        self.confirm_supported = False
+
+    @property
+    def _protocol(self) -> Any:
+        return self._server.protocol
+
+    def chunk(self, chunk: ChatChunk) -> None:
+        self._protocol.notify_struct(Method.CHAT_CHUNK, chunk)
+
+    def agent_state(self, notice: AgentStateNotice) -> None:
+        self._protocol.notify_struct(Method.AGENT_STATE, notice)
+
+    def quota(self, notice: QuotaNotice) -> None:
+        self._protocol.notify_struct(Method.QUOTA, notice)
+
+    def log(self, level: str, message: str) -> None:
+        getattr(log, level if level != "debug" else "debug", log.info)(message)
+        self._server.window_log_message(lsp.LogMessageParams(type=_LEVELS.get(level, lsp.MessageType.Info), message=message))
+
+    def can_confirm(self) -> bool:
+        return self.confirm_supported
+
+    async def _request(self, method: str, params: msgspec.Struct, result_type: type[T]) -> T:
+        msg_id = f"agy-{uuid.uuid4().hex[:12]}"
+        try:
+            raw = await self._protocol.send_request_async(method, msgspec.to_builtins(params), msg_id=msg_id)
+        except BaseException:
+            # Cancelled or timed out: tell the editor to drop its dialog.
+            self._protocol.notify("$/cancelRequest", {"id": msg_id})
+            raise
+        if hasattr(raw, "__attrs_attrs__"):
+            raw = self._protocol._converter.unstructure(raw)
+        return msgspec.convert(raw, result_type)
+
+    async def confirm_tool_call(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
+        return await self._request(Method.CONFIRM_TOOL_CALL, params, ConfirmToolCallResult)
+
+    async def run_tool(self, params: RunToolParams) -> RunToolResult:
+        return await self._request(Method.RUN_TOOL, params, RunToolResult)
+
+    async def hook(self, params: HookParams) -> HookResult:
+        return await self._request(Method.HOOK, params, HookResult)
+
+    def hook_notice(self, params: HookParams) -> None:
+        self._protocol.notify_struct(Method.HOOK, params)

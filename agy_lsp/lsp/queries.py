@@ -1,0 +1,79 @@
+"""agy/status, agy/history, agy/usage, agy/clearHistory, agy/structuredOutput,
+agy/resetPermissions, agy/serverInfo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agy_lsp import __version__
+from agy_lsp.backends.config import describe
+from agy_lsp.lsp.rpc import decode, rpc
+from agy_lsp.protocol.methods import Method
+from agy_lsp.protocol.types import (
+    AgentRef,
+    HistoryParams,
+    HistoryResult,
+    OkResult,
+    ResetPermissionsParams,
+    ServerInfoResult,
+    StatusResult,
+    StructuredOutputResult,
+    UsageResult,
+)
+from agy_lsp.settings import resolve_default_backend
+
+if TYPE_CHECKING:
+    from agy_lsp.lsp.server import AgyLanguageServer
+
+
+def register(server: AgyLanguageServer) -> None:
+    @server.feature(Method.STATUS)
+    @rpc
+    async def status(ls: AgyLanguageServer, params: Any) -> StatusResult:
+        return ls.manager.get(decode(params, AgentRef).agent_id).status()
+
+    @server.feature(Method.HISTORY)
+    @rpc
+    async def history(ls: AgyLanguageServer, params: Any) -> HistoryResult:
+        return ls.manager.history(decode(params, HistoryParams))
+
+    @server.feature(Method.USAGE)
+    @rpc
+    async def usage(ls: AgyLanguageServer, params: Any) -> UsageResult:
+        return ls.manager.usage(decode(params, AgentRef).agent_id)
+
+    @server.feature(Method.CLEAR_HISTORY)
+    @rpc
+    async def clear_history(ls: AgyLanguageServer, params: Any) -> OkResult:
+        ls.manager.clear_history(decode(params, AgentRef).agent_id)
+        return OkResult()
+
+    @server.feature(Method.STRUCTURED_OUTPUT)
+    @rpc
+    async def structured_output(ls: AgyLanguageServer, params: Any) -> StructuredOutputResult:
+        return StructuredOutputResult(structured_output=ls.manager.structured_output(decode(params, AgentRef).agent_id))
+
+    @server.feature(Method.RESET_PERMISSIONS)
+    @rpc
+    async def reset_permissions(ls: AgyLanguageServer, params: Any) -> OkResult:
+        p = decode(params, ResetPermissionsParams)
+        ls.manager.get(p.agent_id).permissions.reset(p.tool)
+        return OkResult()
+
+    @server.feature(Method.SERVER_INFO)
+    @rpc
+    async def server_info(ls: AgyLanguageServer, params: Any) -> ServerInfoResult:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            sdk_version: str | None = version("google-antigravity")
+        except PackageNotFoundError:
+            sdk_version = None
+        backend, _ = resolve_default_backend(ls.settings)
+        return ServerInfoResult(
+            name="agy-lsp",
+            version=__version__,
+            sdk_version=sdk_version,
+            default_backend=describe(backend)["type"],
+            state_dir=ls.settings.state_dir,
+        )

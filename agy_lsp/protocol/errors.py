@@ -1,0 +1,24 @@
+"""Stable JSON-RPC error codes. Documented in docs/protocol.md; never renumber."""
+
+from enum import IntEnum
+
+
+class ErrorCode(IntEnum):
+    PARSE_ERROR = -32700
+    INVALID_REQUEST = -32600
+    METHOD_NOT_FOUND = -32601
+    INVALID_PARAMS = -32602
+    INTERNAL_ERROR = -32603
+    REQUEST_CANCELLED = -32800
+
+    AGENT_NOT_FOUND = -32001
+    AGENT_CLOSED = -32002
+    TIMEOUT = -32003
+    QUOTA_EXCEEDED = -32004
+    SAFETY = -32005
+    MAX_TOKENS = -32006
+    BACKEND_ERROR = -32007
+    AGENT_FAILED = -32008
+    AGENT_BUSY = -32009
+    CANCELLED = -32010
+    SERVER_SHUTTING_DOWN = -32011

@@ -1,0 +1,355 @@
+"""msgspec Structs for agy/* payloads. camelCase on the wire (rename="camel")."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
+ChunkKind = Literal["text", "thought", "toolCall", "toolResult"]
+
+
+class Wire(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=False):
+    """Base for every payload: camelCase keys, defaults left out of the output."""
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+class Backend(Wire, tag_field="type", tag=str.lower):
+    """Where the model lives. `type` selects the variant."""
+
+
+class OpenAI(Backend, tag="openai"):
+    base_url: str = ""
+    model: str = ""
+    api_key: str | None = None
+
+
+class Gemini(Backend, tag="gemini"):
+    model: str | None = None
+    api_key: str | None = None
+
+
+class Vertex(Backend, tag="vertex"):
+    model: str | None = None
+    project: str | None = None
+    location: str | None = None
+    api_key: str | None = None
+
+
+class Scripted(Backend, tag="scripted"):
+    # A script for the built-in model: a list of replies or {"replies": [...], "fallback": ...}.
+    script: Any = None
+
+
+AnyBackend = OpenAI | Gemini | Vertex | Scripted
+
+
+# ---------------------------------------------------------------------------- content
+
+
+class ContentPart(Wire):
+    """One part of a prompt: text, or an image/document given as base64."""
+
+    type: Literal["text", "image", "document"] = "text"
+    text: str | None = None
+    data: str | None = None  # base64
+    mime_type: str | None = None
+
+
+Prompt = str | list[ContentPart]
+
+
+class ToolCall(Wire):
+    id: str = ""
+    name: str = ""
+    args: dict[str, Any] = {}
+
+
+class ToolResult(Wire):
+    id: str = ""
+    name: str = ""
+    result: Any = None
+    error: str | None = None
+
+
+class Usage(Wire):
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    candidates_tokens: int = 0
+    thoughts_tokens: int = 0
+    total_tokens: int = 0
+
+
+# ---------------------------------------------------------------------------- createAgent
+
+
+class Capabilities(Wire):
+    enabled_tools: list[str] | None = None
+    disabled_tools: list[str] | None = None
+
+
+class ArgMatcher(Wire):
+    """Matches a named argument of a tool call by regular expression."""
+
+    arg: str
+    pattern: str
+
+
+class PolicyRule(Wire):
+    tool: str = "*"
+    decision: Literal["allow", "deny", "ask_user"] = "ask_user"
+    when: list[ArgMatcher] = []
+    reason: str | None = None
+
+
+PolicyPreset = Literal["safeDefaults", "confirmRunCommand", "allowAll", "denyAll", "workspaceOnly"]
+
+
+class Policies(Wire):
+    preset: PolicyPreset | None = None
+    rules: list[PolicyRule] = []
+
+
+class EditorTool(Wire):
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = {}
+    timeout_secs: float | None = None
+
+
+HookPoint = Literal[
+    "preTurn",
+    "postTurn",
+    "preToolCall",
+    "postToolCall",
+    "onToolError",
+    "onCompaction",
+    "onSessionStart",
+    "onSessionEnd",
+    "onInteraction",
+]
+
+
+class CreateAgentParams(Wire):
+    backend: AnyBackend | None = None
+    name: str | None = None
+    system_instructions: str | None = None
+    workspaces: list[str] = []
+    capabilities: Capabilities | None = None
+    conversation_id: str | None = None
+    response_schema: dict[str, Any] | None = None
+    max_quota_retries: int | None = None
+    chat_timeout_secs: float | None = None
+    policies: Policies | list[PolicyRule] | PolicyPreset | None = None
+    tools: list[EditorTool] = []
+    hooks: list[HookPoint] = []
+
+
+class CreateAgentResult(Wire, omit_defaults=False):
+    agent_id: str
+    conversation_id: str | None
+    tools: list[str]
+
+
+# ---------------------------------------------------------------------------- chat
+
+
+class AgentRef(Wire):
+    agent_id: str
+
+
+class ChatParams(Wire):
+    agent_id: str
+    prompt: Prompt
+
+
+class ChatResult(Wire, omit_defaults=False):
+    turn_id: str
+    text: str
+    stop_reason: str
+    usage: Usage | None
+    structured_output: Any = None
+
+
+class SendResult(Wire, omit_defaults=False):
+    turn_id: str
+
+
+class ChatChunk(Wire):
+    agent_id: str
+    turn_id: str
+    seq: int
+    kind: ChunkKind
+    text: str | None = None
+    tool_call: ToolCall | None = None
+    tool_result: ToolResult | None = None
+
+
+class WaitForWakeupParams(Wire):
+    agent_id: str
+    timeout_secs: float = 300.0
+
+
+class WaitForWakeupResult(Wire, omit_defaults=False):
+    woke_up: bool
+
+
+class CancelResult(Wire, omit_defaults=False):
+    cancelled: bool
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+class Permission(Wire, omit_defaults=False):
+    tool: str
+    decision: Literal["allow", "deny"]
+
+
+class StatusResult(Wire, omit_defaults=False):
+    agent_id: str
+    name: str | None
+    state: AgentState
+    idle: bool
+    turn_count: int
+    conversation_id: str | None
+    last_response: str
+    compaction_indices: list[int]
+    total_usage: Usage
+    last_turn_usage: Usage | None
+    permissions: list[Permission] = []
+
+
+class HistoryParams(Wire):
+    agent_id: str
+    offset: int = 0
+    limit: int | None = None
+
+
+class Step(Wire):
+    """One history step, encoded from the SDK's pydantic Step without pydantic."""
+
+    id: str = ""
+    index: int = 0
+    type: str = ""
+    source: str = ""
+    target: str = ""
+    status: str = ""
+    content: str = ""
+    thinking: str = ""
+    tool_calls: list[ToolCall] = []
+    error: str = ""
+    is_complete_response: bool | None = None
+    structured_output: Any = None
+    usage: Usage | None = None
+
+
+class HistoryResult(Wire, omit_defaults=False):
+    steps: list[Step]
+    total: int
+
+
+class UsageResult(Wire, omit_defaults=False):
+    total_usage: Usage
+    last_turn_usage: Usage | None
+
+
+class StructuredOutputResult(Wire, omit_defaults=False):
+    structured_output: Any
+
+
+class AgentSummary(Wire, omit_defaults=False):
+    agent_id: str
+    name: str | None
+    state: AgentState
+    conversation_id: str | None
+    turn_count: int
+
+
+class ListAgentsResult(Wire, omit_defaults=False):
+    agents: list[AgentSummary]
+
+
+class OkResult(Wire, omit_defaults=False):
+    ok: bool = True
+
+
+class ServerInfoResult(Wire, omit_defaults=False):
+    name: str
+    version: str
+    sdk_version: str | None
+    default_backend: str
+    state_dir: str
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+class AgentStateNotice(Wire):
+    agent_id: str
+    state: AgentState
+    reason: str | None = None
+
+
+class QuotaNotice(Wire):
+    key: str
+    state: Literal["backoff", "clear"]
+    retry_after_ms: int = 0
+
+
+# ---------------------------------------------------------------------------- editor callbacks
+
+PermissionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+
+
+class PermissionOption(Wire, omit_defaults=False):
+    option_id: str
+    kind: PermissionKind
+    name: str
+
+
+class ConfirmToolCallParams(Wire):
+    agent_id: str
+    turn_id: str
+    tool_call: ToolCall
+    options: list[PermissionOption]
+    reason: str | None = None
+
+
+class ConfirmToolCallResult(Wire):
+    outcome: str  # an optionId, a kind, or "cancelled"
+
+
+class RunToolParams(Wire):
+    agent_id: str
+    turn_id: str
+    tool_call: ToolCall
+    state: dict[str, Any] = {}
+
+
+class RunToolResult(Wire):
+    content: Any = None
+    error: str | None = None
+    state: dict[str, Any] | None = None
+
+
+class HookParams(Wire):
+    agent_id: str
+    point: HookPoint
+    turn_id: str | None = None
+    data: Any = None
+
+
+class HookResult(Wire):
+    allow: bool = True
+    message: str = ""
+    modified_args: dict[str, Any] | None = None
+    answer: Any = None  # onInteraction: the person's answers
+
+
+class ResetPermissionsParams(Wire):
+    agent_id: str
+    tool: str | None = None  # None: forget every remembered choice
