@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from google.antigravity import types as sdk
 
 
-def usage(u: "sdk.UsageMetadata | None") -> Usage | None:
+def usage(u: sdk.UsageMetadata | None) -> Usage | None:
     if u is None:
         return None
     return Usage(
@@ -22,15 +22,15 @@ def usage(u: "sdk.UsageMetadata | None") -> Usage | None:
     )
 
 
-def tool_call(call: "sdk.ToolCall") -> ToolCall:
+def tool_call(call: sdk.ToolCall) -> ToolCall:
     return ToolCall(id=call.id or "", name=str(_value(call.name)), args=dict(call.args))
 
 
-def tool_result(result: "sdk.ToolResult") -> ToolResult:
+def tool_result(result: sdk.ToolResult) -> ToolResult:
     return ToolResult(id=result.id or "", name=str(_value(result.name)), result=_jsonable(result.result), error=result.error)
 
 
-def step(s: "sdk.Step") -> Step:
+def step(s: sdk.Step) -> Step:
     return Step(
         id=s.id,
         index=s.step_index,

@@ -9,32 +9,40 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import uuid
 from typing import Any
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
 
 from agy_lsp.agents import convert
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.errors import AgyError, agent_not_found, classify
+from agy_lsp.agents.export import to_markdown
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.session import AgentSession
+from agy_lsp.agents.store import SessionMeta, SessionStore
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import (
     AgentSummary,
+    AnyBackend,
     ChatResult,
     CreateAgentParams,
     CreateAgentResult,
+    ExportSessionParams,
+    ExportSessionResult,
     HistoryParams,
     HistoryResult,
+    ListSessionsParams,
+    ListSessionsResult,
     Prompt,
     SendResult,
+    SessionSummary,
     UsageResult,
 )
-from agy_lsp.settings import Settings, resolve_default_backend
+from agy_lsp.settings import Settings, backend_from, resolve_default_backend
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +94,25 @@ class AgentManager:
     async def create(self, params: CreateAgentParams) -> CreateAgentResult:
         if self._closing:
             raise AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
-        backend = params.backend
+        meta = None
+        if params.conversation_id is not None:
+            meta = self.store.get(params.conversation_id)
+            if meta is None and not self.store.has_conversation(params.conversation_id):
+                raise AgyError(
+                    ErrorCode.INVALID_PARAMS,
+                    f"no stored conversation {params.conversation_id!r}",
+                    {"conversationId": params.conversation_id, "stateDir": self.settings.state_dir},
+                )
+            if meta is not None:
+                params = _with_stored(params, meta)
+        backend = params.backend or (backend_from_description(meta.backend) if meta else None)
         if backend is None:
             backend, _ = resolve_default_backend(self.settings)
             self.announce_fallback()
         agent_id = uuid.uuid4().hex[:12]
         session = AgentSession(agent_id, params, backend, self.settings, self.editor, self.pacer, self.quota)
+        if meta is not None:
+            session.restore(meta)
         self._agents[agent_id] = session
         try:
             await session.start(resume=params.conversation_id is not None)
@@ -109,16 +130,16 @@ class AgentManager:
         session.cancel()
         await session.close()
 
+    @property
+    def store(self) -> SessionStore:
+        return SessionStore(self.settings.state_dir)
+
     async def delete_agent(self, agent_id: str) -> None:
         """Shut the agent down and delete its stored conversation."""
         session = self.get(agent_id)
         await self.shutdown_agent(agent_id)
         if session.conversation_id:
-            folder = os.path.join(self.settings.state_dir, "conversations")
-            for name in os.listdir(folder) if os.path.isdir(folder) else []:
-                if name.startswith(session.conversation_id):
-                    with contextlib.suppress(OSError):
-                        os.remove(os.path.join(folder, name))
+            self.store.delete(session.conversation_id)
 
     async def disconnect_agent(self, agent_id: str) -> None:
         """The SDK's disconnect: close the transport, keep the stored conversation."""
@@ -210,6 +231,40 @@ class AgentManager:
         end = None if params.limit is None else params.offset + params.limit
         return HistoryResult(steps=[convert.step(s) for s in steps[params.offset : end]], total=len(steps))
 
+    def list_sessions(self, params: ListSessionsParams) -> ListSessionsResult:
+        metas = self.store.list()
+        if params.offset < 0 or params.limit < 0:
+            raise AgyError(ErrorCode.INVALID_PARAMS, "offset and limit must be >= 0", {"field": "offset/limit"})
+        page = metas[params.offset : params.offset + params.limit]
+        return ListSessionsResult(
+            sessions=[
+                SessionSummary(
+                    conversation_id=m.conversation_id, name=m.name, title=m.title, updated_at=m.updated_at, turn_count=m.turn_count
+                )
+                for m in page
+            ],
+            total=len(metas),
+        )
+
+    async def export_session(self, params: ExportSessionParams) -> ExportSessionResult:
+        """The transcript of a live agent, or of a stored conversation (opened briefly)."""
+        if params.agent_id is not None:
+            session = self.get(params.agent_id)
+        elif params.conversation_id is not None:
+            live = [s for s in self._agents.values() if s.conversation_id == params.conversation_id]
+            if not live:
+                created = await self.create(CreateAgentParams(conversation_id=params.conversation_id))
+                try:
+                    return await self.export_session(ExportSessionParams(agent_id=created.agent_id))
+                finally:
+                    await self.shutdown_agent(created.agent_id)
+            session = live[0]
+        else:
+            raise AgyError(ErrorCode.INVALID_PARAMS, "give agentId or conversationId", {"field": "agentId"})
+        steps = self.history(HistoryParams(agent_id=session.agent_id)).steps
+        title = session.meta.title if session.meta else (session.name or "Conversation")
+        return ExportSessionResult(conversation_id=session.conversation_id, markdown=to_markdown(title, steps), steps=steps)
+
     def usage(self, agent_id: str) -> UsageResult:
         status = self.get(agent_id).status()
         return UsageResult(total_usage=status.total_usage, last_turn_usage=status.last_turn_usage)
@@ -226,3 +281,21 @@ class AgentManager:
     def structured_output(self, agent_id: str) -> Any:
         conv = self.get(agent_id).conversation()
         return convert._jsonable(conv.get_last_structured_output()) if conv is not None else None  # pyright: ignore[reportPrivateUsage]
+
+
+def _with_stored(params: CreateAgentParams, meta: SessionMeta) -> CreateAgentParams:
+    """Fill what the resuming client left out from the stored session."""
+    return msgspec.structs.replace(
+        params,
+        name=params.name or meta.name,
+        policies=params.policies if params.policies is not None else meta.policies,
+        workspaces=params.workspaces or meta.workspaces,
+        system_instructions=params.system_instructions or meta.system_instructions,
+        tools=params.tools or meta.tools,
+        hooks=params.hooks or meta.hooks,
+    )
+
+
+def backend_from_description(described: dict[str, Any]) -> AnyBackend | None:
+    """A stored backend (no key: keys come from the environment again)."""
+    return backend_from(described.get("type"), described.get("model"), described.get("base_url"), None)

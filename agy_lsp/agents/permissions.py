@@ -50,6 +50,7 @@ class Permissions:
             self._remembered.clear()
         else:
             self._remembered.pop(tool, None)
+        self._session.persist()
 
     def sdk_policies(self, known_tools: list[str]) -> list[Policy]:
         spec = policies.normalize(self._session.params.policies)
@@ -93,10 +94,9 @@ class Permissions:
         except Exception as e:  # an error response, a dead client, garbage
             return self._deny(f"the client's answer was unusable: {type(e).__name__}: {e}")
         kind = _KIND_BY_ID.get(outcome, outcome) if isinstance(outcome, str) else None
-        if kind == "allow_always":
-            self._remembered[name] = "allow"
-        elif kind == "reject_always":
-            self._remembered[name] = "deny"
+        if kind in ("allow_always", "reject_always"):
+            self._remembered[name] = "allow" if kind == "allow_always" else "deny"
+            session.persist()
         if kind in ("allow_once", "allow_always"):
             return True
         if kind == "cancelled":

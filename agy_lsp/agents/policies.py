@@ -39,7 +39,7 @@ def build(
     *,
     known_tools: Iterable[str],
     workspaces: list[str],
-) -> list["Policy"]:
+) -> list[Policy]:
     from google.antigravity.hooks import policy
 
     rules: list[Policy] = []
@@ -65,7 +65,7 @@ def build(
     return rules
 
 
-def _rule(rule: PolicyRule, ask: AskHandler, names: list[str]) -> list["Policy"]:
+def _rule(rule: PolicyRule, ask: AskHandler, names: list[str]) -> list[Policy]:
     from google.antigravity.hooks import policy
 
     when = _predicate(rule.when) if rule.when else None

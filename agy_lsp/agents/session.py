@@ -24,6 +24,7 @@ from agy_lsp.agents.errors import AgyError, classify, from_stop_reason
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
+from agy_lsp.agents.store import SessionMeta, SessionStore, shorten
 from agy_lsp.backends.config import BackendConfigError, build_config, describe, quota_key
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import (
@@ -44,7 +45,6 @@ from agy_lsp.settings import Settings
 
 if TYPE_CHECKING:
     from google.antigravity import Agent
-    from google.antigravity import types as sdk
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,35 @@ class AgentSession:
         self._turn_scope: anyio.CancelScope | None = None
         self._soft_cancelled = False
         self._needs_restart = False
+        self.store = SessionStore(settings.state_dir)
+        self.meta: SessionMeta | None = None
+
+    # ------------------------------------------------------------------ persistence
+
+    def restore(self, meta: SessionMeta) -> None:
+        """Resume from stored metadata: name, permissions and the turn count."""
+        self.meta = meta
+        self.name = self.name or meta.name
+        self.turn_count_offset = meta.turn_count
+        self.permissions.restore(meta.permissions)
+
+    def persist(self, prompt: Prompt | None = None) -> None:
+        if not self.conversation_id:
+            return
+        if self.meta is None:
+            first = prompt if isinstance(prompt, str) else next((p.text for p in prompt or [] if p.text), "")
+            self.meta = SessionMeta(conversation_id=self.conversation_id, title=shorten(first or ""))
+        meta, p = self.meta, self.params
+        meta.name = self.name
+        meta.backend = describe(self.backend)
+        meta.policies = p.policies
+        meta.permissions = self.permissions.remembered()
+        meta.workspaces, meta.system_instructions, meta.tools, meta.hooks = p.workspaces, p.system_instructions, p.tools, p.hooks
+        meta.turn_count = self.turn_count()
+        try:
+            self.store.save(meta)
+        except OSError as e:
+            log.warning("could not save session %s: %s", self.conversation_id, e)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -99,7 +128,8 @@ class AgentSession:
             self.editor.agent_state(AgentStateNotice(agent_id=self.agent_id, state=state, reason=reason))
 
     def _config(self, resume: bool) -> Any:
-        from google.antigravity import CapabilitiesConfig, types as sdk
+        from google.antigravity import CapabilitiesConfig
+        from google.antigravity import types as sdk
 
         caps = None
         if self.params.capabilities is not None:
@@ -238,7 +268,9 @@ class AgentSession:
             turn_id = turn_id or uuid.uuid4().hex[:12]
             self._turn_id, self._seq, self._soft_cancelled = turn_id, 0, False
             try:
-                return await self._chat_with_retries(prompt, turn_id)
+                result = await self._chat_with_retries(prompt, turn_id)
+                self.persist(prompt)
+                return result
             finally:
                 self._turn_id = None
                 if self.state == "busy":

@@ -48,7 +48,7 @@ def _env_key(backend: AnyBackend) -> str | None:
     return None
 
 
-def build_config(backend: AnyBackend, **common: Any) -> "AgentConfig":
+def build_config(backend: AnyBackend, **common: Any) -> AgentConfig:
     """An SDK config for `backend`; `common` holds the backend-independent fields
     (tools, policies, hooks, workspaces, save_dir, ...)."""
     from google.antigravity import LocalAgentConfig, LocalOpenAIAgentConfig

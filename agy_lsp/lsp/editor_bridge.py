@@ -67,7 +67,7 @@ class LspEditor:
             raw = await self._protocol.send_request_async(method, msgspec.to_builtins(params), msg_id=msg_id)
         except BaseException:
             # Cancelled or timed out: tell the editor to drop its dialog.
-            self._protocol.notify("$/cancelRequest", {"id": msg_id})
+            self._protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=msg_id))
             raise
         if hasattr(raw, "__attrs_attrs__"):
             raw = self._protocol._converter.unstructure(raw)

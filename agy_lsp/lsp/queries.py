@@ -11,8 +11,12 @@ from agy_lsp.lsp.rpc import decode, rpc
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
     AgentRef,
+    ExportSessionParams,
+    ExportSessionResult,
     HistoryParams,
     HistoryResult,
+    ListSessionsParams,
+    ListSessionsResult,
     OkResult,
     ResetPermissionsParams,
     ServerInfoResult,
@@ -59,6 +63,16 @@ def register(server: AgyLanguageServer) -> None:
         p = decode(params, ResetPermissionsParams)
         ls.manager.get(p.agent_id).permissions.reset(p.tool)
         return OkResult()
+
+    @server.feature(Method.LIST_SESSIONS)
+    @rpc
+    async def list_sessions(ls: AgyLanguageServer, params: Any) -> ListSessionsResult:
+        return ls.manager.list_sessions(decode(params, ListSessionsParams))
+
+    @server.feature(Method.EXPORT_SESSION)
+    @rpc
+    async def export_session(ls: AgyLanguageServer, params: Any) -> ExportSessionResult:
+        return await ls.manager.export_session(decode(params, ExportSessionParams))
 
     @server.feature(Method.SERVER_INFO)
     @rpc

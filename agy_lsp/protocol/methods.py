@@ -22,6 +22,8 @@ class Method:
     DISCONNECT_AGENT: Final = "agy/disconnectAgent"
     RESET_PERMISSIONS: Final = "agy/resetPermissions"
     SERVER_INFO: Final = "agy/serverInfo"
+    LIST_SESSIONS: Final = "agy/listSessions"
+    EXPORT_SESSION: Final = "agy/exportSession"
 
     # server -> client notifications
     CHAT_CHUNK: Final = "agy/chatChunk"

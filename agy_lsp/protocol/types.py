@@ -353,3 +353,35 @@ class HookResult(Wire):
 class ResetPermissionsParams(Wire):
     agent_id: str
     tool: str | None = None  # None: forget every remembered choice
+
+
+# ---------------------------------------------------------------------------- stored sessions
+
+
+class ListSessionsParams(Wire):
+    offset: int = 0
+    limit: int = 50
+
+
+class SessionSummary(Wire, omit_defaults=False):
+    conversation_id: str
+    name: str | None
+    title: str
+    updated_at: float  # epoch seconds
+    turn_count: int
+
+
+class ListSessionsResult(Wire, omit_defaults=False):
+    sessions: list[SessionSummary]
+    total: int
+
+
+class ExportSessionParams(Wire):
+    agent_id: str | None = None
+    conversation_id: str | None = None
+
+
+class ExportSessionResult(Wire, omit_defaults=False):
+    conversation_id: str | None
+    markdown: str
+    steps: list[Step]

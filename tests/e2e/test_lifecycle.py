@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 from lsprotocol import types as lsp
@@ -13,7 +14,8 @@ from tests.helpers import harness_children, request, scripted, wait_until
 
 
 async def test_streams_a_turn_in_order(client: LanguageClient, recorder) -> None:
-    created = await request(client, "agy/createAgent", {"backend": scripted({"text": "one two three four five", "chunks": 5, "chunkDelayMs": 40})})
+    backend = scripted({"text": "one two three four five", "chunks": 5, "chunkDelayMs": 40})
+    created = await request(client, "agy/createAgent", {"backend": backend})
     agent_id = created["agentId"]
     assert created["tools"], "the SDK's built-in tools are listed"
     result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "count"})
@@ -76,13 +78,17 @@ async def test_eof_mid_turn_exits_and_leaves_no_harness() -> None:
 
     proc.stdin.write(frame('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}'))
     await read_frame()
-    backend = '{"type":"scripted","script":[{"text":"slow slow slow slow slow slow","chunkDelayMs":500}]}'
-    proc.stdin.write(frame('{"jsonrpc":"2.0","id":2,"method":"agy/createAgent","params":{"backend":%s}}' % backend))
-    while '"id":2' not in (await read_frame()):
+    backend = {"type": "scripted", "script": [{"text": "slow " * 20, "chunkDelayMs": 300}]}
+    proc.stdin.write(frame(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "agy/createAgent", "params": {"backend": backend}})))
+    while '"id":2' not in (reply := await read_frame()):
         pass
+    agent_id = json.loads(reply)["result"]["agentId"]
     harnesses = harness_children(proc.pid)
     assert len(harnesses) == 1
-    proc.stdin.write(frame('{"jsonrpc":"2.0","id":3,"method":"agy/chat","params":{"agentId":"x","prompt":"go"}}'))
+    chat = {"jsonrpc": "2.0", "id": 3, "method": "agy/chat", "params": {"agentId": agent_id, "prompt": "go"}}
+    proc.stdin.write(frame(json.dumps(chat)))
+    while '"agy/chatChunk"' not in await read_frame():  # the turn is streaming
+        pass
     proc.stdin.close()
     t0 = asyncio.get_running_loop().time()
     await asyncio.wait_for(proc.wait(), timeout=5)

@@ -1,0 +1,166 @@
+"""Core events and history -> ACP `session/update` payloads (pure functions).
+
+Tool calls get a kind from the tool's name, a title, `rawInput`, locations (file
+paths found in the arguments) and, for file writes, diff content.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from acp import helpers
+from acp.schema import (
+    ContentToolCallContent,
+    FileEditToolCallContent,
+    ToolCallLocation,
+    ToolCallProgress,
+    ToolCallStart,
+    ToolCallUpdate,
+    ToolKind,
+)
+
+from agy_lsp.protocol.types import Step, ToolCall, ToolResult
+
+# Our editor-delegated file tools (see bridge.py) next to the SDK's built-ins.
+FS_READ_TOOL = "read_file"
+FS_WRITE_TOOL = "write_file"
+
+_KINDS: dict[str, ToolKind] = {
+    "view_file": "read",
+    "list_directory": "read",
+    FS_READ_TOOL: "read",
+    "search_directory": "search",
+    "find_file": "search",
+    "create_file": "edit",
+    "edit_file": "edit",
+    FS_WRITE_TOOL: "edit",
+    "run_command": "execute",
+    "read_url_content": "fetch",
+    "search_web": "fetch",
+}
+
+# Auto-allowed in the "auto_allow_reads" mode: the SDK's read-only tools plus ours.
+READ_ONLY_TOOLS = frozenset({"view_file", "list_directory", "search_directory", "find_file", "read_url_content", "finish", FS_READ_TOOL})
+
+_MAX_OUTPUT = 20_000
+
+
+def kind_of(name: str) -> ToolKind:
+    return _KINDS.get(name, "other")
+
+
+def title_of(call: ToolCall) -> str:
+    args = call.args
+    if call.name == "run_command" and isinstance(args.get("CommandLine"), str):
+        return f"Run `{args['CommandLine']}`"
+    paths = [loc.path for loc in locations_of(call)]
+    return f"{call.name} {paths[0]}" if paths else call.name
+
+
+def locations_of(call: ToolCall) -> list[ToolCallLocation]:
+    out: list[ToolCallLocation] = []
+    line = call.args.get("StartLine") or call.args.get("line")
+    for key, value in call.args.items():
+        lowered = key.lower()
+        if isinstance(value, str) and value and any(word in lowered for word in ("file", "path", "directory", "cwd")):
+            if "\n" in value or lowered in ("codecontent",):
+                continue
+            out.append(ToolCallLocation(path=value, line=line if isinstance(line, int) and line >= 0 else None))
+    return out
+
+
+def diff_of(call: ToolCall) -> list[FileEditToolCallContent]:
+    """Diff content for file writes: create_file, edit_file and our write_file."""
+    args = call.args
+    if call.name == FS_WRITE_TOOL and isinstance(args.get("path"), str):
+        return [helpers.tool_diff_content(args["path"], str(args.get("content", "")))]
+    path = args.get("TargetFile")
+    if not isinstance(path, str):
+        return []
+    if call.name == "create_file":
+        return [helpers.tool_diff_content(path, str(args.get("CodeContent", "")))]
+    if call.name == "edit_file":
+        chunks: Any = args.get("ReplacementChunks") or [args]
+        out: list[FileEditToolCallContent] = []
+        for chunk in chunks if isinstance(chunks, list) else []:  # pyright: ignore[reportUnknownVariableType]
+            if isinstance(chunk, dict) and "ReplacementContent" in chunk:
+                old = chunk.get("TargetContent")  # pyright: ignore[reportUnknownMemberType]
+                out.append(helpers.tool_diff_content(path, str(chunk["ReplacementContent"]), None if old is None else str(old)))  # pyright: ignore[reportUnknownArgumentType]
+        return out
+    return []
+
+
+def tool_call_start(call_id: str, call: ToolCall, status: Any = "pending") -> ToolCallStart:
+    return helpers.start_tool_call(
+        call_id,
+        title_of(call),
+        kind=kind_of(call.name),
+        status=status,
+        content=diff_of(call) or None,
+        locations=locations_of(call) or None,
+        raw_input=call.args,
+    )
+
+
+def permission_subject(call_id: str, call: ToolCall) -> ToolCallUpdate:
+    """The `toolCall` of a `session/request_permission`."""
+    return ToolCallUpdate(
+        tool_call_id=call_id,
+        title=title_of(call),
+        kind=kind_of(call.name),
+        status="pending",
+        content=list(diff_of(call)) or None,
+        locations=locations_of(call) or None,
+        raw_input=call.args,
+    )
+
+
+def tool_status(call_id: str, status: Any, text: str | None = None) -> ToolCallProgress:
+    return helpers.update_tool_call(call_id, status=status, content=[_text(text)] if text else None)
+
+
+def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
+    failed = result.error is not None
+    raw: Any = {"error": result.error} if failed else result.result
+    return helpers.update_tool_call(
+        call_id,
+        status="failed" if failed else "completed",
+        content=[_text(result.error if failed else _render(result.result))],
+        raw_output=raw,
+    )
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, indent=1)
+        except (TypeError, ValueError):
+            text = str(value)
+    return text if len(text) <= _MAX_OUTPUT else text[:_MAX_OUTPUT] + "\n… (truncated)"
+
+
+def _text(text: str | None) -> ContentToolCallContent:
+    return helpers.tool_content(helpers.text_block(text or ""))
+
+
+def history(steps: list[Step]) -> list[Any]:
+    """A stored conversation replayed as the updates a live turn would have sent."""
+    out: list[Any] = []
+    for step in steps:
+        if step.source == "USER":
+            if step.content:
+                out.append(helpers.update_user_message_text(step.content))
+            continue
+        if step.source != "MODEL":
+            continue
+        if step.thinking:
+            out.append(helpers.update_agent_thought_text(step.thinking))
+        if step.content and step.target == "TARGET_USER":
+            out.append(helpers.update_agent_message_text(step.content))
+        for n, call in enumerate(step.tool_calls):
+            call_id = call.id or f"{step.id}:{n}"
+            out.append(tool_call_start(call_id, call, status="completed" if step.status == "DONE" else "failed"))
+    return out
