@@ -83,10 +83,12 @@ def diff_of(call: ToolCall) -> list[FileEditToolCallContent]:
     if call.name == "edit_file":
         chunks: Any = args.get("ReplacementChunks") or [args]
         out: list[FileEditToolCallContent] = []
-        for chunk in chunks if isinstance(chunks, list) else []:  # pyright: ignore[reportUnknownVariableType]
-            if isinstance(chunk, dict) and "ReplacementContent" in chunk:
-                old = chunk.get("TargetContent")  # pyright: ignore[reportUnknownMemberType]
-                out.append(helpers.tool_diff_content(path, str(chunk["ReplacementContent"]), None if old is None else str(old)))  # pyright: ignore[reportUnknownArgumentType]
+        items: list[Any] = chunks if isinstance(chunks, list) else []  # pyright: ignore[reportUnknownVariableType]
+        for item in items:
+            chunk: dict[str, Any] = item if isinstance(item, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+            if "ReplacementContent" in chunk:
+                old = chunk.get("TargetContent")
+                out.append(helpers.tool_diff_content(path, str(chunk["ReplacementContent"]), None if old is None else str(old)))
         return out
     return []
 

@@ -187,7 +187,7 @@ class AgentHandle:
     async def spawn_subagent(self, instructions: str, *, name: str | None = None, **options: Any) -> AgentHandle:
         """A new agent on the same backend with its own system instructions. Other
         create_agent options (tools, policies, on_confirm, ...) default to this agent's."""
-        merged = {**self._create_options, "on_confirm": self.on_confirm, **options}
+        merged: dict[str, Any] = {**self._create_options, "on_confirm": self.on_confirm, **options}
         merged["system_instructions"] = instructions
         merged["name"] = name
         merged.pop("conversation_id", None)

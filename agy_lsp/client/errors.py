@@ -1,3 +1,4 @@
+# ruff: noqa: N818  (the names mirror the stable error codes: QuotaExceeded, Timeout, ...)
 """Typed exceptions for JSON-RPC errors, one class per stable code.
 
 `error_from_wire` turns a JSON-RPC error object into the matching class; the

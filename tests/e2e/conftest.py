@@ -35,7 +35,7 @@ def capabilities(confirm: bool = True, progress: bool = False) -> lsp.ClientCapa
 
 def attach_recorder(client: LanguageClient) -> Recorder:
     recorder = Recorder()
-    for method in ("agy/chatChunk", "agy/agentState", "agy/quota", "agy/hook"):
+    for method in ("agy/chatChunk", "agy/agentState", "agy/quota"):
 
         def handler(params: Any, method: str = method) -> None:
             recorder.add(method, params)
@@ -55,3 +55,22 @@ async def client(lsp_client: LanguageClient):
 @pytest.fixture
 def recorder(client: LanguageClient) -> Recorder:
     return client.recorder  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def model():
+    """A scripted model in the test process, so tests can read what the model was sent."""
+    from agy_lsp.backends.scripted import ScriptedModel
+
+    server = ScriptedModel()
+    yield server
+    server.close()
+
+
+async def start_client(env: dict[str, str] | None = None, confirm: bool = True) -> LanguageClient:
+    """A second server with its own environment or capabilities."""
+    config = ClientServerConfig(server_command=SERVER, server_env={**SERVER_ENV, **(env or {})})
+    started: Any = await config.start()
+    started.recorder = attach_recorder(started)
+    await started.initialize_session(lsp.InitializeParams(capabilities=capabilities(confirm=confirm)))
+    return started
