@@ -132,11 +132,16 @@ class AgentSession:
         from google.antigravity import types as sdk
 
         caps = None
-        if self.params.capabilities is not None:
+        wanted = self.params.capabilities
+        behavior = wanted.agent_behavior if wanted else None
+        if behavior is None and "onInteraction" in self.params.hooks:
+            behavior = "interactive"
+        if wanted is not None or behavior is not None:
             try:
                 caps = CapabilitiesConfig(
-                    enabled_tools=self.params.capabilities.enabled_tools,  # pyright: ignore[reportArgumentType]
-                    disabled_tools=self.params.capabilities.disabled_tools,  # pyright: ignore[reportArgumentType]
+                    enabled_tools=wanted.enabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
+                    disabled_tools=wanted.disabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
+                    agent_behavior=sdk.AgentBehavior(behavior or "autonomous"),
                 )
             except Exception as e:
                 raise AgyError(ErrorCode.INVALID_PARAMS, f"invalid capabilities: {e}", {"cause": str(e)}) from e

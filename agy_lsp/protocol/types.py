@@ -89,6 +89,9 @@ class Usage(Wire):
 class Capabilities(Wire):
     enabled_tools: list[str] | None = None
     disabled_tools: list[str] | None = None
+    # "interactive" lets the agent ask the person questions (ask_question + onInteraction);
+    # the default is "interactive" when onInteraction is subscribed, else "autonomous".
+    agent_behavior: Literal["autonomous", "interactive", "minimal"] | None = None
 
 
 class ArgMatcher(Wire):

@@ -112,3 +112,25 @@ async def test_unsubscribed_hooks_send_nothing(client: LanguageClient, model: Sc
     created = await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll"})
     await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "write"})
     assert os.path.exists(path) and hooks == []
+
+
+async def test_on_interaction_answer_goes_back_to_the_agent(client: LanguageClient, model: ScriptedModel) -> None:
+    asked: list[dict[str, Any]] = []
+
+    @client.feature("agy/hook")
+    async def hook(params: Any) -> dict[str, Any]:
+        asked.append(to_dict(params))
+        return {"answer": "blue, definitely"}
+
+    question = {"questions": [{"question": "Which colour?", "options": ["red", "blue"]}], "toolSummary": "Colour", "toolAction": "Asking"}
+    backend, state = openai_backend(model, call("ask_question", question), {"text": "blue it is"})
+    created = await request(
+        client,
+        "agy/createAgent",
+        {"backend": backend, "policies": "allowAll", "hooks": ["onInteraction"], "capabilities": {"enabledTools": ["ask_question", "view_file"]}},
+    )
+    result = await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "pick a colour"})
+    assert result["text"] == "blue it is"
+    interaction = next(a for a in asked if a["point"] == "onInteraction")
+    assert "Which colour?" in str(interaction["data"])
+    assert any("blue, definitely" in m for m in tool_messages(state)), tool_messages(state)
