@@ -182,6 +182,7 @@ class AgyAcpAgent:
                 return PromptResponse(stop_reason="refusal")
             raise convert.to_request_error(e) from e
         finally:
+            self.editor.end_turn(b)
             if session.conversation_id:
                 self.index.record(session_id, session.conversation_id)
         usage = self._usage(b, result)

@@ -113,22 +113,22 @@ class AcpEditor:
         elif chunk.kind == "thought" and chunk.text:
             self.outbox.put(b.session_id, updates.helpers.update_agent_thought_text(chunk.text))
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
-            self.start_tool(b, chunk.tool_call)
+            call, new = b.tools.on_stream(chunk.tool_call.name)
+            if new:
+                self.outbox.put(b.session_id, updates.tool_call_start(call.call_id, chunk.tool_call))
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:
             result = chunk.tool_result
-            call_id = result.id or b.by_name.get(result.name)
-            if call_id is None:
-                call_id = self.start_tool(b, ToolCall(name=result.name))
-            b.by_name.pop(result.name, None)
-            self.outbox.put(b.session_id, updates.tool_finished(call_id, result))
+            call, new = b.tools.on_result(result.name)
+            if new:
+                self.outbox.put(b.session_id, updates.tool_call_start(call.call_id, ToolCall(name=result.name)))
+            self.outbox.put(b.session_id, updates.tool_finished(call.call_id, result))
 
-    def start_tool(self, b: Binding, call: ToolCall) -> str:
-        call_id = call.id or b.by_name.get(call.name) or f"{call.name}-{len(b.started) + 1}"
-        b.by_name[call.name] = call_id
-        if call_id not in b.started:
-            b.started.add(call_id)
-            self.outbox.put(b.session_id, updates.tool_call_start(call_id, call))
-        return call_id
+    def end_turn(self, b: Binding) -> None:
+        """Calls that never finished (denied by a remembered choice, cancelled) stop spinning."""
+        for call in b.tools.calls:
+            if not call.done:
+                self.outbox.put(b.session_id, updates.tool_status(call.call_id, "failed", "The tool call did not run to completion."))
+        b.tools.end_turn()
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         if notice.state in ("failed", "restarting"):
@@ -152,15 +152,23 @@ class AcpEditor:
         call = params.tool_call
         if b.mode == AUTO_ALLOW_READS and call.name in updates.READ_ONLY_TOOLS:
             return ConfirmToolCallResult(outcome="allow_once")
-        call_id = self.start_tool(b, call)
+        tracked = b.tools.on_confirm(call.name)
+        call_id = tracked.call_id
+        if not tracked.streamed:
+            self.outbox.put(b.session_id, updates.tool_call_start(call_id, call))
         await self.outbox.flush()  # the client knows the tool call before it is asked about it
         client = self.outbox.client
         if client is None:
             return ConfirmToolCallResult(outcome="reject_once")
         options = [PermissionOption(option_id=o.option_id, kind=o.kind, name=o.name) for o in params.options]
-        response = await client.request_permission(
-            session_id=b.session_id, tool_call=updates.permission_subject(call_id, call), options=options
-        )
+        try:
+            response = await client.request_permission(
+                session_id=b.session_id, tool_call=updates.permission_subject(call_id, call), options=options
+            )
+        except asyncio.CancelledError:  # session/cancel: the pending request resolves as cancelled
+            tracked.done = True
+            self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Cancelled."))
+            raise
         outcome = response.outcome
         if isinstance(outcome, AllowedOutcome):
             chosen = outcome.option_id
@@ -168,10 +176,10 @@ class AcpEditor:
             if kind.startswith("allow"):
                 self.outbox.put(b.session_id, updates.tool_status(call_id, "in_progress"))
             else:
-                b.by_name.pop(call.name, None)
+                tracked.done = True
                 self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Rejected by the user."))
             return ConfirmToolCallResult(outcome=chosen)
-        b.by_name.pop(call.name, None)
+        tracked.done = True
         self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Cancelled."))
         return ConfirmToolCallResult(outcome="cancelled")
 

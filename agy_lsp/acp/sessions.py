@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 from acp.schema import SessionConfigOptionSelect, SessionConfigSelectOption, SessionMode, SessionModeState
 
+from agy_lsp.acp.tools import ToolTracker
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Vertex
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,7 @@ class Binding:
     backend: AnyBackend
     mode: str = DEFAULT_MODE
     extra_models: list[str] = field(default_factory=list[str])
-    started: set[str] = field(default_factory=set[str])  # tool call ids announced with `tool_call`
-    by_name: dict[str, str] = field(default_factory=dict[str, str])  # tool name -> latest unfinished call id
+    tools: ToolTracker = field(default_factory=ToolTracker)
 
     def modes(self) -> SessionModeState:
         return SessionModeState(current_mode_id=self.mode, available_modes=MODES)

@@ -52,8 +52,9 @@ def kind_of(name: str) -> ToolKind:
 
 def title_of(call: ToolCall) -> str:
     args = call.args
-    if call.name == "run_command" and isinstance(args.get("CommandLine"), str):
-        return f"Run `{args['CommandLine']}`"
+    command = args.get("CommandLine", args.get("command_line"))
+    if call.name == "run_command" and isinstance(command, str):
+        return f"Run `{command}`"
     paths = [loc.path for loc in locations_of(call)]
     return f"{call.name} {paths[0]}" if paths else call.name
 
@@ -134,6 +135,8 @@ def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
 
 
 def _render(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("output"), str):  # run_command
+        value = value["output"]
     if isinstance(value, str):
         text = value
     else:

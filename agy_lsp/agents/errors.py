@@ -38,7 +38,13 @@ def agent_not_found(agent_id: str) -> AgyError:
 
 
 _STATUS = re.compile(r"status(?: code)?[ :=]+(\d{3})")
-_RETRY_AFTER = re.compile(r"retry[- ]after[\"':= ]+(\d+(?:\.\d+)?)", re.IGNORECASE)
+# The harness reports a failed model call as text and drops the HTTP headers, so a
+# Retry-After survives only where the backend repeats it in the body: Gemini's
+# RetryInfo ("retryDelay": "31s"), or "retry after N" / "try again in Ns" prose.
+_RETRY_AFTER = re.compile(
+    r"(?:retryDelay\\?[\"']?\s*:\s*\\?[\"']?|retry[- ]after[\"':= ]+|try again in\s+)(\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -92,9 +98,9 @@ def classify(exc: BaseException, *, stage: str = "turn") -> AgyError:
         cause["retryAfterMs"] = retry if retry is not None else 0
         return AgyError(ErrorCode.QUOTA_EXCEEDED, "the model's quota is exhausted", cause)
     if isinstance(exc, sdk.AntigravityExecutionError):
-        if status is not None or "stream" in text.lower() or "connection" in text.lower():
-            return AgyError(ErrorCode.BACKEND_ERROR, "the model backend failed", cause)
-        return AgyError(ErrorCode.AGENT_FAILED, "the agent failed", cause)
+        # The turn's model call failed (HTTP error, cut stream, refused connection).
+        # The session re-labels it AgentFailed when the harness itself died.
+        return AgyError(ErrorCode.BACKEND_ERROR, "the model backend failed", cause)
     if isinstance(exc, (ConnectionError, OSError, EOFError)) or type(exc).__name__.startswith("ConnectionClosed"):
         return AgyError(ErrorCode.AGENT_FAILED, "lost the connection to the agent's harness", cause)
     return AgyError(ErrorCode.AGENT_FAILED, f"{stage} failed: {type(exc).__name__}", cause)

@@ -334,7 +334,9 @@ class AgentSession:
             if not isinstance(e, Exception):
                 raise
             err = classify(e)
-            err.data.update(agentId=self.agent_id, turnId=turn_id)
+            err.data.update(agentId=self.agent_id, turnId=turn_id, partialText="".join(text))
+            if not self.harness_alive():
+                err = AgyError(ErrorCode.AGENT_FAILED, "the agent's harness process died", err.data)
             await self._after_failure(err)
             raise err from e
         finally:

@@ -76,12 +76,14 @@ class ScriptState:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.requests: list[dict[str, Any]] = []
+        self.times: list[float] = []  # time.monotonic() of each request's arrival
         self._next = 0
         self._lock = threading.Lock()
 
     def take(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.requests.append(body)
+            self.times.append(time.monotonic())
             if self._next < len(self.script.replies):
                 reply = self.script.replies[self._next]
                 self._next += 1
@@ -148,9 +150,14 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.delay_ms:
             time.sleep(reply.delay_ms / 1000)
         if reply.status != 200:
-            headers = {"Retry-After": _fmt_retry(reply.retry_after)} if reply.retry_after is not None else {}
-            message = reply.error_body or f"scripted error {reply.status}"
-            self._send_json(reply.status, {"error": {"message": message, "code": reply.status}}, headers)
+            headers: dict[str, str] = {}
+            error: dict[str, Any] = {"message": reply.error_body or f"scripted error {reply.status}", "code": reply.status}
+            if reply.retry_after is not None:
+                # The header for OpenAI-style clients, RetryInfo in the body as Gemini sends it.
+                headers["Retry-After"] = _fmt_retry(reply.retry_after)
+                error["status"] = "RESOURCE_EXHAUSTED" if reply.status == 429 else "UNAVAILABLE"
+                error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{reply.retry_after}s"}]
+            self._send_json(reply.status, {"error": error}, headers)
             return
         if body.get("stream"):
             self._stream(reply, body)

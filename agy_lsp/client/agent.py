@@ -217,13 +217,13 @@ class AgentHandle:
     def on_state(self, state: AgentState) -> None:
         self.state = state
         for turn in list(self._turns):
-            if turn.mode != "send" or turn.turn_id is None:
+            if turn.mode != "send":
                 continue
             if state == "busy":
                 turn.saw_busy = True
-            elif state in ("idle", "failed", "closed") and turn.saw_busy:
+            elif state in ("idle", "failed", "closed") and (turn.saw_busy or turn.chunks):
                 turn.finish_send(state)
-                break
+            break  # one turn runs at a time: the oldest is the one that changed state
 
     async def on_confirm_request(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
         return await run_confirm(self.on_confirm, params)

@@ -118,9 +118,19 @@ class ClientTool:
     def name(self) -> str:
         return self.spec.name
 
+    def _coerce(self, args: dict[str, Any]) -> dict[str, Any]:
+        """JSON numbers may arrive as floats (2.0); give "integer" parameters ints."""
+        props: Any = self.spec.parameters.get("properties") or {}
+        out = dict(args)
+        for key, value in args.items():
+            prop: Any = props.get(key) if isinstance(props, dict) else None
+            if isinstance(prop, dict) and prop.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+                out[key] = int(value)
+        return out
+
     async def run(self, params: RunToolParams) -> RunToolResult:
         try:
-            value = await call(self.fn, **params.tool_call.args)
+            value = await call(self.fn, **self._coerce(params.tool_call.args))
         except Exception as e:
             return RunToolResult(error=f"{type(e).__name__}: {e}")
         if isinstance(value, RunToolResult):
