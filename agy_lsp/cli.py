@@ -35,6 +35,15 @@ def main(argv: list[str] | None = None) -> None:
         level=getattr(logging, str(ns.log_level).upper(), logging.WARNING),
         format="agy-lsp %(levelname)s %(name)s: %(message)s",
     )
+    from agy_lsp.agents.secrets import ScrubFilter, register_environment
+
+    register_environment()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubFilter())
+    if logging.getLogger().level > logging.DEBUG:
+        # pygls logs every error response with a traceback; ours are expected and
+        # answered with a code. Unexpected failures are logged by agy_lsp.lsp.rpc.
+        logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     from agy_lsp.settings import from_environment
 
     settings = from_environment({"backend": ns.backend, "model": ns.model, "base_url": ns.base_url, "state_dir": ns.state_dir})

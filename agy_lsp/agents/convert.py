@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agy_lsp.agents.secrets import scrub_known
 from agy_lsp.protocol.types import Step, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def tool_call(call: sdk.ToolCall) -> ToolCall:
 
 
 def tool_result(result: sdk.ToolResult) -> ToolResult:
-    return ToolResult(id=result.id or "", name=str(_value(result.name)), result=_jsonable(result.result), error=result.error)
+    error = scrub_known(result.error) if result.error else result.error
+    return ToolResult(id=result.id or "", name=str(_value(result.name)), result=_jsonable(result.result), error=error)
 
 
 def step(s: sdk.Step) -> Step:
@@ -47,10 +49,10 @@ def step(s: sdk.Step) -> Step:
         source=d["source"]._value_,
         target=d["target"]._value_,
         status=d["status"]._value_,
-        content=d["content"],
+        content=scrub_known(d["content"]),
         thinking=d["thinking"],
         tool_calls=[tool_call(c) for c in calls] if calls else [],
-        error=d["error"],
+        error=scrub_known(d["error"]) if d["error"] else "",
         is_complete_response=d.get("is_complete_response"),
         structured_output=structured if structured is None else _jsonable(structured),
         usage=None if u is None else usage(u),

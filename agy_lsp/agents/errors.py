@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agy_lsp.agents.secrets import scrub
 from agy_lsp.protocol.errors import ErrorCode
 
 
@@ -34,7 +35,8 @@ def invalid_params(message: str, **data: Any) -> AgyError:
 
 
 def agent_not_found(agent_id: str) -> AgyError:
-    return AgyError(ErrorCode.AGENT_NOT_FOUND, f"no agent with id {agent_id!r}", {"agentId": agent_id})
+    shown = agent_id if len(agent_id) <= 64 else agent_id[:64] + "…"
+    return AgyError(ErrorCode.AGENT_NOT_FOUND, f"no agent with id {shown!r}", {"agentId": shown})
 
 
 _STATUS = re.compile(r"status(?: code)?[ :=]+(\d{3})")
@@ -117,9 +119,6 @@ def from_stop_reason(reason: str) -> AgyError | None:
     return None
 
 
-_SECRET = re.compile(r"(AIza[0-9A-Za-z_\-]{10,}|sk-[0-9A-Za-z_\-]{10,}|(?i:key=)[^&\s\"']+)")
-
-
 def _redact(text: str) -> str:
     """Keys never leave the process, even inside a backend's error text."""
-    return _SECRET.sub("[redacted]", text)[:2000]
+    return scrub(text)[:2000]

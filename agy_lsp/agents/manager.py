@@ -121,7 +121,15 @@ class AgentManager:
             with anyio.CancelScope(shield=True):
                 await session.close(final_state="failed")
             raise
+        assert self._tasks is not None
+        self._tasks.start_soon(self._watch_harness, session)
         return CreateAgentResult(agent_id=agent_id, conversation_id=session.conversation_id, tools=session.tool_names)
+
+    async def _watch_harness(self, session: AgentSession) -> None:
+        """Notice a harness that died (killed, OOM) while nobody was talking to it."""
+        while session.state != "closed" and self._agents.get(session.agent_id) is session:
+            await anyio.sleep(0.5)
+            session.check_harness()
 
     async def shutdown_agent(self, agent_id: str) -> None:
         session = self._agents.pop(agent_id, None)

@@ -206,6 +206,10 @@ class AgentSession:
     def harness_alive(self) -> bool:
         return self.harness_pid() is not None
 
+    def check_harness(self) -> None:
+        if self._agent is not None and self.state in ("idle", "busy") and not self.harness_alive():
+            self.set_state("failed", "the harness process exited")
+
     async def close(self, *, final_state: AgentState = "closed") -> None:
         """Closes the SDK agent within the shutdown timeout, then kills the harness.
 
@@ -240,9 +244,7 @@ class AgentSession:
     async def ensure_live(self) -> Agent:
         if self.state == "closed":
             raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
-        if self._agent is not None and not self._needs_restart and not self.harness_alive():
-            self.set_state("failed", "the harness process exited")
-            self._needs_restart = True
+        self.check_harness()
         if self.state == "failed" and self._agent is not None:
             raise AgyError(
                 ErrorCode.AGENT_FAILED,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from agy_lsp.agents import secrets
 from agy_lsp.backends.scripted import parse_script, shared_model
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Scripted, Vertex
 
@@ -54,6 +55,7 @@ def build_config(backend: AnyBackend, **common: Any) -> AgentConfig:
     from google.antigravity import LocalAgentConfig, LocalOpenAIAgentConfig
 
     common = {k: v for k, v in common.items() if v is not None}
+    secrets.register(getattr(backend, "api_key", None))
     if isinstance(backend, Scripted):
         try:
             script = parse_script(backend.script if backend.script is not None else [])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 from lsprotocol import types as lsp
 
+from agy_lsp.agents.secrets import scrub
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
     AgentStateNotice,
@@ -55,6 +56,7 @@ class LspEditor:
         self._protocol.notify_struct(Method.QUOTA, notice)
 
     def log(self, level: str, message: str) -> None:
+        message = scrub(message)
         getattr(log, level if level != "debug" else "debug", log.info)(message)
         self._server.window_log_message(lsp.LogMessageParams(type=_LEVELS.get(level, lsp.MessageType.Info), message=message))
 

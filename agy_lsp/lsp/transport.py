@@ -42,8 +42,9 @@ async def read_loop(reader: asyncio.StreamReader, protocol: AgyProtocol) -> None
         if length < 0:
             continue
         if length > MAX_FRAME_BYTES:
-            await _skip(reader, length)
+            # Answer first: the body may never come, and skipping it waits for it.
             protocol.send_error(None, ErrorCode.INVALID_REQUEST, f"message of {length} bytes exceeds {MAX_FRAME_BYTES}")
+            await _skip(reader, length)
             continue
         try:
             body = await reader.readexactly(length)
