@@ -160,8 +160,8 @@ class Chat:
         while True:
             r.prompt("› ")
             line = await self.reader.readline()
-            if line is None:
-                r.newline()
+            if line is None:  # Ctrl-D / end of input: end the prompt's line
+                r.line("")
                 return
             line = line.strip()
             if not line:

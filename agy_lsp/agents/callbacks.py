@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -39,7 +39,7 @@ class Callbacks:
     # ------------------------------------------------------------------ pending editor requests
 
     @contextlib.contextmanager
-    def pending_scope(self) -> Iterator[anyio.CancelScope]:
+    def pending_scope(self) -> Generator[anyio.CancelScope, None, None]:
         """A cancel scope around one request to the editor; cancelling the turn
         cancels every pending one (confirmations resolve as cancelled)."""
         with anyio.CancelScope() as scope:

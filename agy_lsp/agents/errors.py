@@ -84,7 +84,7 @@ def classify(exc: BaseException, *, stage: str = "turn") -> AgyError:
         return exc
     from google.antigravity import types as sdk  # already imported once an agent exists
 
-    cause = {"stage": stage, "type": type(exc).__name__, "cause": _redact(str(exc))}
+    cause: dict[str, Any] = {"stage": stage, "type": type(exc).__name__, "cause": _redact(str(exc))}
     if isinstance(exc, sdk.AntigravityCancelledError):
         return AgyError(ErrorCode.CANCELLED, "the turn was cancelled", cause)
     if isinstance(exc, TimeoutError):

@@ -120,11 +120,15 @@ class ClientTool:
 
     def _coerce(self, args: dict[str, Any]) -> dict[str, Any]:
         """JSON numbers may arrive as floats (2.0); give "integer" parameters ints."""
-        props: Any = self.spec.parameters.get("properties") or {}
+        props: Any = self.spec.parameters.get("properties")
+        if not isinstance(props, dict):
+            return args
+        known: dict[str, Any] = props  # pyright: ignore[reportUnknownVariableType]
         out = dict(args)
         for key, value in args.items():
-            prop: Any = props.get(key) if isinstance(props, dict) else None
-            if isinstance(prop, dict) and prop.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+            prop: Any = known.get(key)
+            kind: Any = prop.get("type") if isinstance(prop, dict) else None  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            if kind == "integer" and isinstance(value, float) and value.is_integer():
                 out[key] = int(value)
         return out
 

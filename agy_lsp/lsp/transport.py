@@ -107,7 +107,7 @@ def dispatch(body: bytes, protocol: AgyProtocol) -> None:
         protocol.send_error(msg_id if is_id else None, ErrorCode.INVALID_REQUEST, problem)
         return
     try:
-        message = protocol.structure_message(raw)
+        message: Any = protocol.structure_message(raw)
     except JsonRpcException as e:
         if "id" in raw and "method" in raw:
             protocol.send_error(raw["id"], ErrorCode.INVALID_PARAMS, "invalid params", {"cause": str(e.__cause__ or e)})

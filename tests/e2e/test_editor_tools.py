@@ -122,12 +122,21 @@ async def test_on_interaction_answer_goes_back_to_the_agent(client: LanguageClie
         asked.append(to_dict(params))
         return {"answer": "blue, definitely"}
 
-    question = {"questions": [{"question": "Which colour?", "options": ["red", "blue"]}], "toolSummary": "Colour", "toolAction": "Asking"}
+    question = {
+        "questions": [{"question": "Which colour?", "options": ["red", "blue"]}],
+        "toolSummary": "Colour",
+        "toolAction": "Asking",
+    }
     backend, state = openai_backend(model, call("ask_question", question), {"text": "blue it is"})
     created = await request(
         client,
         "agy/createAgent",
-        {"backend": backend, "policies": "allowAll", "hooks": ["onInteraction"], "capabilities": {"enabledTools": ["ask_question", "view_file"]}},
+        {
+            "backend": backend,
+            "policies": "allowAll",
+            "hooks": ["onInteraction"],
+            "capabilities": {"enabledTools": ["ask_question", "view_file"]},
+        },
     )
     result = await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "pick a colour"})
     assert result["text"] == "blue it is"

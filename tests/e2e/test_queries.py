@@ -84,7 +84,8 @@ async def test_error_codes(client: LanguageClient) -> None:
     agent_id = (await request(client, "agy/createAgent", {"backend": scripted()}))["agentId"]
     error = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "   "})
     assert error.code == -32602 and error.data["field"] == "prompt"
-    error = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": [{"type": "image", "data": "%%%", "mimeType": "image/png"}]})
+    bad_image = [{"type": "image", "data": "%%%", "mimeType": "image/png"}]
+    error = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": bad_image})
     assert error.code == -32602
     error = await request_error(client, "agy/history", {"agentId": agent_id, "offset": -1})
     assert error.code == -32602

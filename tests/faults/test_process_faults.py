@@ -7,7 +7,6 @@ import json
 import os
 import signal
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

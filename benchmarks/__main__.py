@@ -1,0 +1,144 @@
+"""`python -m benchmarks [--quick] [--only NAME ...] [--out DIR]`: run and write results.{json,md}."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+from benchmarks import suite
+from benchmarks.common import Config, Metric, config, machine
+
+NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "pacing", "cancel"]
+ITEMS = {
+    0: "Pacing",
+    1: "Time to first chunk and whole turn",
+    2: "Chunk forwarding throughput",
+    3: "Request round trip",
+    4: "History encoding",
+    5: "Startup",
+    6: "Concurrency",
+    7: "Cancel latency",
+}
+
+
+async def run_one(name: str, cfg: Config) -> list[Metric]:
+    if name == "startup":
+        return await suite.bench_startup(cfg)
+    if name == "turns":
+        return await suite.bench_turns(cfg)
+    if name == "roundtrip":
+        return await suite.bench_roundtrip(cfg)
+    if name == "history":
+        enc = suite.bench_history_encoding(cfg)
+        return enc + await suite.bench_history_request(cfg, enc[0].baseline or 0.0)
+    if name == "concurrency":
+        return await suite.bench_concurrency(cfg)
+    if name == "pacing":
+        return await suite.bench_pacing(cfg)
+    if name == "cancel":
+        return await suite.bench_cancel(cfg)
+    raise ValueError(name)
+
+
+async def run(names: list[str], cfg: Config) -> tuple[list[Metric], dict[str, Any]]:
+    metrics: list[Metric] = []
+    info: dict[str, Any] = {}
+    for name in names:
+        t0 = time.perf_counter()
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        try:
+            got = await run_one(name, cfg)
+            metrics += got
+            info[name] = {"seconds": round(time.perf_counter() - t0, 1)}
+        except Exception as e:
+            traceback.print_exc()
+            info[name] = {"seconds": round(time.perf_counter() - t0, 1), "error": f"{type(e).__name__}: {e}"}
+        print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+    return metrics, info
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "n/a"
+        return f"{x:.3g}" if abs(x) < 10 else f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}"
+    return str(x)
+
+
+def render_md(m: dict[str, Any], metrics: list[Metric], info: dict[str, Any], cfg: Config, wall: float) -> str:
+    lines = [
+        "# agy-lsp benchmark results",
+        "",
+        f"- Machine: {m['host']} — {m['platform']}",
+        f"- CPU: {m['cpu']}, {m['cores']} cores ({m['affinity_cores']} usable), {m['memory_mb']} MB RAM",
+        f"- Python {m['python']}; google-antigravity {m['google-antigravity']}, pygls {m['pygls']}, "
+        f"msgspec {m['msgspec']}, pydantic {m['pydantic']}",
+        f"- Run: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, {'quick' if cfg.quick else 'full'} mode, {wall:.0f} s wall time",
+        "- Every figure is a median of repeated runs (n = samples); p95 where it matters. Baselines are measured in the same run.",
+        "  See docs/performance.md for what each figure means.",
+        "",
+        "| # | metric | value | p95 | baseline | baseline is | ratio | target | met | n |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in sorted(metrics, key=lambda x: (x.item == 0, x.item)):
+        met = "" if x.met is None else ("yes" if x.met else "**no**")
+        lines.append(
+            f"| {x.item or 'P'} | `{x.name}` | {_fmt(x.value)} {x.unit} | {_fmt(x.p95)} | {_fmt(x.baseline)} | {x.baseline_name} "
+            f"| {_fmt(x.ratio)} | {x.target} | {met} | {x.n} |"
+        )
+    lines += ["", "## Details", ""]
+    for x in sorted(metrics, key=lambda x: (x.item == 0, x.item)):
+        if x.extra or x.note:
+            extra = ", ".join(f"{k}={_fmt(v) if not isinstance(v, list) else [round(i, 1) for i in v]}" for k, v in x.extra.items())
+            lines.append(f"- **{x.name}** ({ITEMS[x.item]}): {x.note}{'; ' if x.note and extra else ''}{extra}")
+    errors = {k: v["error"] for k, v in info.items() if "error" in v}
+    if errors:
+        lines += ["", "## Errors", ""] + [f"- {k}: {v}" for k, v in errors.items()]
+    lines += ["", "Section timings: " + ", ".join(f"{k} {v['seconds']} s" for k, v in info.items()), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition")
+    p.add_argument("--only", nargs="*", choices=NAMES, help="run only these")
+    p.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)), help="directory for results.{json,md}")
+    ns = p.parse_args(argv)
+    cfg = config(ns.quick)
+    names = ns.only or NAMES
+    t0 = time.perf_counter()
+    metrics, info = asyncio.run(run(names, cfg))
+    wall = time.perf_counter() - t0
+    m = machine()
+    os.makedirs(ns.out, exist_ok=True)
+    with open(os.path.join(ns.out, "results.json"), "w") as f:
+        json.dump(
+            {
+                "machine": m,
+                "mode": "quick" if cfg.quick else "full",
+                "wall_seconds": round(wall, 1),
+                "sections": info,
+                "metrics": [dataclasses.asdict(x) for x in metrics],
+            },
+            f,
+            indent=2,
+            default=str,
+        )
+    with open(os.path.join(ns.out, "results.md"), "w") as f:
+        f.write(render_md(m, metrics, info, cfg, wall))
+    print(render_md(m, metrics, info, cfg, wall))
+    return 1 if any("error" in v for v in info.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

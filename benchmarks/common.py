@@ -1,0 +1,148 @@
+"""Shared pieces: statistics, the machine header, metrics, subprocess helpers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+PY = sys.executable
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def p95(xs: list[float]) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, round(0.95 * (len(s) - 1))))
+    return s[k]
+
+
+@dataclass
+class Metric:
+    item: int
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    ratio: float | None = None  # value / baseline unless given
+    p95: float | None = None
+    baseline_p95: float | None = None
+    target: str = ""
+    met: bool | None = None
+    n: int = 0
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.ratio is None and self.baseline not in (None, 0):
+            assert self.baseline is not None
+            self.ratio = self.value / self.baseline
+
+
+@dataclass
+class Config:
+    quick: bool
+    reps: int  # repetitions of a measured operation
+    turn_chunks: int  # item 1: chunks per turn
+    burst_chunks: int  # item 2: chunks per turn
+    roundtrips: int  # item 3
+    history_steps: int  # item 4
+    startup_runs: int  # item 5
+    agent_counts: list[int]  # item 6
+    rounds: int  # item 6: turns per agent
+    cancel_runs: int  # item 7
+    pacing_agents: int
+
+
+def config(quick: bool) -> Config:
+    if quick:
+        return Config(True, 1, 20, 200, 50, 200, 1, [1, 2], 1, 1, 2)
+    return Config(False, 15, 200, 5000, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_mb = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_mb = int(f.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    from importlib.metadata import version
+
+    def v(pkg: str) -> str:
+        try:
+            return version(pkg)
+        except Exception:
+            return "?"
+
+    return {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_mb": mem_mb,
+        "python": platform.python_version(),
+        "google-antigravity": v("google-antigravity"),
+        "pygls": v("pygls"),
+        "msgspec": v("msgspec"),
+        "pydantic": v("pydantic"),
+    }
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            out.append(int(name))
+    return out
+
+
+def server_env(state_dir: str | None = None, pacing_ms: int = 0) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AGY_STATE_DIR=state_dir or tempfile.mkdtemp(prefix="agy-bench-"),
+        AGY_PACING_MS=str(pacing_ms),
+        AGY_BACKEND="",
+        GEMINI_API_KEY="",
+        AGY_LOG_LEVEL="warning",
+        PYTHONPATH=ROOT + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    return env

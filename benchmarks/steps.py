@@ -1,0 +1,81 @@
+"""Synthetic SDK history: realistic `google.antigravity.types.Step` objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def make_steps(n: int) -> list[Any]:
+    """`n` steps cycling through a user prompt, a thought + answer, a tool call and
+    a finished answer with usage, like a long agent session."""
+    from google.antigravity import types as sdk
+
+    usage = sdk.UsageMetadata(
+        prompt_token_count=1200, cached_content_token_count=800, candidates_token_count=240, thoughts_token_count=64, total_token_count=1504
+    )
+    answer = "Here is the change you asked for. " * 6
+    steps: list[Any] = []
+    for i in range(n):
+        kind = i % 4
+        common: dict[str, Any] = {"id": f"step-{i:06d}", "step_index": i, "trajectory_id": "traj-1"}
+        if kind == 0:
+            step = sdk.Step(
+                **common,
+                type=sdk.StepType.USER_INPUT if hasattr(sdk.StepType, "USER_INPUT") else sdk.StepType.TEXT_RESPONSE,
+                source=sdk.StepSource.USER,
+                target=sdk.StepTarget.ENVIRONMENT,
+                status=sdk.StepStatus.DONE,
+                content=f"Please refactor function number {i} in src/module_{i % 50}.py",
+            )
+        elif kind == 1:
+            step = sdk.Step(
+                **common,
+                type=sdk.StepType.TEXT_RESPONSE,
+                source=sdk.StepSource.MODEL,
+                target=sdk.StepTarget.USER,
+                status=sdk.StepStatus.DONE,
+                thinking="Let me look at the file first. " * 3,
+                content=answer,
+            )
+        elif kind == 2:
+            step = sdk.Step(
+                **common,
+                type=sdk.StepType.TOOL_CALL,
+                source=sdk.StepSource.MODEL,
+                target=sdk.StepTarget.ENVIRONMENT,
+                status=sdk.StepStatus.DONE,
+                tool_calls=[
+                    sdk.ToolCall(id=f"call-{i}", name="view_file", args={"path": f"src/module_{i % 50}.py", "start": 1, "end": 120})
+                ],
+            )
+        else:
+            step = sdk.Step(
+                **common,
+                type=sdk.StepType.TEXT_RESPONSE,
+                source=sdk.StepSource.MODEL,
+                target=sdk.StepTarget.USER,
+                status=sdk.StepStatus.DONE,
+                content=answer,
+                is_complete_response=True,
+                usage_metadata=usage,
+            )
+        steps.append(step)
+    return steps
+
+
+def delta_steps(n: int) -> list[Any]:
+    """Streaming deltas as the SDK yields them during a turn."""
+    from google.antigravity import types as sdk
+
+    return [
+        sdk.Step(
+            id="s-stream",
+            step_index=1,
+            type=sdk.StepType.TEXT_RESPONSE,
+            source=sdk.StepSource.MODEL,
+            target=sdk.StepTarget.USER,
+            status=sdk.StepStatus.ACTIVE,
+            content_delta=f"w{i:04d} ",
+        )
+        for i in range(n)
+    ]

@@ -1,0 +1,74 @@
+"""`agy-lsp chat`: interactive through a pty (streamed answer, a confirmation
+answered at the keyboard, Ctrl-C cancelling a turn, Ctrl-C quitting) and one shot
+(answer on stdout, --json lines, the scripted-model note on stderr)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.client.conftest import CHAT, FULL_ENV
+from tests.client.pty_session import PtySession
+
+SCRIPT = json.dumps(
+    [
+        {"text": "hello from the model", "chunks": 4, "chunkDelayMs": 40},
+        {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "echo typed-yes"}}]},
+        {"text": "the command ran"},
+        {"text": "a b c d e f g h i j k l m n o p q r s t", "chunkDelayMs": 150},
+    ]
+)
+
+
+def test_interactive_chat_in_a_pty() -> None:
+    session = PtySession([*CHAT, "--script", SCRIPT], {**FULL_ENV, "TERM": "xterm"})
+    try:
+        session.expect("scripted model")
+        mark = session.expect("› ").end()
+        # a streamed answer, then the usage line and a new prompt
+        session.send("hi\r")
+        mark = session.expect(r"hello from the model\n.*tokens: \d+ in · \d+ out · \d+ total.*\n› ", start=mark).end()
+        # a confirmation answered at the keyboard
+        session.send("run it\r")
+        mark = session.expect(r"allow run_command\(.*typed-yes.*\)\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark).end()
+        session.send("y\r")
+        mark = session.expect(r"⚙ run_command.*\n\s+↳ typed-yes", start=mark).end()
+        mark = session.expect(r"the command ran\n.*tokens:.*\n› ", start=mark).end()
+        # Ctrl-C cancels the running turn; the chat goes on
+        session.send("slow\r")
+        mark = session.expect(r" c ", start=mark).end()
+        session.interrupt()
+        mark = session.expect(r"cancelling the turn.*\n.*turn cancelled\n› ", start=mark).end()
+        assert "q r s t" not in session.text
+        session.send("still here\r")
+        mark = session.expect(r"You said: still here\n.*tokens:.*\n› ", start=mark).end()
+        # Ctrl-C at the prompt quits, and the server goes with it
+        session.interrupt()
+        assert session.wait() == 130
+    finally:
+        session.close()
+
+
+def test_one_shot_to_stdout_and_json() -> None:
+    env = {**FULL_ENV}
+    plain = subprocess.Popen([*CHAT, "hello there"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    as_json = subprocess.Popen(
+        [*CHAT, "--json", "--script", json.dumps([{"text": "one two three", "chunks": 3}]), "count"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = plain.communicate(timeout=40)
+    assert plain.returncode == 0, err
+    assert out == "You said: hello there\n"  # nothing but the answer: it can be piped
+    assert "scripted model" in err and "tokens:" in err
+
+    out, err = as_json.communicate(timeout=40)
+    assert as_json.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    chunks, result = events[:-1], events[-1]
+    assert [c["kind"] for c in chunks] == ["text"] * len(chunks) and chunks
+    assert [c["seq"] for c in chunks] == list(range(1, len(chunks) + 1))
+    assert "".join(c["text"] for c in chunks) == "one two three"
+    assert result["kind"] == "result" and result["text"] == "one two three" and result["usage"]["totalTokens"] > 0
