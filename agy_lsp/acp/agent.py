@@ -15,6 +15,7 @@ from typing import Any
 from acp import PROTOCOL_VERSION, Client, RequestError
 from acp.schema import (
     AgentCapabilities,
+    AuthenticateResponse,
     Implementation,
     InitializeResponse,
     ListSessionsResponse,
@@ -84,6 +85,11 @@ class AgyAcpAgent:
             auth_methods=[],
             agent_info=Implementation(name="agy-lsp", title="Google Antigravity (agy-lsp)", version=__version__),
         )
+
+    async def authenticate(self, method_id: str, **kwargs: Any) -> AuthenticateResponse:
+        """We advertise no auth methods (keys come from the environment); clients
+        that authenticate anyway (some adapters always do) get a harmless success."""
+        return AuthenticateResponse()
 
     # ------------------------------------------------------------------ sessions
 

@@ -125,18 +125,30 @@ def tool_status(call_id: str, status: Any, text: str | None = None) -> ToolCallP
 
 def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
     failed = result.error is not None
-    raw: Any = {"error": result.error} if failed else result.result
+    value = _unwrap(result.result)
     return helpers.update_tool_call(
         call_id,
         status="failed" if failed else "completed",
-        content=[_text(result.error if failed else _render(result.result))],
-        raw_output=raw,
+        content=[_text(result.error if failed else _render(value))],
+        raw_output={"error": result.error} if failed else value,
     )
 
 
+def _unwrap(value: Any) -> Any:
+    """Custom tools come back as '{"result": ...}' text, run_command as {"output": ...}."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        items: list[tuple[Any, Any]] = list(value.items())  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
+        if len(items) == 1 and items[0][0] in ("result", "output"):
+            return items[0][1]
+    return value  # pyright: ignore[reportUnknownVariableType]
+
+
 def _render(value: Any) -> str:
-    if isinstance(value, dict) and isinstance(value.get("output"), str):  # run_command
-        value = value["output"]
     if isinstance(value, str):
         text = value
     else:

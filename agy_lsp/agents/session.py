@@ -26,6 +26,7 @@ from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.store import SessionMeta, SessionStore, shorten
 from agy_lsp.backends.config import BackendConfigError, build_config, describe, quota_key
+from agy_lsp.backends.scripted import parse_script, shared_model
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import (
     AgentState,
@@ -35,7 +36,9 @@ from agy_lsp.protocol.types import (
     ChatResult,
     ContentPart,
     CreateAgentParams,
+    OpenAI,
     Prompt,
+    Scripted,
     StatusResult,
     ToolCall,
     ToolResult,
@@ -87,6 +90,7 @@ class AgentSession:
         self._soft_cancelled = False
         self._needs_restart = False
         self.store = SessionStore(settings.state_dir)
+        self._scripted_url: str | None = None
         self.meta: SessionMeta | None = None
 
     # ------------------------------------------------------------------ persistence
@@ -149,7 +153,7 @@ class AgentSession:
         self.tool_names = self._known_tools(caps) + [t.name for t in self.params.tools]
         state_dir = self.settings.state_dir
         return build_config(
-            self.backend,
+            self._model_backend(),
             system_instructions=self.params.system_instructions,
             capabilities=caps,
             tools=tools or None,
@@ -162,6 +166,19 @@ class AgentSession:
             save_dir=os.path.join(state_dir, "conversations"),
             app_data_dir=os.path.join(state_dir, "app"),
         )
+
+    def _model_backend(self) -> AnyBackend:
+        """The scripted model is registered once per session, so a restart resumes
+        its script instead of replaying it from the top."""
+        if isinstance(self.backend, Scripted):
+            if self._scripted_url is None:
+                try:
+                    script = parse_script(self.backend.script if self.backend.script is not None else [])
+                except ValueError as e:
+                    raise AgyError(ErrorCode.INVALID_PARAMS, str(e), {"field": "backend.script"}) from e
+                self._scripted_url, _ = shared_model().register(script)
+            return OpenAI(base_url=self._scripted_url, model="scripted")
+        return self.backend
 
     @staticmethod
     def _known_tools(caps: Any) -> list[str]:

@@ -1,0 +1,48 @@
+// Every agy/* method name (mirrors agy_lsp/protocol/methods.py). No `vscode` import here.
+
+export const Method = {
+  createAgent: 'agy/createAgent',
+  chat: 'agy/chat',
+  send: 'agy/send',
+  cancel: 'agy/cancel',
+  waitForIdle: 'agy/waitForIdle',
+  status: 'agy/status',
+  history: 'agy/history',
+  usage: 'agy/usage',
+  clearHistory: 'agy/clearHistory',
+  listAgents: 'agy/listAgents',
+  shutdownAgent: 'agy/shutdownAgent',
+  deleteAgent: 'agy/deleteAgent',
+  resetPermissions: 'agy/resetPermissions',
+  serverInfo: 'agy/serverInfo',
+  // server -> client
+  chatChunk: 'agy/chatChunk',
+  agentState: 'agy/agentState',
+  quota: 'agy/quota',
+  confirmToolCall: 'agy/confirmToolCall',
+  runTool: 'agy/runTool',
+} as const;
+
+export const ErrorCode = {
+  requestCancelled: -32800,
+  agentNotFound: -32001,
+  agentClosed: -32002,
+  timeout: -32003,
+  quotaExceeded: -32004,
+  backendError: -32007,
+  agentFailed: -32008,
+  agentBusy: -32009,
+  cancelled: -32010,
+  serverShuttingDown: -32011,
+} as const;
+
+/** The client capabilities this extension declares at initialize. */
+export function agyClientCapabilities(): { experimental: { agy: { confirmToolCall: boolean } } } {
+  return { experimental: { agy: { confirmToolCall: true } } };
+}
+
+/** True when an error thrown by sendRequest is a cancellation (-32800 or -32010). */
+export function isCancellation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === ErrorCode.requestCancelled || code === ErrorCode.cancelled;
+}

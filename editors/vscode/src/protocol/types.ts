@@ -1,0 +1,187 @@
+// Wire types for agy/* payloads (mirrors agy_lsp/protocol/types.py; camelCase on the wire).
+// This module must not import `vscode`.
+
+export type AgentState = 'starting' | 'idle' | 'busy' | 'restarting' | 'failed' | 'closed' | 'hibernated';
+export type ChunkKind = 'text' | 'thought' | 'toolCall' | 'toolResult';
+export type PolicyPreset = 'safeDefaults' | 'confirmRunCommand' | 'allowAll' | 'denyAll' | 'workspaceOnly';
+export type PermissionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
+
+export type Backend =
+  | { type: 'openai'; baseUrl?: string; model?: string; apiKey?: string }
+  | { type: 'gemini'; model?: string; apiKey?: string }
+  | { type: 'vertex'; model?: string; project?: string; location?: string; apiKey?: string }
+  | { type: 'scripted'; script?: unknown };
+
+export interface ToolCall {
+  id?: string;
+  name: string;
+  args?: Record<string, unknown>;
+}
+
+export interface ToolResult {
+  id?: string;
+  name?: string;
+  result?: unknown;
+  error?: string | null;
+}
+
+export interface Usage {
+  promptTokens?: number;
+  cachedTokens?: number;
+  candidatesTokens?: number;
+  thoughtsTokens?: number;
+  totalTokens?: number;
+}
+
+export interface EditorTool {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+  timeoutSecs?: number;
+}
+
+export interface PolicyRule {
+  tool?: string;
+  decision?: 'allow' | 'deny' | 'ask_user';
+  when?: { arg: string; pattern: string }[];
+  reason?: string;
+}
+
+export interface CreateAgentParams {
+  backend?: Backend;
+  name?: string;
+  systemInstructions?: string;
+  workspaces?: string[];
+  conversationId?: string;
+  chatTimeoutSecs?: number;
+  policies?: PolicyPreset | PolicyRule[] | { preset?: PolicyPreset; rules?: PolicyRule[] };
+  tools?: EditorTool[];
+}
+
+export interface CreateAgentResult {
+  agentId: string;
+  conversationId: string | null;
+  tools: string[];
+}
+
+export type Prompt = string | { type: 'text' | 'image' | 'document'; text?: string; data?: string; mimeType?: string }[];
+
+export interface ChatResult {
+  turnId: string;
+  text: string;
+  stopReason: string;
+  usage: Usage | null;
+  structuredOutput?: unknown;
+}
+
+export interface ChatChunk {
+  agentId: string;
+  turnId: string;
+  seq: number;
+  kind: ChunkKind;
+  text?: string;
+  toolCall?: ToolCall;
+  toolResult?: ToolResult;
+}
+
+export interface Permission {
+  tool: string;
+  decision: 'allow' | 'deny';
+}
+
+export interface StatusResult {
+  agentId: string;
+  name: string | null;
+  state: AgentState;
+  idle: boolean;
+  turnCount: number;
+  conversationId: string | null;
+  lastResponse: string;
+  compactionIndices: number[];
+  totalUsage: Usage;
+  lastTurnUsage: Usage | null;
+  permissions: Permission[];
+}
+
+export interface Step {
+  id?: string;
+  index?: number;
+  type?: string;
+  source?: string;
+  target?: string;
+  status?: string;
+  content?: string;
+  thinking?: string;
+  toolCalls?: ToolCall[];
+  error?: string;
+  usage?: Usage;
+}
+
+export interface HistoryResult {
+  steps: Step[];
+  total: number;
+}
+
+export interface UsageResult {
+  totalUsage: Usage;
+  lastTurnUsage: Usage | null;
+}
+
+export interface AgentSummary {
+  agentId: string;
+  name: string | null;
+  state: AgentState;
+  conversationId: string | null;
+  turnCount: number;
+}
+
+export interface ServerInfoResult {
+  name: string;
+  version: string;
+  sdkVersion: string | null;
+  defaultBackend: string;
+  stateDir: string;
+}
+
+export interface AgentStateNotice {
+  agentId: string;
+  state: AgentState;
+  reason?: string;
+}
+
+export interface QuotaNotice {
+  key: string;
+  state: 'backoff' | 'clear';
+  retryAfterMs?: number;
+}
+
+export interface PermissionOption {
+  optionId: string;
+  kind: PermissionKind;
+  name: string;
+}
+
+export interface ConfirmToolCallParams {
+  agentId: string;
+  turnId: string;
+  toolCall: ToolCall;
+  options: PermissionOption[];
+  reason?: string;
+}
+
+export interface ConfirmToolCallResult {
+  outcome: string;
+}
+
+export interface RunToolParams {
+  agentId: string;
+  turnId: string;
+  toolCall: ToolCall;
+  state?: Record<string, unknown>;
+}
+
+export interface RunToolResult {
+  content?: unknown;
+  error?: string;
+  state?: Record<string, unknown>;
+}

@@ -1,0 +1,192 @@
+// Pure protocol-layer units: chunk assembly, confirmation mapping, settings,
+// inline edit text handling, status bar text.
+
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { TurnAssembler, describeToolCall, describeToolResult } from '../src/protocol/chunks';
+import { TokenSource, linkedSource } from '../src/protocol/cancellation';
+import { confirmChoices, describeConfirmation, fileChangeOf, outcomeFor, outcomeForLabel } from '../src/protocol/confirm';
+import { extractReplacement, inlineEditPrompt, spliceText } from '../src/protocol/inlineEdit';
+import { isCancellation } from '../src/protocol/methods';
+import { createAgentParams, initializationOptions, readSettings, resolveServerCommand, DEFAULT_SETTINGS } from '../src/protocol/settings';
+import { formatTokens, renderHistory, statusView } from '../src/protocol/status';
+import { runEditorTool } from '../src/protocol/editorTools';
+import type { ChatChunk } from '../src/protocol/types';
+
+const chunk = (seq: number, text: string, turnId = 't'): ChatChunk => ({ agentId: 'a', turnId, seq, kind: 'text', text });
+
+describe('TurnAssembler', () => {
+  it('reorders by seq, drops duplicates and other turns', () => {
+    const a = new TurnAssembler();
+    assert.deepEqual(a.push(chunk(2, 'world')), []);
+    assert.deepEqual(
+      a.push(chunk(1, 'hello ')).map((e) => (e.kind === 'text' ? e.text : '')),
+      ['hello ', 'world'],
+    );
+    assert.deepEqual(a.push(chunk(2, 'world')), []);
+    assert.deepEqual(a.push(chunk(3, '!', 'other')), []);
+    assert.equal(a.text, 'hello world');
+    assert.equal(a.turnId, 't');
+  });
+
+  it('flushes past a gap and collects tool calls/results and thoughts', () => {
+    const a = new TurnAssembler();
+    a.push({ agentId: 'a', turnId: 't', seq: 1, kind: 'thought', text: 'hmm' });
+    a.push({ agentId: 'a', turnId: 't', seq: 3, kind: 'toolResult', toolResult: { name: 'run_command', result: 'ok' } });
+    assert.equal(a.toolResults.length, 0);
+    const flushed = a.flush();
+    assert.deepEqual(flushed.map((e) => e.kind), ['toolResult']);
+    a.push({ agentId: 'a', turnId: 't', seq: 4, kind: 'toolCall', toolCall: { name: 'view_file', args: { path: '/x' } } });
+    assert.equal(a.thought, 'hmm');
+    assert.equal(a.toolCalls[0]?.name, 'view_file');
+  });
+
+  it('describes tool calls and results', () => {
+    assert.equal(describeToolCall({ name: 'run_command', args: { CommandLine: 'ls' } }), 'Running run_command: ls');
+    assert.equal(describeToolCall({ name: 'run_command', args: { command_line: 'pwd' } }), 'Running run_command: pwd');
+    assert.equal(describeToolCall({ name: 'x' }), 'Running x');
+    assert.ok(describeToolCall({ name: 'x', args: { CommandLine: 'y'.repeat(200) } }).length < 100);
+    assert.equal(describeToolResult({ name: 'x', error: 'boom' }), 'x failed: boom');
+    assert.equal(describeToolResult({ name: 'x', result: 1 }), 'x finished');
+  });
+});
+
+describe('cancellation', () => {
+  it('TokenSource and linkedSource propagate cancel once', () => {
+    const parent = new TokenSource();
+    const child = linkedSource(parent.token, undefined);
+    let fired = 0;
+    child.token.onCancellationRequested(() => fired++);
+    parent.cancel();
+    parent.cancel();
+    assert.equal(child.token.isCancellationRequested, true);
+    assert.equal(fired, 1);
+    let late = 0;
+    child.token.onCancellationRequested(() => late++);
+    assert.equal(late, 1, 'late listeners fire at once');
+    assert.equal(isCancellation({ code: -32800 }), true);
+    assert.equal(isCancellation({ code: -32010 }), true);
+    assert.equal(isCancellation(new Error('x')), false);
+  });
+});
+
+describe('confirmation mapping', () => {
+  it('orders choices allow-first and maps picks, labels and dismissal', () => {
+    const choices = confirmChoices([
+      { optionId: 'r', kind: 'reject_once', name: 'Reject' },
+      { optionId: 'a', kind: 'allow_once', name: 'Allow once' },
+      { optionId: 'aa', kind: 'allow_always', name: 'Always allow' },
+    ]);
+    assert.deepEqual(choices.map((c) => c.outcome), ['a', 'aa', 'r']);
+    assert.equal(outcomeFor(choices[1]), 'aa');
+    assert.equal(outcomeFor(undefined), 'cancelled');
+    assert.equal(outcomeForLabel(choices, 'Reject'), 'r');
+    assert.equal(outcomeForLabel(choices, undefined), 'cancelled');
+    assert.deepEqual(confirmChoices([]).map((c) => c.kind), ['allow_once', 'allow_always', 'reject_once']);
+  });
+
+  it('describes the call and detects file changes', () => {
+    const d = describeConfirmation({ agentId: 'a', turnId: 't', toolCall: { name: 'run_command', args: { CommandLine: 'ls', Cwd: '/w' } }, options: [], reason: 'needs a shell' });
+    assert.equal(d.title, 'agy wants to run run_command');
+    assert.equal(d.detail, 'CommandLine: ls\nCwd: /w\nreason: needs a shell');
+    assert.equal(fileChangeOf({ name: 'run_command', args: { CommandLine: 'ls' } }), undefined);
+    assert.equal(fileChangeOf({ name: 'view_file', args: { path: '/a' } }), undefined);
+    const create = fileChangeOf({ name: 'create_file', args: { TargetFile: 'file:///w/a%20b.txt', CodeContent: 'hi' } });
+    assert.equal(create?.path, '/w/a b.txt');
+    assert.equal(create?.newText('old'), 'hi');
+    const edit = fileChangeOf({ name: 'edit_file', args: { TargetFile: '/w/a', TargetContent: 'x', ReplacementContent: '$&y' } });
+    assert.equal(edit?.newText('axb'), 'a$&yb', 'replacement is literal');
+    const chunks = fileChangeOf({ name: 'edit_file', args: { TargetFile: '/w/a', ReplacementChunks: [{ TargetContent: 'a', ReplacementContent: 'A' }, { TargetContent: 'c', ReplacementContent: 'C' }] } });
+    assert.equal(chunks?.newText('abc'), 'AbC');
+  });
+});
+
+describe('settings', () => {
+  const cfg = (values: Record<string, unknown>) => readSettings((k) => values[k]);
+
+  it('reads and validates agy.* values', () => {
+    assert.deepEqual(cfg({}), DEFAULT_SETTINGS);
+    const s = cfg({ backend: 'openai', model: ' llama3 ', baseUrl: 'http://h/v1', 'policies.preset': 'allowAll', chatTimeoutSecs: 30, 'server.command': '/x/agy-lsp', 'server.args': ['--log', 3], 'confirmation.style': 'modal' });
+    assert.equal(s.backend, 'openai');
+    assert.equal(s.model, 'llama3');
+    assert.equal(s.policyPreset, 'allowAll');
+    assert.equal(s.chatTimeoutSecs, 30);
+    assert.deepEqual(s.serverArgs, ['--log']);
+    assert.equal(s.confirmationStyle, 'modal');
+    const bad = cfg({ backend: 'nope', 'policies.preset': 'x', chatTimeoutSecs: -1 });
+    assert.equal(bad.backend, 'auto');
+    assert.equal(bad.policyPreset, 'safeDefaults');
+    assert.equal(bad.chatTimeoutSecs, 120);
+  });
+
+  it('maps to initializationOptions in the server Settings shape', () => {
+    assert.deepEqual(initializationOptions(DEFAULT_SETTINGS), { backend: null, chatTimeoutSecs: 120 });
+    assert.deepEqual(initializationOptions({ ...DEFAULT_SETTINGS, backend: 'openai', model: 'm', baseUrl: 'http://h/v1' }).backend, { type: 'openai', baseUrl: 'http://h/v1', model: 'm' });
+    assert.deepEqual(initializationOptions({ ...DEFAULT_SETTINGS, backend: 'gemini', model: 'gemini-2.5-pro' }).backend, { type: 'gemini', model: 'gemini-2.5-pro' });
+    assert.deepEqual(initializationOptions({ ...DEFAULT_SETTINGS, backend: 'scripted' }).backend, { type: 'scripted' });
+  });
+
+  it('builds createAgent params with policies, timeout and tools', () => {
+    const p = createAgentParams({ ...DEFAULT_SETTINGS, policyPreset: 'workspaceOnly' }, ['/w'], [{ name: 't' }], 'n');
+    assert.deepEqual(p, { workspaces: ['/w'], chatTimeoutSecs: 120, policies: 'workspaceOnly', tools: [{ name: 't' }], name: 'n' });
+    assert.equal(createAgentParams({ ...DEFAULT_SETTINGS, policyPreset: 'workspaceOnly' }, [], []).policies, 'safeDefaults', 'workspaceOnly needs a folder');
+  });
+
+  it('resolves the server command: setting, bundled, PATH', () => {
+    assert.deepEqual(resolveServerCommand({ ...DEFAULT_SETTINGS, serverCommand: '/opt/agy', serverArgs: ['-v'] }, '/ext', () => true), { command: '/opt/agy', args: ['-v'] });
+    assert.deepEqual(resolveServerCommand(DEFAULT_SETTINGS, '/ext', (p) => p === '/ext/server/agy-lsp', 'linux'), { command: '/ext/server/agy-lsp', args: [] });
+    assert.deepEqual(resolveServerCommand(DEFAULT_SETTINGS, '/ext', () => false), { command: 'agy-lsp', args: [] });
+  });
+});
+
+describe('inline edit text', () => {
+  it('builds the prompt and extracts the replacement', () => {
+    const prompt = inlineEditPrompt({ instruction: 'rename', code: 'let a', languageId: 'ts', fileName: 'a.ts' });
+    assert.match(prompt, /Instruction: rename/);
+    assert.match(prompt, /```ts\nlet a\n```/);
+    assert.equal(extractReplacement('Sure:\n```ts\nlet b\n```\nbye', 'let a'), 'let b');
+    assert.equal(extractReplacement('```\nlet b\n```', 'let a\n'), 'let b\n');
+    assert.equal(extractReplacement('  let b\n', 'let a'), 'let b');
+    assert.equal(spliceText('abcdef', 2, 4, 'XY'), 'abXYef');
+  });
+});
+
+describe('status bar and history text', () => {
+  it('shows state and last/total token usage', () => {
+    assert.equal(formatTokens(undefined), '0');
+    assert.equal(formatTokens(1234), '1.2k');
+    assert.equal(formatTokens(45_600), '46k');
+    assert.equal(formatTokens(2_500_000), '2.5M');
+    const v = statusView('idle', { totalTokens: 1200, promptTokens: 1000, candidatesTokens: 200 }, { totalTokens: 5000 });
+    assert.equal(v.text, '$(hubot) agy: idle · 1.2k / Σ 5.0k tok');
+    assert.match(v.tooltip, /Last turn: 1200 tokens \(prompt 1000, output 200\)/);
+    assert.match(v.tooltip, /Total: 5000 tokens/);
+    assert.match(statusView('busy', null, undefined).text, /sync~spin.*busy/);
+    assert.match(statusView('none', null, undefined).tooltip, /no agent/);
+  });
+
+  it('renders history steps as Markdown', () => {
+    const md = renderHistory('a1', { total: 2, steps: [{ index: 0, type: 'TEXT_RESPONSE', source: 'USER', content: 'hi' }, { index: 1, type: 'TOOL', toolCalls: [{ name: 'run_command', args: { CommandLine: 'ls' } }], error: 'denied' }] });
+    assert.match(md, /^# agy history: a1/);
+    assert.match(md, /## 0 TEXT_RESPONSE \(USER\)\n\nhi/);
+    assert.match(md, /tool `run_command` \{"CommandLine":"ls"\}/);
+    assert.match(md, /\*\*error:\*\* denied/);
+  });
+});
+
+describe('editor tool dispatch', () => {
+  it('answers errors for unknown tools and a missing editor, and caps diagnostics', () => {
+    const none = { activeDocument: () => undefined, selection: () => undefined, diagnostics: () => [] };
+    const call = (name: string, args: Record<string, unknown> = {}) => ({ agentId: 'a', turnId: 't', toolCall: { name, args } });
+    assert.deepEqual(runEditorTool(none, call('editor_active_text')), { error: 'no active editor' });
+    assert.deepEqual(runEditorTool(none, call('nope')), { error: 'unknown editor tool nope' });
+    const many = Array.from({ length: 250 }, (_, i) => ({ uri: 'u', severity: 'error' as const, message: String(i), start: { line: i, character: 0 }, end: { line: i, character: 1 } }));
+    let asked: string | undefined = 'unset';
+    const host = { ...none, diagnostics: (uri?: string) => ((asked = uri), many) };
+    const res = runEditorTool(host, call('editor_diagnostics', { uri: 'file:///a' })).content as { diagnostics: unknown[]; total: number; truncated: boolean };
+    assert.equal(asked, 'file:///a');
+    assert.equal(res.diagnostics.length, 200);
+    assert.equal(res.total, 250);
+    assert.equal(res.truncated, true);
+  });
+});
