@@ -25,7 +25,7 @@ test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, AC
 	$(MAKE) lint
 	$(PY) -m pytest -q
 	$(MAKE) vscode
-	@if pgrep -f google/antigravity/bin/localharness >/dev/null; then echo "leaked localharness processes:"; pgrep -af localharness; exit 1; fi
+	@if pgrep -x localharness >/dev/null; then echo "leaked localharness processes:"; pgrep -ax localharness; exit 1; fi
 
 lint: $(STAMP) ## ruff and pyright (strict on the package)
 	$(VENV)/bin/ruff check agy_lsp tests benchmarks
