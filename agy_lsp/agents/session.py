@@ -36,6 +36,7 @@ from agy_lsp.protocol.types import (
     ChatResult,
     ContentPart,
     CreateAgentParams,
+    Gemini,
     OpenAI,
     Prompt,
     Scripted,
@@ -43,6 +44,7 @@ from agy_lsp.protocol.types import (
     ToolCall,
     ToolResult,
     Usage,
+    Vertex,
 )
 from agy_lsp.settings import Settings
 
@@ -167,7 +169,7 @@ class AgentSession:
             app_data_dir=os.path.join(state_dir, "app"),
         )
 
-    def _model_backend(self) -> AnyBackend:
+    def _model_backend(self) -> OpenAI | Gemini | Vertex:
         """The scripted model is registered once per session, so a restart resumes
         its script instead of replaying it from the top."""
         if isinstance(self.backend, Scripted):
@@ -268,10 +270,10 @@ class AgentSession:
                 "the agent's harness process died; recreate the agent (createAgent with its conversationId resumes it)",
                 {"agentId": self.agent_id, "conversationId": self.conversation_id},
             )
-        if self._agent is None or self._needs_restart:
-            await self.restart("resuming after a failure") if self._agent is not None else await self.start(
-                resume=self.conversation_id is not None
-            )
+        if self._agent is not None and self._needs_restart:
+            await self.restart("resuming after a failure")
+        elif self._agent is None:
+            await self.start(resume=self.conversation_id is not None)
         assert self._agent is not None
         return self._agent
 

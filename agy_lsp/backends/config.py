@@ -9,7 +9,6 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from agy_lsp.agents import secrets
-from agy_lsp.backends.scripted import parse_script, shared_model
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Scripted, Vertex
 
 if TYPE_CHECKING:
@@ -49,20 +48,14 @@ def _env_key(backend: AnyBackend) -> str | None:
     return None
 
 
-def build_config(backend: AnyBackend, **common: Any) -> AgentConfig:
+def build_config(backend: OpenAI | Gemini | Vertex, **common: Any) -> AgentConfig:
     """An SDK config for `backend`; `common` holds the backend-independent fields
-    (tools, policies, hooks, workspaces, save_dir, ...)."""
+    (tools, policies, hooks, workspaces, save_dir, ...). A scripted backend is first
+    turned into an OpenAI one by its session (see AgentSession._model_backend)."""
     from google.antigravity import LocalAgentConfig, LocalOpenAIAgentConfig
 
     common = {k: v for k, v in common.items() if v is not None}
     secrets.register(getattr(backend, "api_key", None))
-    if isinstance(backend, Scripted):
-        try:
-            script = parse_script(backend.script if backend.script is not None else [])
-        except ValueError as e:
-            raise BackendConfigError(str(e)) from e
-        base_url, _ = shared_model().register(script)
-        return LocalOpenAIAgentConfig(model="scripted", base_url=base_url, **common)
     if isinstance(backend, OpenAI):
         if not backend.base_url:
             raise BackendConfigError("backend.baseUrl is required for type 'openai'")

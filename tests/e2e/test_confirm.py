@@ -35,6 +35,18 @@ def answer_with(client: LanguageClient, outcomes: list[str], seen: list[dict[str
         return {"outcome": outcomes.pop(0) if outcomes else "reject_once"}
 
 
+def never_answer(client: LanguageClient) -> asyncio.Event:
+    """A confirmation handler that never answers; the event is set once it was asked."""
+    asked = asyncio.Event()
+
+    @client.feature("agy/confirmToolCall")
+    async def confirm(params: Any) -> Any:
+        asked.set()
+        await asyncio.sleep(3600)
+
+    return asked
+
+
 def target() -> str:
     return os.path.join(tempfile.mkdtemp(prefix="agy-confirm-"), "out.txt")
 
@@ -116,13 +128,7 @@ async def test_garbage_or_error_answers_deny(client: LanguageClient, model: Scri
 async def test_no_answer_denies_after_the_timeout(model: ScriptedModel) -> None:
     client = await start_client(env={"AGY_CONFIRM_TIMEOUT_SECS": "1"})
     try:
-        asked = asyncio.Event()
-
-        @client.feature("agy/confirmToolCall")
-        async def confirm(params: Any) -> Any:
-            asked.set()
-            await asyncio.sleep(3600)
-
+        asked = never_answer(client)
         path = target()
         backend, state = openai_backend(model, write_call(path), {"text": "gave up"})
         agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
@@ -136,13 +142,7 @@ async def test_no_answer_denies_after_the_timeout(model: ScriptedModel) -> None:
 
 
 async def test_cancelling_the_turn_during_a_pending_confirmation(client: LanguageClient, model: ScriptedModel) -> None:
-    asked = asyncio.Event()
-
-    @client.feature("agy/confirmToolCall")
-    async def confirm(params: Any) -> Any:
-        asked.set()
-        await asyncio.sleep(3600)
-
+    asked = never_answer(client)
     path = target()
     backend, _ = openai_backend(model, write_call(path), {"text": "never"}, {"text": "next turn"})
     agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
