@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from agy_lsp.agents import convert
+from agy_lsp.agents import convert, mcp
 from agy_lsp.agents.callbacks import Callbacks
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.errors import AgyError, classify, from_stop_reason
@@ -162,6 +162,7 @@ class AgentSession:
             policies=self.permissions.sdk_policies(self.tool_names),
             hooks=self.callbacks.sdk_hooks(),
             workspaces=self.params.workspaces or None,
+            mcp_servers=mcp.sdk_servers(self.params.mcp_servers),
             response_schema=self.params.response_schema,
             conversation_id=self.conversation_id,
             session_continuation_mode=sdk.SessionContinuationMode.RESUME if resume else None,

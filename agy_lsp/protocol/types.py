@@ -123,6 +123,21 @@ class EditorTool(Wire):
     timeout_secs: float | None = None
 
 
+class McpServer(Wire):
+    """An MCP server for the agent: a stdio command, or a Streamable HTTP url."""
+
+    name: str
+    type: Literal["stdio", "http"] = "stdio"
+    command: str | None = None
+    args: list[str] = []
+    env: dict[str, str] | None = None
+    url: str | None = None
+    headers: dict[str, str] | None = None
+    enabled_tools: list[str] | None = None
+    disabled_tools: list[str] | None = None
+    timeout_secs: int | None = None
+
+
 HookPoint = Literal[
     "preTurn",
     "postTurn",
@@ -149,6 +164,7 @@ class CreateAgentParams(Wire):
     policies: Policies | list[PolicyRule] | PolicyPreset | None = None
     tools: list[EditorTool] = []
     hooks: list[HookPoint] = []
+    mcp_servers: list[McpServer] = []
 
 
 class CreateAgentResult(Wire, omit_defaults=False):
