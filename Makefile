@@ -25,7 +25,9 @@ test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, AC
 	$(MAKE) lint
 	$(PY) -m pytest -q
 	$(MAKE) vscode
-	@if pgrep -x localharness >/dev/null; then echo "leaked localharness processes:"; pgrep -ax localharness; exit 1; fi
+	@# harnesses of this checkout only (by executable path), so other work on the machine is not blamed
+	@leaked=$$(for p in $$(pgrep -x localharness); do readlink /proc/$$p/exe; done | grep -F "$(CURDIR)/" || true); \
+	if [ -n "$$leaked" ]; then echo "leaked localharness processes:"; echo "$$leaked"; exit 1; fi
 
 lint: $(STAMP) ## ruff and pyright (strict on the package)
 	$(VENV)/bin/ruff check agy_lsp tests benchmarks

@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="default model (AGY_MODEL)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (AGY_BASE_URL)")
     p.add_argument("--state-dir", help="where conversations are stored (AGY_STATE_DIR)")
+    p.add_argument("--idle-timeout-secs", type=float, help="hibernate agents idle this long, 0 = never (AGY_IDLE_TIMEOUT_SECS)")
+    p.add_argument("--max-live-agents", type=int, help="live harness processes at most, 0 = no cap (AGY_MAX_LIVE_AGENTS)")
     p.add_argument("--log-level", default=os.environ.get("AGY_LOG_LEVEL", "warning"), help="stderr log level")
     return p
 
@@ -46,7 +48,16 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     from agy_lsp.settings import from_environment
 
-    settings = from_environment({"backend": ns.backend, "model": ns.model, "base_url": ns.base_url, "state_dir": ns.state_dir})
+    settings = from_environment(
+        {
+            "backend": ns.backend,
+            "model": ns.model,
+            "base_url": ns.base_url,
+            "state_dir": ns.state_dir,
+            "idle_timeout_secs": ns.idle_timeout_secs,
+            "max_live_agents": ns.max_live_agents,
+        }
+    )
     if ns.acp:
         from agy_lsp.acp.server import run_acp
 

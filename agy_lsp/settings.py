@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, rename="camel", kw_only=True):
     tool_timeout_secs: float = 120.0
     pacing_ms: int = 500
     max_quota_retries: int = 3
+    idle_timeout_secs: float = 600.0  # hibernate an agent idle this long; 0 = never
+    max_live_agents: int = 8  # live harnesses at most; 0 = no cap
     log_level: str = "info"
 
 
@@ -77,11 +79,18 @@ def from_environment(cli: dict[str, Any] | None = None) -> Settings:
         ("AGY_CONFIRM_TIMEOUT_SECS", "confirm_timeout_secs"),
         ("AGY_SHUTDOWN_TIMEOUT_SECS", "shutdown_timeout_secs"),
         ("AGY_TOOL_TIMEOUT_SECS", "tool_timeout_secs"),
+        ("AGY_IDLE_TIMEOUT_SECS", "idle_timeout_secs"),
     ):
         if (value := _env_float(env)) is not None:
             setattr(settings, attr, value)
     if (pacing := _env_float("AGY_PACING_MS")) is not None:
         settings.pacing_ms = int(pacing)
+    if (live := _env_float("AGY_MAX_LIVE_AGENTS")) is not None:
+        settings.max_live_agents = int(live)
+    if cli.get("idle_timeout_secs") is not None:
+        settings.idle_timeout_secs = cli["idle_timeout_secs"]
+    if cli.get("max_live_agents") is not None:
+        settings.max_live_agents = cli["max_live_agents"]
     return settings
 
 

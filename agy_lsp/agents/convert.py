@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agy_lsp.agents.mcp import call_args, qualified_name
 from agy_lsp.agents.secrets import scrub_known
 from agy_lsp.protocol.types import Step, ToolCall, ToolResult, Usage
 
@@ -24,12 +25,15 @@ def usage(u: sdk.UsageMetadata | None) -> Usage | None:
 
 
 def tool_call(call: sdk.ToolCall) -> ToolCall:
-    return ToolCall(id=call.id or "", name=str(_value(call.name)), args=dict(call.args))
+    """MCP tools are named `server/tool` (see agents/mcp.py)."""
+    server = call.server_name
+    return ToolCall(id=call.id or "", name=qualified_name(str(_value(call.name)), server), args=call_args(dict(call.args), server))
 
 
 def tool_result(result: sdk.ToolResult) -> ToolResult:
     error = scrub_known(result.error) if result.error else result.error
-    return ToolResult(id=result.id or "", name=str(_value(result.name)), result=_jsonable(result.result), error=error)
+    name = qualified_name(str(_value(result.name)), result.server_name)
+    return ToolResult(id=result.id or "", name=name, result=_jsonable(result.result), error=error)
 
 
 def step(s: sdk.Step) -> Step:
@@ -73,3 +77,4 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]  # pyright: ignore[reportUnknownVariableType]
     return str(x)
+

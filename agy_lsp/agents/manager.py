@@ -1,8 +1,9 @@
 """AgentManager: every live agent of one server process, by agentId.
 
 Front-ends call it; it answers in wire Structs or raises AgyError. It also owns
-background turns (`agy/send`) in an anyio task group, and closes every agent on
-the way out, in parallel and within a bounded wait.
+background turns (`agy/send`) and one watcher (dead harnesses, idle agents to
+hibernate) in an anyio task group, and closes every agent on the way out, in
+parallel and within a bounded wait.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agy_lsp.agents import convert
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.errors import AgyError, agent_not_found, classify
 from agy_lsp.agents.export import to_markdown
+from agy_lsp.agents.hibernation import LiveAgents
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.session import AgentSession
@@ -54,6 +56,7 @@ class AgentManager:
         self.pacer = Pacer(settings.pacing_ms)
         self.quota = QuotaRegistry()
         self._agents: dict[str, AgentSession] = {}
+        self.live = LiveAgents(lambda: self._agents.values(), lambda: self.settings)
         self._tasks: TaskGroup | None = None
         self._closing = False
         self._announced_fallback = False
@@ -61,6 +64,7 @@ class AgentManager:
     async def __aenter__(self) -> AgentManager:
         self._tasks = anyio.create_task_group()
         await self._tasks.__aenter__()
+        self._tasks.start_soon(self._watch)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -110,7 +114,7 @@ class AgentManager:
             backend, _ = resolve_default_backend(self.settings)
             self.announce_fallback()
         agent_id = uuid.uuid4().hex[:12]
-        session = AgentSession(agent_id, params, backend, self.settings, self.editor, self.pacer, self.quota)
+        session = AgentSession(agent_id, params, backend, self.settings, self.editor, self.pacer, self.quota, self.live)
         if meta is not None:
             session.restore(meta)
         self._agents[agent_id] = session
@@ -121,15 +125,19 @@ class AgentManager:
             with anyio.CancelScope(shield=True):
                 await session.close(final_state="failed")
             raise
-        assert self._tasks is not None
-        self._tasks.start_soon(self._watch_harness, session)
         return CreateAgentResult(agent_id=agent_id, conversation_id=session.conversation_id, tools=session.tool_names)
 
-    async def _watch_harness(self, session: AgentSession) -> None:
-        """Notice a harness that died (killed, OOM) while nobody was talking to it."""
-        while session.state != "closed" and self._agents.get(session.agent_id) is session:
-            await anyio.sleep(0.5)
-            session.check_harness()
+    async def _watch(self) -> None:
+        """Notice a harness that died (killed, OOM) while nobody was talking to it,
+        and hibernate agents left idle past idleTimeoutSecs."""
+        while True:
+            await anyio.sleep(self.live.poll_interval())
+            try:
+                for session in list(self._agents.values()):
+                    session.check_harness()
+                await self.live.hibernate_idle()
+            except Exception:  # the watcher must outlive any one agent's trouble
+                log.exception("agent watcher")
 
     async def shutdown_agent(self, agent_id: str) -> None:
         session = self._agents.pop(agent_id, None)
@@ -217,15 +225,11 @@ class AgentManager:
         with anyio.fail_after(self.settings.chat_timeout_secs + self.settings.send_timeout_secs):
             while session.is_busy():
                 await anyio.sleep(0.02)
-            conv = session.conversation()
-            if conv is not None:
-                await conv.wait_for_idle()
+            if session.harness_alive():
+                await session.conversation().wait_for_idle()
 
     async def wait_for_wakeup(self, agent_id: str, timeout_secs: float) -> bool:
-        session = self.get(agent_id)
-        conv = session.conversation()
-        if conv is None:
-            return False
+        conv = (await self.get(agent_id).ensure_live()).conversation
         with anyio.fail_after(timeout_secs + self.settings.query_timeout_secs):
             return bool(await conv.wait_for_wakeup(timeout_secs))
 
@@ -277,10 +281,11 @@ class AgentManager:
         status = self.get(agent_id).status()
         return UsageResult(total_usage=status.total_usage, last_turn_usage=status.last_turn_usage)
 
-    def clear_history(self, agent_id: str) -> None:
+    async def clear_history(self, agent_id: str) -> None:
         session = self.get(agent_id)
         if session.is_busy():
             raise AgyError(ErrorCode.AGENT_BUSY, "cannot clear history during a turn", {"agentId": agent_id})
+        await session.ensure_live()  # a hibernated agent's history lives on in its harness's save dir
         conv = session.conversation()
         if conv is not None:
             conv.clear_history()

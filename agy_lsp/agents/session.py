@@ -1,23 +1,22 @@
 """AgentSession: one SDK Agent, its harness process and its turns.
 
-It owns the lifecycle (start, restart after a model failure, bounded close that
-kills the harness if it will not go) and runs turns, turning SDK steps into
-`ChatChunk`s for the editor. Tool confirmation, editor tools and hooks live in
-`permissions.py` and `callbacks.py`; this module wires them in.
+It owns the lifecycle (start, restart after a model failure, hibernate and wake,
+bounded close) and runs turns, turning SDK steps into `ChatChunk`s for the
+editor. Tool confirmation, editor tools and hooks live in `permissions.py` and
+`callbacks.py`, the SDK config in `sdk_config.py`; this module wires them in.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from agy_lsp.agents import convert, mcp
+from agy_lsp.agents import convert, harness, prompts, sdk_config
 from agy_lsp.agents.callbacks import Callbacks
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.errors import AgyError, classify, from_stop_reason
@@ -25,7 +24,7 @@ from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.store import SessionMeta, SessionStore, shorten
-from agy_lsp.backends.config import BackendConfigError, build_config, describe, quota_key
+from agy_lsp.backends.config import BackendConfigError, describe, quota_key
 from agy_lsp.backends.scripted import parse_script, shared_model
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import (
@@ -34,7 +33,6 @@ from agy_lsp.protocol.types import (
     AnyBackend,
     ChatChunk,
     ChatResult,
-    ContentPart,
     CreateAgentParams,
     Gemini,
     OpenAI,
@@ -51,6 +49,8 @@ from agy_lsp.settings import Settings
 if TYPE_CHECKING:
     from google.antigravity import Agent
 
+    from agy_lsp.agents.hibernation import LiveAgents
+
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +64,7 @@ class AgentSession:
         editor: Editor,
         pacer: Pacer,
         quota: QuotaRegistry,
+        live: LiveAgents | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.name = params.name
@@ -89,11 +90,17 @@ class AgentSession:
         self._turn_id: str | None = None
         self._seq = 0
         self._turn_scope: anyio.CancelScope | None = None
+        self._wait_scope: anyio.CancelScope | None = None
         self._soft_cancelled = False
         self._needs_restart = False
         self.store = SessionStore(settings.state_dir)
         self._scripted_url: str | None = None
         self.meta: SessionMeta | None = None
+        self.live = live
+        self.last_active = time.monotonic()  # when a turn last started or ended; hibernation picks by it
+        self.spawning = False  # has room for a harness that is not up yet (see LiveAgents)
+        self._life = anyio.Lock()  # start, hibernate and wake, one at a time
+        self._dormant: Any = None  # a hibernated agent's last conversation: queries still read it
 
     # ------------------------------------------------------------------ persistence
 
@@ -108,8 +115,7 @@ class AgentSession:
         if not self.conversation_id:
             return
         if self.meta is None:
-            first = prompt if isinstance(prompt, str) else next((p.text for p in prompt or [] if p.text), "")
-            self.meta = SessionMeta(conversation_id=self.conversation_id, title=shorten(first or ""))
+            self.meta = SessionMeta(conversation_id=self.conversation_id, title=shorten(prompts.first_text(prompt)))
         meta, p = self.meta, self.params
         meta.name = self.name
         meta.backend = describe(self.backend)
@@ -132,45 +138,10 @@ class AgentSession:
         if force or state != self.state:
             self.state = state
             self.editor.agent_state(AgentStateNotice(agent_id=self.agent_id, state=state, reason=reason))
+            if self.live is not None:
+                self.live.changed()
 
-    def _config(self, resume: bool) -> Any:
-        from google.antigravity import CapabilitiesConfig
-        from google.antigravity import types as sdk
-
-        caps = None
-        wanted = self.params.capabilities
-        behavior = wanted.agent_behavior if wanted else None
-        if behavior is None and "onInteraction" in self.params.hooks:
-            behavior = "interactive"
-        if wanted is not None or behavior is not None:
-            try:
-                caps = CapabilitiesConfig(
-                    enabled_tools=wanted.enabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
-                    disabled_tools=wanted.disabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
-                    agent_behavior=sdk.AgentBehavior(behavior or "autonomous"),
-                )
-            except Exception as e:
-                raise AgyError(ErrorCode.INVALID_PARAMS, f"invalid capabilities: {e}", {"cause": str(e)}) from e
-        tools = self.callbacks.sdk_tools()
-        self.tool_names = self._known_tools(caps) + [t.name for t in self.params.tools]
-        state_dir = self.settings.state_dir
-        return build_config(
-            self._model_backend(),
-            system_instructions=self.params.system_instructions,
-            capabilities=caps,
-            tools=tools or None,
-            policies=self.permissions.sdk_policies(self.tool_names),
-            hooks=self.callbacks.sdk_hooks(),
-            workspaces=self.params.workspaces or None,
-            mcp_servers=mcp.sdk_servers(self.params.mcp_servers),
-            response_schema=self.params.response_schema,
-            conversation_id=self.conversation_id,
-            session_continuation_mode=sdk.SessionContinuationMode.RESUME if resume else None,
-            save_dir=os.path.join(state_dir, "conversations"),
-            app_data_dir=os.path.join(state_dir, "app"),
-        )
-
-    def _model_backend(self) -> OpenAI | Gemini | Vertex:
+    def model_backend(self) -> OpenAI | Gemini | Vertex:
         """The scripted model is registered once per session, so a restart resumes
         its script instead of replaying it from the top."""
         if isinstance(self.backend, Scripted):
@@ -183,45 +154,48 @@ class AgentSession:
             return OpenAI(base_url=self._scripted_url, model="scripted")
         return self.backend
 
-    @staticmethod
-    def _known_tools(caps: Any) -> list[str]:
-        from google.antigravity import types as sdk
-        from google.antigravity.connections.connection import resolve_active_tools
-
-        try:
-            return sorted(str(getattr(t, "value", t)) for t in resolve_active_tools(caps or sdk.CapabilitiesConfig()))
-        except Exception:
-            return [t.value for t in sdk.BuiltinTools.default()]
-
     async def start(self, *, resume: bool = False) -> None:
-        """Spawns the harness. Raises AgyError (InvalidParams or BackendError)."""
+        """Spawns the harness, once there is room for it. Raises AgyError."""
         from google.antigravity import Agent
 
+        previous = self.state
         self.set_state("starting", force=True)
+        if self.live is not None:
+            try:
+                await self.live.make_room(self)
+            except BaseException as e:  # no room, or cancelled while waiting: nothing was spawned
+                self.set_state("hibernated" if previous == "hibernated" else "failed", str(e) or None)
+                raise
         os.makedirs(os.path.join(self.settings.state_dir, "conversations"), exist_ok=True)
+        agent: Agent | None = None
         try:
-            config = self._config(resume)
-            agent = Agent(config)
-            with anyio.fail_after(self.settings.send_timeout_secs):
-                await agent.__aenter__()
-        except AgyError:
-            self.set_state("failed")
-            raise
-        except BackendConfigError as e:
-            self.set_state("failed")
-            raise AgyError(ErrorCode.INVALID_PARAMS, str(e), {"backend": describe(self.backend)}) from e
+            with anyio.CancelScope(shield=True):  # a half-started harness would leak
+                agent = Agent(sdk_config.build(self, resume=resume))
+                with anyio.fail_after(self.settings.send_timeout_secs):
+                    await agent.__aenter__()
         except Exception as e:
             self.set_state("failed")
-            err = classify(e, stage="create")
-            err.data["backend"] = describe(self.backend)
-            raise err from e
-        self._agent = agent
+            if agent is not None:
+                harness.kill(harness.process_of(agent))
+            if isinstance(e, AgyError):
+                raise
+            raise self._start_error(e) from e
+        finally:
+            self.spawning = False
+        self._agent, self._dormant = agent, None
         self._needs_restart = False
+        self.last_active = time.monotonic()
         self.set_state("idle")
 
+    def _start_error(self, e: Exception) -> AgyError:
+        if isinstance(e, BackendConfigError):
+            return AgyError(ErrorCode.INVALID_PARAMS, str(e), {"backend": describe(self.backend)})
+        err = classify(e, stage="create")
+        err.data["backend"] = describe(self.backend)
+        return err
+
     def harness_pid(self) -> int | None:
-        process = _process_of(self._agent) if self._agent is not None else None
-        return process.pid if process is not None and process.poll() is None else None
+        return harness.pid_of(self._agent)
 
     def harness_alive(self) -> bool:
         return self.harness_pid() is not None
@@ -230,38 +204,49 @@ class AgentSession:
         if self._agent is not None and self.state in ("idle", "busy") and not self.harness_alive():
             self.set_state("failed", "the harness process exited")
 
-    async def close(self, *, final_state: AgentState = "closed") -> None:
-        """Closes the SDK agent within the shutdown timeout, then kills the harness.
+    def holds_harness(self) -> bool:
+        return self.spawning or self.harness_alive()
 
-        The SDK's disconnect waits for the harness with a blocking `wait()`, which
-        can stall the event loop; a watchdog thread kills the process at the
-        deadline so that wait returns.
-        """
+    def can_hibernate(self) -> bool:
+        return not self._life.locked() and self._idle_and_live()
+
+    def _idle_and_live(self) -> bool:
+        return self.state == "idle" and not self.is_busy() and self.harness_alive()
+
+    async def close(self, *, final_state: AgentState = "closed", reason: str | None = None) -> None:
+        """Closes the SDK agent within the shutdown timeout; the harness is killed if it will not go."""
         agent, self._agent = self._agent, None
         if agent is not None:
-            process = _process_of(agent)
-            watchdog = threading.Timer(self.settings.shutdown_timeout_secs, _kill, args=(process,))
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                with anyio.move_on_after(self.settings.shutdown_timeout_secs), anyio.CancelScope(shield=True):
-                    await agent.__aexit__(None, None, None)
-            except Exception as e:
-                log.info("agent %s closed with %s", self.agent_id, type(e).__name__)
-            finally:
-                watchdog.cancel()
-                _kill(process)
-        self.set_state(final_state)
+            self.turn_count_offset += agent.conversation.turn_count  # a resumed conversation counts from 0
+            self._dormant = agent.conversation
+            await harness.close(agent, self.settings.shutdown_timeout_secs)
+        self.set_state(final_state, reason)
 
     async def restart(self, reason: str) -> None:
         """After a model failure the SDK agent is dead; start a fresh one on the same
         conversation so the history survives."""
-        self.turn_count_offset = self.turn_count()
         self.set_state("restarting", reason)
         await self.close(final_state="restarting")
         await self.start(resume=self.conversation_id is not None)
 
+    async def hibernate(self, reason: str) -> bool:
+        """Closes an idle agent's harness and keeps its conversation; False if it is in use."""
+        if not self.can_hibernate():
+            return False
+        async with self._life:
+            if not self._idle_and_live():  # a turn may have begun while we waited
+                return False
+            self.persist()
+            await self.close(final_state="hibernated", reason=reason)
+            log.info("agent %s hibernated: %s", self.agent_id, reason)
+            return True
+
     async def ensure_live(self) -> Agent:
+        """The live SDK agent: woken from hibernation or restarted after a failure if need be."""
+        async with self._life:
+            return await self._ensure_live()
+
+    async def _ensure_live(self) -> Agent:
         if self.state == "closed":
             raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
         self.check_harness()
@@ -294,12 +279,17 @@ class AgentSession:
         async with self._busy:
             turn_id = turn_id or uuid.uuid4().hex[:12]
             self._turn_id, self._seq, self._soft_cancelled = turn_id, 0, False
+            self.last_active = time.monotonic()
             try:
-                result = await self._chat_with_retries(prompt, turn_id)
-                self.persist(prompt)
-                return result
+                # agy/cancel before the turn reached the model (waking up, quota backoff) ends it here
+                with anyio.CancelScope() as self._wait_scope:
+                    result = await self._chat_with_retries(prompt, turn_id)
+                    self.persist(prompt)
+                    return result
+                return ChatResult(turn_id=turn_id, text="", stop_reason="cancelled", usage=None)
             finally:
-                self._turn_id = None
+                self._turn_id, self._wait_scope = None, None
+                self.last_active = time.monotonic()
                 if self.state == "busy":
                     self.set_state("idle")
 
@@ -332,7 +322,7 @@ class AgentSession:
             with anyio.CancelScope() as scope:
                 self._turn_scope = scope
                 with anyio.fail_after(self.chat_timeout):
-                    await conv.send(_to_sdk_prompt(prompt))
+                    await conv.send(prompts.to_sdk(prompt))
                     await self._stream(conv, text)
             if scope.cancelled_caught:  # agy/cancel: finish politely with what we have
                 await self._settle_after_cancel(agent)
@@ -441,9 +431,10 @@ class AgentSession:
     def cancel(self) -> bool:
         """agy/cancel: ends the running turn (stopReason "cancelled"). False if idle."""
         self.callbacks.cancel_pending()
-        if self._turn_scope is None:
+        scope = self._turn_scope or self._wait_scope
+        if scope is None:
             return False
-        self._turn_scope.cancel()
+        scope.cancel()
         return True
 
     # ------------------------------------------------------------------ queries
@@ -452,9 +443,8 @@ class AgentSession:
         return self.turn_count_offset + (self._agent.conversation.turn_count if self._agent else 0)
 
     def conversation(self) -> Any:
-        if self._agent is None:
-            return None
-        return self._agent.conversation
+        """The live conversation, or a hibernated agent's last one (its history is in memory)."""
+        return self._agent.conversation if self._agent is not None else self._dormant
 
     def status(self) -> StatusResult:
         conv = self.conversation()
@@ -471,53 +461,3 @@ class AgentSession:
             last_turn_usage=convert.usage(conv.last_turn_usage) if conv else None,
             permissions=self.permissions.remembered(),
         )
-
-
-def _to_sdk_prompt(prompt: Prompt) -> Any:
-    if isinstance(prompt, str):
-        if not prompt.strip():
-            raise AgyError(ErrorCode.INVALID_PARAMS, "prompt is empty", {"field": "prompt"})
-        return prompt
-    from google.antigravity import types as sdk
-
-    parts: list[Any] = []
-    for part in prompt:
-        parts.append(_part(part, sdk))
-    if not parts:
-        raise AgyError(ErrorCode.INVALID_PARAMS, "prompt has no parts", {"field": "prompt"})
-    return parts
-
-
-def _part(part: ContentPart, sdk: Any) -> Any:
-    import base64
-    import binascii
-
-    if part.type == "text":
-        if not part.text:
-            raise AgyError(ErrorCode.INVALID_PARAMS, "a text part needs `text`", {"field": "prompt"})
-        return part.text
-    if not part.data or not part.mime_type:
-        raise AgyError(ErrorCode.INVALID_PARAMS, f"an {part.type} part needs `data` (base64) and `mimeType`", {"field": "prompt"})
-    try:
-        raw = base64.b64decode(part.data, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise AgyError(ErrorCode.INVALID_PARAMS, "prompt part data is not valid base64", {"field": "prompt"}) from e
-    return sdk.from_bytes(raw, mime_type=part.mime_type)
-
-
-def _process_of(agent: Agent) -> subprocess.Popen[bytes] | None:
-    """The harness process the SDK spawned (a private attribute; checked in tests)."""
-    try:
-        return agent.conversation.connection._process  # pyright: ignore
-    except Exception:
-        return None
-
-
-def _kill(process: subprocess.Popen[bytes] | None) -> None:
-    # Popen.kill is a no-op once the process was reaped, so a recycled pid is safe.
-    if process is not None and process.poll() is None:
-        try:
-            process.kill()
-            process.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            pass

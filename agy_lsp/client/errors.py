@@ -128,6 +128,12 @@ class ServerShuttingDown(AgyClientError):
     code = ErrorCode.SERVER_SHUTTING_DOWN
 
 
+class AgentLimit(AgyClientError):
+    """maxLiveAgents harnesses stayed busy while this agent waited to start."""
+
+    code = ErrorCode.AGENT_LIMIT
+
+
 _BY_CODE: dict[int, type[AgyClientError]] = {
     int(cls.code): cls
     for cls in (
@@ -148,6 +154,7 @@ _BY_CODE: dict[int, type[AgyClientError]] = {
         AgentBusy,
         Cancelled,
         ServerShuttingDown,
+        AgentLimit,
     )
     if cls.code is not None
 }

@@ -49,7 +49,7 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.CLEAR_HISTORY)
     @rpc
     async def clear_history(ls: AgyLanguageServer, params: Any) -> OkResult:
-        ls.manager.clear_history(decode(params, AgentRef).agent_id)
+        await ls.manager.clear_history(decode(params, AgentRef).agent_id)
         return OkResult()
 
     @server.feature(Method.STRUCTURED_OUTPUT)

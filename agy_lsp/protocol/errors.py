@@ -22,3 +22,4 @@ class ErrorCode(IntEnum):
     AGENT_BUSY = -32009
     CANCELLED = -32010
     SERVER_SHUTTING_DOWN = -32011
+    AGENT_LIMIT = -32012

@@ -34,6 +34,7 @@ export const ErrorCode = {
   agentBusy: -32009,
   cancelled: -32010,
   serverShuttingDown: -32011,
+  agentLimit: -32012,
 } as const;
 
 /** The client capabilities this extension declares at initialize. */

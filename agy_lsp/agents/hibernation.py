@@ -1,0 +1,87 @@
+"""Hibernation: idle agents give their harness back, and live harnesses stay capped.
+
+Each live agent is a ~155 MB `localharness` process. An agent idle longer than
+`idleTimeoutSecs` is hibernated (its harness closed, its conversation kept on
+disk and in memory); `maxLiveAgents` caps the live harnesses, hibernating the
+least recently used idle agent before another one starts. The next call on a
+hibernated agent resumes it on the same conversation (see AgentSession.ensure_live).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from agy_lsp.agents.errors import AgyError
+from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.settings import Settings
+
+if TYPE_CHECKING:
+    from agy_lsp.agents.session import AgentSession
+
+log = logging.getLogger(__name__)
+
+
+class LiveAgents:
+    def __init__(self, sessions: Callable[[], Iterable[AgentSession]], settings: Callable[[], Settings]) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._room = anyio.Lock()  # one starter at a time picks who makes way
+        self._changed = anyio.Event()
+
+    def changed(self) -> None:
+        """A turn ended or a harness went away: a waiting starter may find room now."""
+        self._changed.set()
+
+    def live_count(self, excluding: AgentSession | None = None) -> int:
+        return sum(1 for s in self._sessions() if s is not excluding and s.holds_harness())
+
+    async def make_room(self, starting: AgentSession) -> None:
+        """Returns once `starting` may spawn a harness within maxLiveAgents.
+
+        While every live agent is busy it waits (a turn ends, or an agent closes)
+        up to the chat timeout, then raises AgentLimit.
+        """
+        settings = self._settings()
+        cap = settings.max_live_agents
+        if cap <= 0:
+            return
+        async with self._room:
+            with anyio.move_on_after(settings.chat_timeout_secs) as waited:
+                while self.live_count(excluding=starting) >= cap:
+                    victim = self._least_recently_used(starting)
+                    if victim is not None:
+                        await victim.hibernate(f"maxLiveAgents={cap}: making room for agent {starting.agent_id}")
+                        continue
+                    self._changed = anyio.Event()
+                    await self._changed.wait()
+            if waited.cancelled_caught:
+                raise AgyError(
+                    ErrorCode.AGENT_LIMIT,
+                    f"all {cap} live agents stayed busy for {settings.chat_timeout_secs:g}s (maxLiveAgents)",
+                    {"agentId": starting.agent_id, "maxLiveAgents": cap},
+                )
+            starting.spawning = True  # counted as live from here, before its harness exists
+
+    def _least_recently_used(self, starting: AgentSession) -> AgentSession | None:
+        idle = [s for s in self._sessions() if s is not starting and s.can_hibernate()]
+        return min(idle, key=lambda s: s.last_active, default=None)
+
+    async def hibernate_idle(self) -> None:
+        """Hibernates every agent idle for longer than idleTimeoutSecs (0 = never)."""
+        timeout = self._settings().idle_timeout_secs
+        if timeout <= 0:
+            return
+        now = time.monotonic()
+        for session in list(self._sessions()):
+            if session.can_hibernate() and now - session.last_active >= timeout:
+                await session.hibernate(f"idle for {timeout:g}s")
+
+    def poll_interval(self) -> float:
+        """How often the manager's watcher looks: often enough for short test timeouts."""
+        timeout = self._settings().idle_timeout_secs
+        return min(0.5, timeout / 4) if timeout > 0 else 0.5
