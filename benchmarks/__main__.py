@@ -13,10 +13,10 @@ import time
 import traceback
 from typing import Any
 
-from benchmarks import suite
+from benchmarks import memory, suite
 from benchmarks.common import Config, Metric, config, machine
 
-NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "pacing", "cancel"]
+NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "pacing", "cancel", "memory"]
 ITEMS = {
     0: "Pacing",
     1: "Time to first chunk and whole turn",
@@ -26,6 +26,7 @@ ITEMS = {
     5: "Startup",
     6: "Concurrency",
     7: "Cancel latency",
+    8: "Memory with hibernation",
 }
 
 
@@ -45,6 +46,8 @@ async def run_one(name: str, cfg: Config) -> list[Metric]:
         return await suite.bench_pacing(cfg)
     if name == "cancel":
         return await suite.bench_cancel(cfg)
+    if name == "memory":
+        return await memory.bench_hibernation(cfg)
     raise ValueError(name)
 
 

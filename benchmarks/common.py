@@ -62,12 +62,14 @@ class Config:
     rounds: int  # item 6: turns per agent
     cancel_runs: int  # item 7
     pacing_agents: int
+    open_conversations: int  # item 8
+    max_live: int  # item 8: maxLiveAgents
 
 
 def config(quick: bool) -> Config:
     if quick:
-        return Config(True, 1, 20, 200, 50, 200, 1, [1, 2], 1, 1, 2)
-    return Config(False, 15, 200, 5000, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5)
+        return Config(True, 1, 20, 200, 50, 200, 1, [1, 2], 1, 1, 2, 3, 1)
+    return Config(False, 15, 200, 5000, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5, 20, 4)
 
 
 def machine() -> dict[str, Any]:

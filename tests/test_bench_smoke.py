@@ -34,6 +34,8 @@ def test_benchmarks_run_quick(tmp_path: object) -> None:
         "first_agent_ready_ms",
         "cancel_response_ms",
         "pacing_burst_last_ttfc_ms",
+        "memory_3_conversations_max_live_1_mb",
+        "wake_turn_ms",
     ):
         assert expected in names, f"{expected} missing from {sorted(names)}"
     assert not any("error" in s for s in results["sections"].values())

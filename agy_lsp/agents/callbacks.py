@@ -106,7 +106,7 @@ class Callbacks:
 
         class _ToolResults(h.PostToolCallHook):
             async def run(self, context: Any, data: Any) -> None:
-                session.emit("toolResult", tool_result=convert.tool_result(data))
+                session.chunks.emit("toolResult", tool_result=convert.tool_result(data))
                 if "postToolCall" in subscribed:
                     callbacks.notify("postToolCall", convert.tool_result(data))
 

@@ -18,6 +18,7 @@ import anyio
 
 from agy_lsp.agents import convert, harness, prompts, sdk_config
 from agy_lsp.agents.callbacks import Callbacks
+from agy_lsp.agents.chunks import TurnChunks
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.errors import AgyError, classify, from_stop_reason
 from agy_lsp.agents.pacing import Pacer
@@ -31,7 +32,6 @@ from agy_lsp.protocol.types import (
     AgentState,
     AgentStateNotice,
     AnyBackend,
-    ChatChunk,
     ChatResult,
     CreateAgentParams,
     Gemini,
@@ -39,8 +39,6 @@ from agy_lsp.protocol.types import (
     Prompt,
     Scripted,
     StatusResult,
-    ToolCall,
-    ToolResult,
     Usage,
     Vertex,
 )
@@ -87,11 +85,9 @@ class AgentSession:
         self._quota = quota
         self._agent: Agent | None = None
         self._busy = anyio.Lock()
-        self._turn_id: str | None = None
-        self._seq = 0
+        self.chunks = TurnChunks(agent_id, editor)
         self._turn_scope: anyio.CancelScope | None = None
         self._wait_scope: anyio.CancelScope | None = None
-        self._soft_cancelled = False
         self._needs_restart = False
         self.store = SessionStore(settings.state_dir)
         self._scripted_url: str | None = None
@@ -132,7 +128,7 @@ class AgentSession:
 
     @property
     def turn_id(self) -> str | None:
-        return self._turn_id
+        return self.chunks.turn_id
 
     def set_state(self, state: AgentState, reason: str | None = None, *, force: bool = False) -> None:
         if force or state != self.state:
@@ -273,12 +269,12 @@ class AgentSession:
         if self._busy.locked():
             raise AgyError(
                 ErrorCode.AGENT_BUSY,
-                f"agent {self.agent_id} is already running turn {self._turn_id}; cancel it or wait",
-                {"agentId": self.agent_id, "turnId": self._turn_id},
+                f"agent {self.agent_id} is already running turn {self.turn_id}; cancel it or wait",
+                {"agentId": self.agent_id, "turnId": self.turn_id},
             )
         async with self._busy:
             turn_id = turn_id or uuid.uuid4().hex[:12]
-            self._turn_id, self._seq, self._soft_cancelled = turn_id, 0, False
+            self.chunks.begin(turn_id)
             self.last_active = time.monotonic()
             try:
                 # agy/cancel before the turn reached the model (waking up, quota backoff) ends it here
@@ -288,7 +284,8 @@ class AgentSession:
                     return result
                 return ChatResult(turn_id=turn_id, text="", stop_reason="cancelled", usage=None)
             finally:
-                self._turn_id, self._wait_scope = None, None
+                self.chunks.end()
+                self._wait_scope = None
                 self.last_active = time.monotonic()
                 if self.state == "busy":
                     self.set_state("idle")
@@ -323,7 +320,7 @@ class AgentSession:
                 self._turn_scope = scope
                 with anyio.fail_after(self.chat_timeout):
                     await conv.send(prompts.to_sdk(prompt))
-                    await self._stream(conv, text)
+                    await self.chunks.pump(conv, text)
             if scope.cancelled_caught:  # agy/cancel: finish politely with what we have
                 await self._settle_after_cancel(agent)
                 return ChatResult(turn_id=turn_id, text="".join(text), stop_reason="cancelled", usage=None)
@@ -367,40 +364,6 @@ class AgentSession:
             stop_reason=stop_reason,
             usage=convert.usage(conv.last_turn_usage),
             structured_output=convert._jsonable(structured),  # pyright: ignore[reportPrivateUsage]
-        )
-
-    async def _stream(self, conv: Any, text: list[str]) -> None:
-        from google.antigravity import types as sdk
-
-        seen_calls: set[str] = set()
-        model, user, error = sdk.StepSource.MODEL, sdk.StepTarget.USER, sdk.StepStatus.ERROR
-        async for step in conv.receive_steps():
-            if step.source == model and step.target == user and step.status != error:
-                if step.thinking_delta:
-                    self.emit("thought", text=step.thinking_delta)
-                if step.content_delta:
-                    text.append(step.content_delta)
-                    self.emit("text", text=step.content_delta)
-            for call in step.tool_calls:
-                if not call.id or call.id not in seen_calls:
-                    if call.id:
-                        seen_calls.add(call.id)
-                    self.emit("toolCall", tool_call=convert.tool_call(call))
-
-    def emit(self, kind: Any, *, text: str | None = None, tool_call: ToolCall | None = None, tool_result: ToolResult | None = None) -> None:
-        if self._turn_id is None:
-            return
-        self._seq += 1
-        self.editor.chunk(
-            ChatChunk(
-                agent_id=self.agent_id,
-                turn_id=self._turn_id,
-                seq=self._seq,
-                kind=kind,
-                text=text,
-                tool_call=tool_call,
-                tool_result=tool_result,
-            )
         )
 
     async def _settle_after_cancel(self, agent: Agent, *, restart_if_stuck: bool = False) -> None:
