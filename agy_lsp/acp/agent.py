@@ -79,7 +79,7 @@ class AgyAcpAgent:
             agent_capabilities=AgentCapabilities(
                 load_session=True,
                 prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
-                mcp_capabilities=McpCapabilities(http=False, sse=False),
+                mcp_capabilities=McpCapabilities(http=True, sse=False),
                 session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
             ),
             auth_methods=[],
@@ -124,8 +124,6 @@ class AgyAcpAgent:
     ) -> Binding:
         if not Path(cwd).is_absolute():
             raise convert.invalid("cwd must be an absolute path", field="cwd")
-        if mcp_servers:
-            log.warning("ignoring %d MCP server(s): MCP servers are not supported by agy-lsp yet", len(mcp_servers))
         replaced = (["view_file"] if self.editor.fs_read else []) + (["create_file", "edit_file"] if self.editor.fs_write else [])
         tools = [FS_TOOLS[updates.FS_READ_TOOL]] * self.editor.fs_read + [FS_TOOLS[updates.FS_WRITE_TOOL]] * self.editor.fs_write
         params = CreateAgentParams(
@@ -135,6 +133,7 @@ class AgyAcpAgent:
             tools=tools,
             capabilities=Capabilities(disabled_tools=replaced) if replaced else None,
             conversation_id=conversation,
+            mcp_servers=convert.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
         )
         try:
             created = await self.manager.create(params)

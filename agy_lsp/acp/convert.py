@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import msgspec
@@ -10,7 +12,9 @@ from acp.schema import (
     AudioContentBlock,
     BlobResourceContents,
     EmbeddedResourceContentBlock,
+    HttpMcpServer,
     ImageContentBlock,
+    McpServerStdio,
     ResourceContentBlock,
     TextContentBlock,
     TextResourceContents,
@@ -18,7 +22,10 @@ from acp.schema import (
 
 from agy_lsp.agents.errors import AgyError
 from agy_lsp.protocol.errors import ErrorCode
-from agy_lsp.protocol.types import AnyBackend, ContentPart
+from agy_lsp.protocol.types import AnyBackend, ContentPart, McpServer
+
+log = logging.getLogger(__name__)
+_NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 Block = TextContentBlock | ImageContentBlock | AudioContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock
 
@@ -77,3 +84,29 @@ def meta_backend(meta: Any) -> AnyBackend | None:
 def meta_models(meta: Any) -> list[str]:
     models: Any = meta.get("models") if isinstance(meta, dict) else None  # pyright: ignore
     return [str(m) for m in models] if isinstance(models, list) else []  # pyright: ignore
+
+
+def mcp_servers(servers: list[Any] | None) -> list[McpServer]:
+    """ACP `mcpServers` -> the core's. stdio and http are supported; `sse` (and the
+    unstable `acp` transport) are skipped with a warning, since we advertise neither.
+    ACP names are human-readable; the SDK wants ^[a-zA-Z0-9_-]+$, so other
+    characters become `_` and a repeated name gets a suffix. Tools are then
+    called `<name>/<tool>`."""
+    out: list[McpServer] = []
+    taken: set[str] = set()
+    for server in servers or []:
+        if not isinstance(server, (McpServerStdio, HttpMcpServer)):
+            log.warning("skipping MCP server %r: transport %r is not supported", getattr(server, "name", "?"), getattr(server, "type", "?"))
+            continue
+        name = base = _NOT_A_NAME.sub("_", server.name).strip("_") or "mcp"
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        if isinstance(server, HttpMcpServer):
+            out.append(McpServer(name=name, type="http", url=server.url, headers={h.name: h.value for h in server.headers} or None))
+        else:
+            env = {e.name: e.value for e in server.env} or None
+            out.append(McpServer(name=name, type="stdio", command=server.command, args=list(server.args), env=env))
+    return out

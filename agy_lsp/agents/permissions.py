@@ -66,7 +66,8 @@ class Permissions:
     async def ask(self, call: sdk.ToolCall, reason: str | None = "") -> bool:
         """The SDK's ask_user handler. True only on an explicit allow from the editor."""
         session = self._session
-        name = str(getattr(call.name, "value", call.name))
+        wire_call = convert.tool_call(call)
+        name = wire_call.name  # `server/tool` for an MCP tool, so choices never leak across servers
         if (remembered := self._remembered.get(name)) is not None:
             return remembered == "allow"
         editor = session.editor
@@ -78,7 +79,7 @@ class Permissions:
         params = ConfirmToolCallParams(
             agent_id=session.agent_id,
             turn_id=session.turn_id or "",
-            tool_call=convert.tool_call(call),
+            tool_call=wire_call,
             options=OPTIONS,
             reason=reason or None,
         )

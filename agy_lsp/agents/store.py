@@ -3,7 +3,8 @@
 The SDK stores the conversation itself in `<state_dir>/conversations/<id>.db`
 (its `save_dir`). We keep what the SDK does not know in
 `<state_dir>/sessions/<id>.json`: name, title, backend (never its key),
-policies, remembered permissions, editor tools, times and turn count.
+policies, remembered permissions, editor tools, MCP servers (never their `env`
+or `headers`, which carry tokens: see `mcp.stored`), times and turn count.
 Writes are atomic (temp file + rename); unreadable files are skipped with a
 warning and never stop the server.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from agy_lsp.protocol.types import EditorTool, HookPoint, Permission, Policies, PolicyPreset, PolicyRule
+from agy_lsp.protocol.types import EditorTool, HookPoint, McpServer, Permission, Policies, PolicyPreset, PolicyRule
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class SessionMeta(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=Tr
     system_instructions: str | None = None
     tools: list[EditorTool] = []
     hooks: list[HookPoint] = []
+    mcp_servers: list[McpServer] = []  # without env and headers
     created_at: float = 0.0
     updated_at: float = 0.0
     turn_count: int = 0

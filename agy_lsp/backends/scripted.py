@@ -7,6 +7,10 @@ The SDK's `localharness` talks to it exactly as it talks to Ollama or vLLM:
 It runs in a daemon thread (stdlib `ThreadingHTTPServer`), so a hung reply or a
 slow stream never blocks the caller's event loop. Each registered script gets its
 own URL prefix `/s/<name>/v1`, so concurrent agents keep independent sequences.
+
+It also speaks the Gemini API (`scripted_gemini.py`), where the script is chosen
+by model name. That is the only dialect in which a reply's `thought` reaches the
+agent as thinking: the harness drops every reasoning field of an OpenAI stream.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import msgspec
+
+from agy_lsp.backends import scripted_gemini
 
 
 class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,7 +99,7 @@ class ScriptState:
     def _fallback_text(self, body: dict[str, Any]) -> str:
         if self.script.fallback != "echo":
             return self.script.fallback
-        return "You said: " + _last_user_text(body.get("messages", []))
+        return "You said: " + _last_user_text(body.get("messages") or scripted_gemini.messages(body))
 
 
 _USER_REQUEST = re.compile(r"<USER_REQUEST>\s*(.*?)\s*</USER_REQUEST>", re.DOTALL)
@@ -139,7 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state_for(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b"{}"
-        if state is None or not self.path.endswith("/chat/completions"):
+        gemini = scripted_gemini.route(self.path)
+        if state is None or not (gemini or self.path.endswith("/chat/completions")):
             self._send_json(404, {"error": {"message": f"no script at {self.path}"}})
             return
         body: dict[str, Any] = json.loads(raw or b"{}")
@@ -159,38 +166,38 @@ class _Handler(BaseHTTPRequestHandler):
                 error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{reply.retry_after}s"}]
             self._send_json(reply.status, {"error": error}, headers)
             return
-        if body.get("stream"):
-            self._stream(reply, body)
+        thought_tokens = len(reply.thought) // 4 + 1 if reply.thought else 0
+        if gemini and gemini[1]:
+            thoughts, texts = _split(reply.thought, 0), _split(reply.text, reply.chunks)
+            tail = [scripted_gemini.final(_usage(reply, body), thought_tokens)]
+            self._stream(reply, scripted_gemini.events(reply, thoughts, texts), tail, done=False)
+        elif gemini:
+            self._send_json(200, scripted_gemini.completion(reply, _usage(reply, body), thought_tokens))
+        elif body.get("stream"):
+            self._stream(reply, [_chunk(body.get("model", "scripted"), d, None) for d in _deltas(reply)], _tail(reply, body))
         else:
             self._send_json(200, _completion(reply, body))
 
-    def _stream(self, reply: Reply, body: dict[str, Any]) -> None:
+    def _stream(self, reply: Reply, events: list[dict[str, Any]], tail: list[dict[str, Any]], *, done: bool = True) -> None:
+        """SSE: `events` (each one counts for `cutAfter` and `chunkDelayMs`), then `tail`."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        model = body.get("model", "scripted")
-        sent = 0
-        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
-        deltas += [{"reasoning_content": t, "reasoning": t} for t in _split(reply.thought, 0)]
-        deltas += [{"content": t} for t in _split(reply.text, reply.chunks)]
-        for i, call in enumerate(reply.tool_calls):
-            deltas.append({"tool_calls": [_tool_call_delta(i, call)]})
         try:
-            for delta in deltas:
+            for sent, event in enumerate(events):
                 if reply.cut_after is not None and sent >= reply.cut_after:
                     self.close_connection = True
                     self.wfile.flush()
                     return  # no terminating chunk: the client sees a cut stream
-                self._event(_chunk(model, delta, None))
-                sent += 1
+                self._event(event)
                 if reply.chunk_delay_ms:
                     time.sleep(reply.chunk_delay_ms / 1000)
-            finish = "tool_calls" if reply.tool_calls else "stop"
-            self._event(_chunk(model, {}, finish))
-            self._event(_usage_chunk(model, reply, body))
-            self._write_chunk(b"data: [DONE]\n\n")
+            for event in tail:
+                self._event(event)
+            if done:
+                self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
@@ -217,6 +224,21 @@ def _fmt_retry(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
 
 
+def _deltas(reply: Reply) -> list[dict[str, Any]]:
+    """OpenAI stream deltas. A thought goes out as `reasoning_content` and `reasoning`,
+    as reasoning servers send it; the harness ignores both (see scripted_gemini.py)."""
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    deltas += [{"reasoning_content": t, "reasoning": t} for t in _split(reply.thought, 0)]
+    deltas += [{"content": t} for t in _split(reply.text, reply.chunks)]
+    deltas += [{"tool_calls": [_tool_call_delta(i, call)]} for i, call in enumerate(reply.tool_calls)]
+    return deltas
+
+
+def _tail(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
+    model = body.get("model", "scripted")
+    return [_chunk(model, {}, "tool_calls" if reply.tool_calls else "stop"), _usage_chunk(model, reply, body)]
+
+
 def _tool_call_delta(index: int, call: ToolCallSpec) -> dict[str, Any]:
     return {
         "index": index,
@@ -237,7 +259,8 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None) -> dict[str, A
 
 
 def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
-    prompt = reply.prompt_tokens or sum(len(str(m.get("content") or "")) // 4 + 1 for m in body.get("messages", []))
+    messages = body.get("messages") or scripted_gemini.messages(body)
+    prompt = reply.prompt_tokens or sum(len(str(m.get("content") or "")) // 4 + 1 for m in messages)
     completion = reply.completion_tokens or len(reply.text) // 4 + 1
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
@@ -278,8 +301,14 @@ class _Server(ThreadingHTTPServer):
         self.closing = threading.Event()
 
     def state_for(self, path: str) -> ScriptState | None:
+        """By prefix (`/s/<name>/`), else by Gemini model name, else the default script."""
         match = re.match(r"^/s/([^/]+)/", path)
-        return self.scripts.get(match.group(1) if match else "default")
+        if match:
+            return self.scripts.get(match.group(1))
+        gemini = scripted_gemini.route(path)
+        if gemini and gemini[0] in self.scripts:
+            return self.scripts[gemini[0]]
+        return self.scripts.get("default")
 
     def hang_until_closed(self, handler: _Handler) -> None:
         # Hold the request open until the client gives up or the server stops.
@@ -308,6 +337,12 @@ class ScriptedModel:
     @property
     def port(self) -> int:
         return self._server.server_address[1]
+
+    @property
+    def gemini_base_url(self) -> str:
+        """For `GOOGLE_GEMINI_BASE_URL`: a `gemini` backend whose model is a registered
+        script's name then talks to that script in the Gemini dialect."""
+        return f"http://127.0.0.1:{self.port}"
 
     def register(self, script: Script, name: str | None = None) -> tuple[str, ScriptState]:
         """Adds a script; returns its base URL (ending in /v1) and its state."""

@@ -124,7 +124,8 @@ class EditorTool(Wire):
 
 
 class McpServer(Wire):
-    """An MCP server for the agent: a stdio command, or a Streamable HTTP url."""
+    """An MCP server for the agent: a stdio command, or a Streamable HTTP url.
+    `name` must match ^[a-zA-Z0-9_-]+$; its tools are called `name/tool`."""
 
     name: str
     type: Literal["stdio", "http"] = "stdio"
@@ -164,7 +165,8 @@ class CreateAgentParams(Wire):
     policies: Policies | list[PolicyRule] | PolicyPreset | None = None
     tools: list[EditorTool] = []
     hooks: list[HookPoint] = []
-    mcp_servers: list[McpServer] = []
+    # None: none given (a resumed conversation keeps its stored servers); []: none at all.
+    mcp_servers: list[McpServer] | None = None
 
 
 class CreateAgentResult(Wire, omit_defaults=False):

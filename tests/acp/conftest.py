@@ -157,8 +157,8 @@ class Server:
     def __init__(self, conn: ClientSideConnection, client: RecordingClient, check: SchemaCheck, init: s.InitializeResponse) -> None:
         self.conn, self.client, self.check, self.init = conn, client, check, init
 
-    async def new(self, *replies: dict[str, Any], cwd: str | None = None) -> str:
-        created = await self.conn.new_session(cwd=cwd or tempfile.gettempdir(), mcp_servers=[], **scripted(*replies))
+    async def new(self, *replies: dict[str, Any], cwd: str | None = None, mcp_servers: list[Any] | None = None) -> str:
+        created = await self.conn.new_session(cwd=cwd or tempfile.gettempdir(), mcp_servers=mcp_servers or [], **scripted(*replies))
         return created.session_id
 
     async def raw(self, method: str, params: Any) -> Any:
@@ -182,10 +182,11 @@ def state_dir() -> Any:
 
 @pytest.fixture
 def start(state_dir: str) -> Callable[..., Any]:
-    """`async with start(fs=False) as server:` runs one server process."""
+    """`async with start(fs=False, env=None) as server:` runs one server process."""
 
     @asynccontextmanager
-    async def run(fs: bool = False) -> AsyncIterator[Server]:
+    async def run(fs: bool = False, env: dict[str, str] | None = None) -> AsyncIterator[Server]:
+        extra = env or {}
         env = {
             **os.environ,
             "AGY_STATE_DIR": state_dir,
@@ -194,6 +195,7 @@ def start(state_dir: str) -> Callable[..., Any]:
             "AGY_BACKEND": "",
             "GEMINI_API_KEY": "",
             "GOOGLE_API_KEY": "",
+            **extra,
         }
         client, check = RecordingClient(), SchemaCheck()
         with _log_file(state_dir) as log:
