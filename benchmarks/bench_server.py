@@ -4,7 +4,7 @@ that need a source the scripted model cannot provide:
 - `bench/seedHistory {agentId, n}` appends `n` synthetic SDK Steps to a live
   agent's conversation, so `agy/history` (the real request path) has 10k steps.
 - `bench/burst {agentId, n}` runs the session's real turn streaming code
-  (`AgentSession._stream` -> `editor.chunk` -> `notify_struct` -> FrameWriter ->
+  (`TurnChunks.pump` -> `editor.chunk` -> `notify_struct` -> FrameWriter ->
   stdout) over SDK delta Steps that arrive one per event-loop tick, as fast as
   possible. It measures what the forwarding layer can carry, independent of
   the SDK harness, which is slower than the target rate.
@@ -48,12 +48,12 @@ def main() -> None:
                     yield step
                     await asyncio.sleep(0)  # one SDK step per loop tick at most
 
-        session._turn_id, session._seq = "burst", 0
+        session.chunks.begin("burst")
         text: list[str] = []
         try:
-            await session._stream(Conv(), text)
+            await session.chunks.pump(Conv(), text)
         finally:
-            session._turn_id = None
+            session.chunks.end()
         return {"chunks": len(text)}
 
     code = asyncio.run(server.serve())
