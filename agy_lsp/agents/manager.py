@@ -306,6 +306,7 @@ def _with_stored(params: CreateAgentParams, meta: SessionMeta) -> CreateAgentPar
         system_instructions=params.system_instructions or meta.system_instructions,
         tools=params.tools or meta.tools,
         hooks=params.hooks or meta.hooks,
+        mcp_servers=params.mcp_servers if params.mcp_servers is not None else meta.mcp_servers,
     )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from agy_lsp.agents import convert, harness, prompts, sdk_config
+from agy_lsp.agents import convert, harness, mcp, prompts, sdk_config
 from agy_lsp.agents.callbacks import Callbacks
 from agy_lsp.agents.chunks import TurnChunks
 from agy_lsp.agents.editor import Editor
@@ -118,6 +118,7 @@ class AgentSession:
         meta.policies = p.policies
         meta.permissions = self.permissions.remembered()
         meta.workspaces, meta.system_instructions, meta.tools, meta.hooks = p.workspaces, p.system_instructions, p.tools, p.hooks
+        meta.mcp_servers = mcp.stored(p.mcp_servers)  # never env or headers
         meta.turn_count = self.turn_count()
         try:
             self.store.save(meta)
