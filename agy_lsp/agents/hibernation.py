@@ -67,7 +67,7 @@ class LiveAgents:
                 )
             starting.spawning = True  # counted as live from here, before its harness exists
 
-    def _least_recently_used(self, starting: AgentSession) -> AgentSession | None:
+    def _least_recently_used(self, starting: AgentSession | None) -> AgentSession | None:
         idle = [s for s in self._sessions() if s is not starting and s.can_hibernate()]
         return min(idle, key=lambda s: s.last_active, default=None)
 
@@ -80,6 +80,13 @@ class LiveAgents:
         for session in list(self._sessions()):
             if session.can_hibernate() and now - session.last_active >= timeout:
                 await session.hibernate(f"idle for {timeout:g}s")
+
+    async def trim(self) -> None:
+        """Back within maxLiveAgents after it was lowered (didChangeConfiguration), idle agents first."""
+        cap = self._settings().max_live_agents
+        while cap > 0 and self.live_count() > cap and (victim := self._least_recently_used(None)) is not None:
+            if not await victim.hibernate(f"maxLiveAgents={cap}"):
+                return
 
     def poll_interval(self) -> float:
         """How often the manager's watcher looks: often enough for short test timeouts."""

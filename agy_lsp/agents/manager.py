@@ -136,6 +136,7 @@ class AgentManager:
                 for session in list(self._agents.values()):
                     session.check_harness()
                 await self.live.hibernate_idle()
+                await self.live.trim()
             except Exception:  # the watcher must outlive any one agent's trouble
                 log.exception("agent watcher")
 

@@ -11,6 +11,8 @@ import re
 import tempfile
 from typing import Any
 
+from lsprotocol import types as lsp
+
 from agy_lsp.backends.scripted import ScriptedModel
 from tests.e2e.conftest import start_client
 from tests.e2e.test_confirm import openai_backend
@@ -156,6 +158,25 @@ async def test_waiting_for_room_can_be_cancelled_and_is_bounded(model: ScriptedM
 
         assert (await slow_turn)["text"] == "finally"
         assert (await request(client, "agy/chat", {"agentId": other, "prompt": "now?"}))["text"] == "other here"
+        assert len(harness_children(server_pid)) == 1
+    finally:
+        await stop(client)
+
+
+async def test_lowering_max_live_agents_hibernates_idle_agents_at_once(model: ScriptedModel) -> None:
+    client = await start_client({"AGY_STATE_DIR": tempfile.mkdtemp(prefix="agy-trim-")})
+    server_pid = client._server.pid  # type: ignore[union-attr]
+    try:
+        agents = []
+        for i in range(3):
+            backend, _ = openai_backend(model, {"text": f"hi {i}"})
+            agents.append((await request(client, "agy/createAgent", {"backend": backend}))["agentId"])
+        assert len(harness_children(server_pid)) == 3
+        client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"agy": {"maxLiveAgents": 1}}))
+        await wait_until(lambda: len(harness_children(server_pid)) == 1, timeout=10)
+        states = [(await request(client, "agy/status", {"agentId": a}))["state"] for a in agents]
+        assert states == ["hibernated", "hibernated", "idle"]  # the most recently used stays
+        assert (await request(client, "agy/chat", {"agentId": agents[0], "prompt": "back"}))["text"] == "hi 0"
         assert len(harness_children(server_pid)) == 1
     finally:
         await stop(client)
