@@ -238,7 +238,7 @@ class AgentManager:
 
     def history(self, params: HistoryParams) -> HistoryResult:
         conv = self.get(params.agent_id).conversation()
-        steps: list[Any] = conv.history if conv is not None else []
+        steps = _latest_snapshots(conv.history if conv is not None else [])
         if params.offset < 0 or (params.limit is not None and params.limit < 0):
             raise AgyError(ErrorCode.INVALID_PARAMS, "offset and limit must be >= 0", {"field": "offset/limit"})
         end = None if params.limit is None else params.offset + params.limit
@@ -295,6 +295,15 @@ class AgentManager:
     def structured_output(self, agent_id: str) -> Any:
         conv = self.get(agent_id).conversation()
         return convert._jsonable(conv.get_last_structured_output()) if conv is not None else None  # pyright: ignore[reportPrivateUsage]
+
+
+def _latest_snapshots(steps: list[Any]) -> list[Any]:
+    """The SDK keeps every snapshot of a step as it streams; a client wants each step
+    once, as it ended, in the order the steps began."""
+    latest: dict[Any, Any] = {}
+    for step in steps:
+        latest[step.id or object()] = step  # re-assigning keeps the first position
+    return list(latest.values())
 
 
 def _with_stored(params: CreateAgentParams, meta: SessionMeta) -> CreateAgentParams:

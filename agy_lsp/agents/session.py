@@ -217,6 +217,8 @@ class AgentSession:
             self.turn_count_offset += agent.conversation.turn_count  # a resumed conversation counts from 0
             self._dormant = agent.conversation
             await harness.close(agent, self.settings.shutdown_timeout_secs)
+        if self.state == "closed":  # shut down while a hibernation was closing it: closed it stays
+            return
         self.set_state(final_state, reason)
 
     async def restart(self, reason: str) -> None:

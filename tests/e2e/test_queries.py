@@ -25,8 +25,11 @@ async def test_every_query(client: LanguageClient) -> None:
     assert status["compactionIndices"] == []
 
     history = await request(client, "agy/history", {"agentId": agent_id})
-    assert history["total"] == len(history["steps"]) > 4
-    contents = [s["content"] for s in history["steps"] if s["status"] == "DONE"]
+    assert history["total"] == len(history["steps"]) >= 4
+    ids = [s["id"] for s in history["steps"]]
+    assert len(ids) == len(set(ids)), "each step once, in its latest form"
+    assert all(s["status"] == "DONE" for s in history["steps"])
+    contents = [s["content"] for s in history["steps"]]
     assert contents[0] == "one" and "second reply" in contents
     page = await request(client, "agy/history", {"agentId": agent_id, "offset": 1, "limit": 2})
     assert page["total"] == history["total"] and page["steps"] == history["steps"][1:3]
