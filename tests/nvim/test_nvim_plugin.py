@@ -15,7 +15,7 @@ RUN_LS = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "echo hi
 
 def test_streamed_chat_lands_in_order(nvim: Nvim) -> None:
     words = "alpha beta gamma delta epsilon zeta"
-    nvim.setup([{"text": words, "chunkDelayMs": 15, "delayMs": 500}])
+    nvim.setup([{"text": words, "chunkDelayMs": 40, "delayMs": 500}])  # spaced: the harness merges deltas that arrive together
     nvim.cmd("AgyChat say six words")
     assert nvim.wait("require('agy.chat').running() ~= nil")
     # The scripted model's `thought` never reaches agy/chatChunk (see the report), so a

@@ -31,7 +31,9 @@ describe('protocol layer against agy-lsp', { timeout: 120_000 }, () => {
   });
 
   it('streams text chunks in order and returns the turn result', async () => {
-    const { agentId } = await server.client.createAgent({ backend: scripted([{ text: 'hello streaming world' }]) });
+    // Deltas 40 ms apart: the harness merges deltas that arrive together, so a loaded machine would otherwise see one.
+    const reply = { text: 'hello streaming world', chunks: 3, chunkDelayMs: 40 };
+    const { agentId } = await server.client.createAgent({ backend: scripted([reply]) });
     const raw: ChatChunk[] = [];
     const sub = server.client.onChunk(agentId, (c) => raw.push(c));
     const events: TurnEvent[] = [];
