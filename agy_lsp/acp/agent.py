@@ -29,6 +29,7 @@ from acp.schema import (
     SessionListCapabilities,
     SetSessionConfigOptionResponse,
     SetSessionModeResponse,
+    ToolCallStart,
     Usage,
     UsageUpdate,
 )
@@ -114,7 +115,9 @@ class AgyAcpAgent:
                 raise convert.invalid(f"unknown session {session_id!r}", sessionId=session_id)
             b = await self._open(session_id, cwd, additional_directories, mcp_servers, kwargs.get("agy"), conversation)
         steps = self.manager.history(HistoryParams(agent_id=b.agent_id)).steps
-        for update in updates.history(steps):
+        replay = updates.history(steps)
+        b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
+        for update in replay:
             self.editor.outbox.put(b.session_id, update)
         await self.editor.outbox.flush()
         return LoadSessionResponse(modes=b.modes(), config_options=b.config_options())

@@ -20,6 +20,7 @@ from acp.schema import AllowedOutcome, PermissionOption
 
 from agy_lsp.acp import updates
 from agy_lsp.acp.sessions import AUTO_ALLOW_READS, Binding
+from agy_lsp.acp.tools import Tracked
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
@@ -113,19 +114,24 @@ class AcpEditor:
         elif chunk.kind == "thought" and chunk.text:
             self.outbox.put(b.session_id, updates.helpers.update_agent_thought_text(chunk.text))
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
-            call, new = b.tools.on_stream(chunk.tool_call.name)
-            if new:
-                self.outbox.put(b.session_id, updates.tool_call_start(call.call_id, chunk.tool_call))
+            self._announce(b, chunk.tool_call)
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:
             result = chunk.tool_result
-            call, new = b.tools.on_result(result.name)
-            if new:
-                self.outbox.put(b.session_id, updates.tool_call_start(call.call_id, ToolCall(name=result.name)))
+            call = self._announce(b, ToolCall(id=result.id, name=result.name))
+            call.done = True
             self.outbox.put(b.session_id, updates.tool_finished(call.call_id, result))
+
+    def _announce(self, b: Binding, call: ToolCall) -> Tracked:
+        """The tracked call with this call's id; its `tool_call` goes out the first time."""
+        tracked = b.tools.get(call.id, call.name)
+        if not tracked.announced:
+            tracked.announced = True
+            self.outbox.put(b.session_id, updates.tool_call_start(tracked.call_id, call))
+        return tracked
 
     def end_turn(self, b: Binding) -> None:
         """Calls that never finished (denied by a remembered choice, cancelled) stop spinning."""
-        for call in b.tools.calls:
+        for call in b.tools.calls.values():
             if not call.done:
                 self.outbox.put(b.session_id, updates.tool_status(call.call_id, "failed", "The tool call did not run to completion."))
         b.tools.end_turn()
@@ -152,10 +158,8 @@ class AcpEditor:
         call = params.tool_call
         if b.mode == AUTO_ALLOW_READS and call.name in updates.READ_ONLY_TOOLS:
             return ConfirmToolCallResult(outcome="allow_once")
-        tracked = b.tools.on_confirm(call.name)
+        tracked = self._announce(b, call)
         call_id = tracked.call_id
-        if not tracked.streamed:
-            self.outbox.put(b.session_id, updates.tool_call_start(call_id, call))
         await self.outbox.flush()  # the client knows the tool call before it is asked about it
         client = self.outbox.client
         if client is None:

@@ -1,10 +1,10 @@
-"""Tool call identity across the core's three views of one call.
+"""Tool calls of an ACP session, by the core's tool call id.
 
-One call reaches us up to three times, under different ids: the policy's
-confirmation (no id, the model's arguments), the streamed step (the step's id,
-normalised arguments) and the tool result (the model's call id). We match them
-per tool name, first in first out, within one turn, and give each call one ACP
-`toolCallId` of ours.
+The core gives each tool call one id, the same in its confirmation, its streamed
+`toolCall`, its `toolResult` and history (docs/protocol.md#tool-call-ids), so two
+parallel calls of the same tool are two entries here. The ACP `toolCallId` is that
+id, unless this session already showed it (a replayed history, or the same model
+id again after the session's agent was restarted): then it gets a suffix.
 """
 
 from __future__ import annotations
@@ -14,52 +14,40 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Tracked:
-    call_id: str
+    call_id: str  # the ACP toolCallId
     name: str
-    asked: bool = False  # seen by the confirmation
-    streamed: bool = False  # seen in the step stream
+    announced: bool = False  # a `tool_call` went out
     done: bool = False  # finished, rejected or cancelled
 
 
 @dataclass
 class ToolTracker:
-    calls: list[Tracked] = field(default_factory=list[Tracked])
+    calls: dict[str, Tracked] = field(default_factory=dict[str, Tracked])  # this turn's, by core id
+    used: set[str] = field(default_factory=set[str])  # ACP ids this session gave out
     counter: int = 0
 
-    def _new(self, name: str) -> Tracked:
-        self.counter += 1
-        call = Tracked(call_id=f"{name}-{self.counter}", name=name)
-        self.calls.append(call)
+    def get(self, core_id: str, name: str) -> Tracked:
+        """The call with this core id, new if unseen this turn."""
+        key = core_id
+        if not key:  # the core always gives one; never merge two calls without
+            self.counter += 1
+            key = f"\0{self.counter}"
+        call = self.calls.get(key)
+        if call is None:
+            call = self.calls[key] = Tracked(call_id=self._unused(core_id or name), name=name)
         return call
 
-    def on_confirm(self, name: str) -> Tracked:
-        """The call being confirmed; `created` calls still need a `tool_call`."""
-        for call in self.calls:
-            if call.name == name and not call.asked and not call.done:
-                call.asked = True
-                return call
-        call = self._new(name)
-        call.asked = True
-        return call
+    def reserve(self, ids: list[str]) -> None:
+        """ACP ids already shown in this session (a replayed history)."""
+        self.used.update(ids)
 
-    def on_stream(self, name: str) -> tuple[Tracked, bool]:
-        """The streamed call, and whether it is new (announce it)."""
-        for call in self.calls:
-            if call.name == name and call.asked and not call.streamed:
-                call.streamed = True
-                return call, False
-        call = self._new(name)
-        call.streamed = True
-        return call, True
-
-    def on_result(self, name: str) -> tuple[Tracked, bool]:
-        for call in self.calls:
-            if call.name == name and not call.done:
-                call.done = True
-                return call, False
-        call = self._new(name)
-        call.done = True
-        return call, True
+    def _unused(self, wanted: str) -> str:
+        acp_id = wanted
+        while acp_id in self.used:
+            self.counter += 1
+            acp_id = f"{wanted}#{self.counter}"
+        self.used.add(acp_id)
+        return acp_id
 
     def end_turn(self) -> None:
         self.calls.clear()

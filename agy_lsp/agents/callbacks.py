@@ -5,7 +5,9 @@
 - A subscribed hook point becomes an SDK hook: inspect points notify
   (`agy/hook` notification), decide/transform points ask (`agy/hook` request).
   Unsubscribed points register nothing, so they cost nothing.
-- One internal post-tool-call hook always runs: it streams `toolResult` chunks.
+- Two internal tool hooks always run: the pre-tool-call hook gives each call its
+  id (agents/chunks.py `ToolIds`) and asks a subscribed editor; the post-tool-call
+  hook streams `toolResult` chunks.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from agy_lsp.agents import convert
-from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, RunToolParams, ToolCall
+from agy_lsp.agents.mcp import qualified_name
+from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, RunToolParams
 
 if TYPE_CHECKING:
     from agy_lsp.agents.session import AgentSession
@@ -58,7 +61,9 @@ class Callbacks:
     def sdk_tools(self) -> list[Any]:
         from google.antigravity.tools.tool_runner import ToolWithSchema
 
-        return [ToolWithSchema(self._tool_body(t), input_schema=_schema(t)) for t in self._session.params.tools]
+        tools = self._session.params.tools
+        self._session.chunks.ids.custom = frozenset(t.name for t in tools)
+        return [ToolWithSchema(self._tool_body(t), input_schema=_schema(t)) for t in tools]
 
     def _tool_body(self, tool: EditorTool) -> Any:
         session = self._session
@@ -68,7 +73,7 @@ class Callbacks:
             params = RunToolParams(
                 agent_id=session.agent_id,
                 turn_id=session.turn_id or "",
-                tool_call=ToolCall(id="", name=tool.name, args=args),
+                tool_call=session.chunks.ids.running(tool.name, args),
                 state=self.tool_state,
             )
             try:
@@ -96,6 +101,7 @@ class Callbacks:
     # ------------------------------------------------------------------ hooks
 
     def sdk_hooks(self) -> list[Any]:
+        from google.antigravity import types as sdk
         from google.antigravity.hooks import hooks as h
 
         session = self._session
@@ -104,13 +110,30 @@ class Callbacks:
 
         callbacks = self
 
+        class _ToolCalls(h.PreToolCallDecideHook):
+            async def run(self, context: Any, data: Any) -> Any:
+                ids = session.chunks.ids
+                call = ids.before(data)
+                if "preToolCall" not in subscribed:
+                    return sdk.HookResult(allow=True)
+                answer = await callbacks.ask("preToolCall", call)
+                if answer is None:  # fail closed: a decide hook that cannot decide denies
+                    ids.deny(call.id)
+                    return sdk.HookResult(allow=False, message="the editor's preToolCall hook did not answer")
+                if not answer.allow:
+                    ids.deny(call.id)
+                elif answer.modified_args:
+                    ids.modified(call.id, answer.modified_args)
+                return sdk.HookResult(allow=answer.allow, message=answer.message, modified_args=answer.modified_args)
+
         class _ToolResults(h.PostToolCallHook):
             async def run(self, context: Any, data: Any) -> None:
-                session.chunks.emit("toolResult", tool_result=convert.tool_result(data))
+                result = session.chunks.ids.result(data)
+                session.chunks.emit("toolResult", tool_result=result)
                 if "postToolCall" in subscribed:
-                    callbacks.notify("postToolCall", convert.tool_result(data))
+                    callbacks.notify("postToolCall", result)
 
-        out.append(_ToolResults())
+        out += [_ToolCalls(), _ToolResults()]
         for point in subscribed:
             hook = self._hook_for(point, h)
             if hook is not None:
@@ -136,7 +159,7 @@ class Callbacks:
     def _hook_for(self, point: HookPoint, h: Any) -> Any:
         from google.antigravity import types as sdk
 
-        cb = self
+        cb, session = self, self._session
 
         def inspect(base: Any) -> Any:
             class _Inspect(base):  # type: ignore[misc, valid-type]
@@ -153,8 +176,8 @@ class Callbacks:
                 "onSessionEnd": h.OnSessionEndHook,
             }[point]
             return inspect(base)
-        if point == "postToolCall":
-            return None  # served by the always-on tool result hook
+        if point in ("preToolCall", "postToolCall"):
+            return None  # served by the always-on tool hooks (sdk_hooks)
         if point == "preTurn":
 
             class _PreTurn(h.PreTurnHook):
@@ -165,21 +188,16 @@ class Callbacks:
                     return sdk.HookResult(allow=answer.allow, message=answer.message)
 
             return _PreTurn()
-        if point == "preToolCall":
-
-            class _PreTool(h.PreToolCallDecideHook):
-                async def run(self, context: Any, data: Any) -> Any:
-                    answer = await cb.ask(point, convert.tool_call(data))
-                    if answer is None:  # fail closed: a decide hook that cannot decide denies
-                        return sdk.HookResult(allow=False, message="the editor's preToolCall hook did not answer")
-                    return sdk.HookResult(allow=answer.allow, message=answer.message, modified_args=answer.modified_args)
-
-            return _PreTool()
         if point == "onToolError":
 
             class _ToolError(h.OnToolErrorHook):
                 async def run(self, context: Any, data: Any) -> Any:
-                    answer = await cb.ask(point, {"error": str(data), "type": type(data).__name__})
+                    payload: dict[str, Any] = {"error": str(data), "type": type(data).__name__}
+                    if name := getattr(data, "tool_name", None):  # an SDK ToolExecutionError
+                        payload["name"] = qualified_name(str(name), getattr(data, "server_name", None))
+                    if call_id := session.chunks.ids.id_of_error(data):
+                        payload["id"] = call_id
+                    answer = await cb.ask(point, payload)
                     return answer.message or None if answer is not None else None
 
             return _ToolError()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from agy_lsp.agents.mcp import call_args, qualified_name
@@ -10,6 +12,48 @@ from agy_lsp.protocol.types import Step, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from google.antigravity import types as sdk
+
+# A tool call's wire identity: (id, the model's call id when it is not the id).
+Ident = tuple[str, str | None]
+
+
+class _KnownIds:
+    """The ids the running turns gave tool calls (agents/chunks.py `ToolIds`), so that
+    `agy/history` shows the same ids as the live messages did.
+
+    The SDK's history holds the very step objects it streamed, plus re-read copies
+    after a wake-up or restart. A streamed step's tool call is known by its step id
+    (`<trajectory>:<index>`, unique across conversations), which also covers the
+    re-read copies while this process lives; a custom tool's own step (the SDK gives
+    it no step id) is known by the object itself. Steps from before a server restart
+    fall back to the SDK's ids (see docs/protocol.md#tool-call-ids).
+    """
+
+    def __init__(self, cap: int = 100_000) -> None:
+        self._by_step: OrderedDict[str, Ident] = OrderedDict()
+        self._by_object: dict[int, Ident] = {}
+        self._cap = cap
+
+    def remember_step(self, step_id: str, ident: Ident) -> None:
+        self._by_step[step_id] = ident
+        self._by_step.move_to_end(step_id)
+        while len(self._by_step) > self._cap:
+            self._by_step.popitem(last=False)
+
+    def remember_call(self, call: sdk.ToolCall, ident: Ident) -> None:
+        key = id(call)
+        if key not in self._by_object:
+            self._by_object[key] = ident
+            weakref.finalize(call, self._by_object.pop, key, None)
+
+    def of(self, call: sdk.ToolCall) -> Ident:
+        d = call.__dict__
+        step_id: str | None = d["step_id"]
+        known = self._by_object.get(id(call)) or (self._by_step.get(step_id) if step_id else None)
+        return known or (d["id"] or step_id or "", None)
+
+
+known_ids = _KnownIds()
 
 
 def usage(u: sdk.UsageMetadata | None) -> Usage | None:
@@ -24,16 +68,20 @@ def usage(u: sdk.UsageMetadata | None) -> Usage | None:
     )
 
 
-def tool_call(call: sdk.ToolCall) -> ToolCall:
-    """MCP tools are named `server/tool` (see agents/mcp.py)."""
+def tool_call(call: sdk.ToolCall, ident: Ident | None = None) -> ToolCall:
+    """MCP tools are named `server/tool` (see agents/mcp.py). Without `ident`, the id
+    a turn gave this call, else the SDK's."""
     server = call.server_name
-    return ToolCall(id=call.id or "", name=qualified_name(str(_value(call.name)), server), args=call_args(dict(call.args), server))
+    call_id, model_id = ident or known_ids.of(call)
+    name = qualified_name(str(_value(call.name)), server)
+    return ToolCall(id=call_id, name=name, args=call_args(dict(call.args), server), call_id=model_id)
 
 
-def tool_result(result: sdk.ToolResult) -> ToolResult:
+def tool_result(result: sdk.ToolResult, ident: Ident | None = None) -> ToolResult:
     error = scrub_known(result.error) if result.error else result.error
     name = qualified_name(str(_value(result.name)), result.server_name)
-    return ToolResult(id=result.id or "", name=name, result=_jsonable(result.result), error=error)
+    call_id, model_id = ident or (result.id or result.step_id or "", None)
+    return ToolResult(id=call_id, name=name, result=_jsonable(result.result), error=error, call_id=model_id)
 
 
 def step(s: sdk.Step) -> Step:
@@ -77,4 +125,3 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]  # pyright: ignore[reportUnknownVariableType]
     return str(x)
-

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from agy_lsp.agents import convert, policies
-from agy_lsp.protocol.types import ConfirmToolCallParams, Permission, PermissionOption
+from agy_lsp.agents import policies
+from agy_lsp.protocol.types import ConfirmToolCallParams, Permission, PermissionOption, ToolCall
 
 if TYPE_CHECKING:
     from google.antigravity import types as sdk
@@ -65,8 +65,15 @@ class Permissions:
 
     async def ask(self, call: sdk.ToolCall, reason: str | None = "") -> bool:
         """The SDK's ask_user handler. True only on an explicit allow from the editor."""
+        ids = self._session.chunks.ids
+        wire_call = ids.asking(call)  # with the call's one id (see agents/chunks.py)
+        allowed = await self._ask(wire_call, reason)
+        if not allowed:
+            ids.deny(wire_call.id)
+        return allowed
+
+    async def _ask(self, wire_call: ToolCall, reason: str | None) -> bool:
         session = self._session
-        wire_call = convert.tool_call(call)
         name = wire_call.name  # `server/tool` for an MCP tool, so choices never leak across servers
         if (remembered := self._remembered.get(name)) is not None:
             return remembered == "allow"

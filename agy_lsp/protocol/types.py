@@ -63,9 +63,14 @@ Prompt = str | list[ContentPart]
 
 
 class ToolCall(Wire):
+    """`id` is the call's one id, the same in every message about it (see
+    docs/protocol.md#tool-call-ids); `call_id` is the model's own id for the call,
+    given only when it is not `id` (a model that repeats ids)."""
+
     id: str = ""
     name: str = ""
     args: dict[str, Any] = {}
+    call_id: str | None = None
 
 
 class ToolResult(Wire):
@@ -73,6 +78,7 @@ class ToolResult(Wire):
     name: str = ""
     result: Any = None
     error: str | None = None
+    call_id: str | None = None
 
 
 class Usage(Wire):

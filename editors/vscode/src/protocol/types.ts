@@ -12,10 +12,14 @@ export type Backend =
   | { type: 'vertex'; model?: string; project?: string; location?: string; apiKey?: string }
   | { type: 'scripted'; script?: unknown };
 
+// `id` is the call's one id: the same in agy/confirmToolCall, agy/runTool, the toolCall
+// and toolResult chunks, agy/hook and agy/history. `callId` is the model's own id for
+// the call, sent only when it differs from `id` (docs/protocol.md, "Tool call ids").
 export interface ToolCall {
   id?: string;
   name: string;
   args?: Record<string, unknown>;
+  callId?: string;
 }
 
 export interface ToolResult {
@@ -23,6 +27,7 @@ export interface ToolResult {
   name?: string;
   result?: unknown;
   error?: string | null;
+  callId?: string;
 }
 
 export interface Usage {
