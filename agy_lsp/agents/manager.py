@@ -299,10 +299,13 @@ class AgentManager:
 
 def _latest_snapshots(steps: list[Any]) -> list[Any]:
     """The SDK keeps every snapshot of a step as it streams; a client wants each step
-    once, as it ended, in the order the steps began."""
+    once, as it ended, in the order the steps began. A custom tool's step is the SDK's
+    one-off step named by the model's call id, which a model may repeat: never merged."""
     latest: dict[Any, Any] = {}
     for step in steps:
-        latest[step.id or object()] = step  # re-assigning keeps the first position
+        calls = step.tool_calls
+        one_off = bool(calls) and not calls[0].step_id  # the SDK's step for a custom tool call
+        latest[object() if one_off or not step.id else step.id] = step  # re-assigning keeps the first position
     return list(latest.values())
 
 

@@ -186,7 +186,7 @@ async def test_history_keeps_the_ids_after_a_wake_up(model: ScriptedModel) -> No
         result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "count"})
         live = ids(client.recorder.chunks(result["turnId"]), "toolCall")  # type: ignore[attr-defined]
         assert live[:2] == ["h1", "w"] and len(set(live)) == 3, live
-        assert (await history_ids(client, agent_id))["run_command"] == {"h1"}
+        assert await history_ids(client, agent_id) == {"run_command": {"h1"}, "word_count": set(live[1:])}
 
         await client.recorder.wait_for(lambda: "hibernated" in client.recorder.states(agent_id))  # type: ignore[attr-defined]
         await request(client, "agy/chat", {"agentId": agent_id, "prompt": "wake up"})
