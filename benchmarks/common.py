@@ -111,15 +111,26 @@ def machine() -> dict[str, Any]:
     }
 
 
-def rss_kb(pid: int) -> int:
+def _proc_kb(pid: int, file: str, key: str) -> int | None:
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{file}") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return None
+
+
+def rss_kb(pid: int) -> int:
+    return _proc_kb(pid, "status", "VmRSS:") or 0
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages count once across the processes sharing them.
+    Falls back to RSS (which overcounts shared pages, but still compares)."""
+    pss = _proc_kb(pid, "smaps_rollup", "Pss:")
+    return pss if pss is not None else rss_kb(pid)
 
 
 def children(pid: int) -> list[int]:

@@ -13,22 +13,11 @@ import time
 from typing import Any
 
 from benchmarks.client import RpcClient
-from benchmarks.common import Config, Metric, children, median, rss_kb, server_env
+from benchmarks.common import Config, Metric, children, median, pss_kb, server_env
 from benchmarks.model_server import ModelProcess, script
 from benchmarks.suite import AGY, backend
 
 ms = 1000.0
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return rss_kb(pid)  # no smaps_rollup: RSS overcounts shared pages, but still compares
 
 
 def _is_harness(pid: int) -> bool:
