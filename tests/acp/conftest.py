@@ -156,6 +156,7 @@ def scripted(*replies: dict[str, Any]) -> dict[str, Any]:
 class Server:
     def __init__(self, conn: ClientSideConnection, client: RecordingClient, check: SchemaCheck, init: s.InitializeResponse) -> None:
         self.conn, self.client, self.check, self.init = conn, client, check, init
+        self.pid = 0  # the server process
 
     async def new(self, *replies: dict[str, Any], cwd: str | None = None, mcp_servers: list[Any] | None = None) -> str:
         created = await self.conn.new_session(cwd=cwd or tempfile.gettempdir(), mcp_servers=mcp_servers or [], **scripted(*replies))
@@ -211,7 +212,9 @@ def start(state_dir: str) -> Callable[..., Any]:
             ) as (conn, process):
                 caps = s.ClientCapabilities(fs=s.FileSystemCapabilities(read_text_file=fs, write_text_file=fs))
                 init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=caps)
-                yield Server(conn, client, check, init)
+                server = Server(conn, client, check, init)
+                server.pid = process.pid
+                yield server
                 ours = harness_children(process.pid)
         assert process.returncode == 0, f"server exit code {process.returncode}"
         assert not [pid for pid in ours if pid_alive(pid)], "the server left localharness processes behind"
