@@ -156,6 +156,9 @@ def server_env(state_dir: str | None = None, pacing_ms: int = 0) -> dict[str, st
         AGY_BACKEND="",
         GEMINI_API_KEY="",
         AGY_LOG_LEVEL="warning",
+        # every agent stays live (the memory benchmark sets its own cap)
+        AGY_MAX_LIVE_AGENTS="0",
+        AGY_IDLE_TIMEOUT_SECS="0",
         PYTHONPATH=ROOT + os.pathsep + env.get("PYTHONPATH", ""),
     )
     return env
