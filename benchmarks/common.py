@@ -148,6 +148,19 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def harness_children(pid: int) -> list[int]:
+    """The localharness processes `pid` started."""
+    return [p for p in children(pid) if _comm(p).startswith("localharness")]
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def server_env(state_dir: str | None = None, pacing_ms: int = 0) -> dict[str, str]:
     env = dict(os.environ)
     env.update(

@@ -13,23 +13,15 @@ import time
 from typing import Any
 
 from benchmarks.client import RpcClient
-from benchmarks.common import Config, Metric, children, median, pss_kb, server_env
+from benchmarks.common import Config, Metric, harness_children, median, pss_kb, server_env
 from benchmarks.model_server import ModelProcess, script
 from benchmarks.suite import AGY, backend
 
 ms = 1000.0
 
 
-def _is_harness(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip().startswith("localharness")
-    except OSError:
-        return False
-
-
 def footprint(server_pid: int) -> dict[str, Any]:
-    harnesses = [p for p in children(server_pid) if _is_harness(p)]
+    harnesses = harness_children(server_pid)
     server_mb = pss_kb(server_pid) / 1024
     harness_mb = sum(pss_kb(p) for p in harnesses) / 1024
     return {"total_mb": server_mb + harness_mb, "server_mb": server_mb, "harness_mb": harness_mb, "harnesses": len(harnesses)}

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from benchmarks.client import RpcClient, RpcError
-from benchmarks.common import PY, ROOT, Config, Metric, children, median, p95, rss_kb, server_env
+from benchmarks.common import PY, ROOT, Config, Metric, harness_children, median, p95, rss_kb, server_env
 from benchmarks.model_server import ModelProcess, script
 
 AGY = [PY, "-m", "agy_lsp"]
@@ -440,16 +440,8 @@ async def bench_startup(cfg: Config) -> list[Metric]:
 
 
 def harness_rss_kb(server_pid: int) -> tuple[int, int]:
-    kids = [p for p in children(server_pid) if _comm(p).startswith("localharness")]
+    kids = harness_children(server_pid)
     return sum(rss_kb(p) for p in kids), len(kids)
-
-
-def _comm(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 async def bench_concurrency(cfg: Config) -> list[Metric]:
