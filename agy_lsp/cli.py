@@ -22,6 +22,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout-secs", type=float, help="hibernate agents idle this long, 0 = never (AGY_IDLE_TIMEOUT_SECS)")
     p.add_argument("--max-live-agents", type=int, help="live harness processes at most, 0 = no cap (AGY_MAX_LIVE_AGENTS)")
     p.add_argument("--log-level", default=os.environ.get("AGY_LOG_LEVEL", "warning"), help="stderr log level")
+    # The conventional LSP launch flags that clients add (vscode-languageclient adds both).
+    p.add_argument("--stdio", action="store_true", help="talk on stdin/stdout (the default and only transport; accepted for LSP clients)")
+    p.add_argument(
+        "--clientProcessId",
+        "--client-process-id",
+        dest="client_process_id",
+        type=int,
+        metavar="PID",
+        help="exit (closing every agent) when this process dies; the LSP initialize processId does the same",
+    )
     return p
 
 
@@ -61,10 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     if ns.acp:
         from agy_lsp.acp.server import run_acp
 
-        sys.exit(asyncio.run(run_acp(settings)))
+        sys.exit(asyncio.run(run_acp(settings, client_process_id=ns.client_process_id)))
     from agy_lsp.lsp.server import build_server
 
-    server = build_server(settings)
+    server = build_server(settings, client_process_id=ns.client_process_id)
     code = asyncio.run(server.serve())
     sys.stderr.flush()
     os._exit(code)  # harness threads of the SDK are daemonic; do not wait on them

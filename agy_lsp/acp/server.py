@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from typing import cast
 
+import anyio
 from acp import Agent, run_agent
 
+from agy_lsp import parent_process
 from agy_lsp.acp.agent import AgyAcpAgent
 from agy_lsp.acp.bridge import AcpEditor, Outbox
 from agy_lsp.agents.manager import AgentManager
@@ -16,15 +18,24 @@ from agy_lsp.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def run_acp(settings: Settings) -> int:
-    """Serve one ACP client on stdin/stdout until it hangs up; 0 on a clean end."""
+async def run_acp(settings: Settings, client_process_id: int | None = None) -> int:
+    """Serve one ACP client on stdin/stdout until it hangs up (or its process dies);
+    0 on a clean end."""
     outbox = Outbox()
     editor = AcpEditor(outbox)
     async with AgentManager(settings, editor) as manager:
         manager.announce_fallback()
         try:
-            # Methods we leave out (authenticate, fork, ...) answer "method not found".
-            await run_agent(cast(Agent, AgyAcpAgent(manager, editor)))
+            async with anyio.create_task_group() as tg:
+
+                async def serve() -> None:
+                    # Methods we leave out (authenticate, fork, ...) answer "method not found".
+                    await run_agent(cast(Agent, AgyAcpAgent(manager, editor)))
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(serve)
+                if client_process_id is not None:
+                    tg.start_soon(parent_process.watch, client_process_id, tg.cancel_scope.cancel)
         finally:
             await outbox.close()
     return 0

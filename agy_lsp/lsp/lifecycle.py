@@ -33,6 +33,7 @@ def register(server: AgyLanguageServer) -> None:
         except ValueError as e:
             ls.editor.log("error", f"{e}; keeping the previous settings")
         ls.manager.reconfigure(ls.settings)
+        ls.watch_client_process(ls.client_process_id or params.process_id)
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: AgyLanguageServer, params: lsp.InitializedParams) -> None:

@@ -8,9 +8,10 @@ import signal
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 from pygls.lsp.server import LanguageServer
 
-from agy_lsp import __version__
+from agy_lsp import __version__, parent_process
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.lsp.editor_bridge import LspEditor
 from agy_lsp.lsp.protocol import AgyProtocol, FrameWriter, agy_converter, stdout_binary
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 class AgyLanguageServer(LanguageServer):
     protocol: AgyProtocol  # pyright: ignore[reportIncompatibleVariableOverride]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client_process_id: int | None = None) -> None:
         super().__init__("agy-lsp", __version__, protocol_cls=AgyProtocol, converter_factory=agy_converter)
         self.settings = settings
         self.editor = LspEditor(self)
@@ -31,6 +32,16 @@ class AgyLanguageServer(LanguageServer):
         self.exit_code: int | None = None
         self._exit: anyio.Event | None = None
         self.client_supports_progress = False
+        self.client_process_id = client_process_id  # --clientProcessId, else initialize's processId
+        self._tasks: TaskGroup | None = None
+        self._watching = False
+
+    def watch_client_process(self, pid: int | None) -> None:
+        """Exit (closing every agent) when the editor's process dies; once per server."""
+        if pid is None or pid <= 0 or self._tasks is None or self._watching:
+            return
+        self._watching = True
+        self._tasks.start_soon(parent_process.watch, pid, lambda: self.request_exit(0))
 
     def request_exit(self, code: int) -> None:
         self.exit_code = code
@@ -50,6 +61,7 @@ class AgyLanguageServer(LanguageServer):
             loop.add_signal_handler(sig, self.request_exit, 0)
         async with self.manager:
             async with anyio.create_task_group() as tg:
+                self._tasks = tg
 
                 async def read() -> None:
                     await read_loop(reader, self.protocol)
@@ -57,6 +69,7 @@ class AgyLanguageServer(LanguageServer):
                     self.request_exit(0)
 
                 tg.start_soon(read)
+                self.watch_client_process(self.client_process_id)
                 await self._exit.wait()
                 tg.cancel_scope.cancel()
             self._cancel_handlers()
@@ -69,10 +82,10 @@ class AgyLanguageServer(LanguageServer):
             future.cancel()
 
 
-def build_server(settings: Settings) -> AgyLanguageServer:
+def build_server(settings: Settings, client_process_id: int | None = None) -> AgyLanguageServer:
     from agy_lsp.lsp import agents, chat, lifecycle, queries
 
-    server = AgyLanguageServer(settings)
+    server = AgyLanguageServer(settings, client_process_id)
     for feature in (lifecycle, agents, chat, queries):
         feature.register(server)
     return server

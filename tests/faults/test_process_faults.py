@@ -66,9 +66,10 @@ class RawServer:
             self.stderr += chunk
 
     @classmethod
-    async def start(cls, env: dict[str, str] | None = None) -> RawServer:
+    async def start(cls, env: dict[str, str] | None = None, args: list[str] | None = None) -> RawServer:
         proc = await asyncio.create_subprocess_exec(
             *SERVER,
+            *(args or []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
