@@ -29,9 +29,10 @@ test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, AC
 	@leaked=$$(for p in $$(pgrep -x localharness); do readlink /proc/$$p/exe; done | grep -F "$(CURDIR)/" || true); \
 	if [ -n "$$leaked" ]; then echo "leaked localharness processes:"; echo "$$leaked"; exit 1; fi
 
-lint: $(STAMP) ## ruff and pyright (strict on the package)
+lint: $(STAMP) ## ruff, pyright (strict on the package) and the architecture contracts (import-linter)
 	$(VENV)/bin/ruff check agy_lsp tests benchmarks
 	$(VENV)/bin/pyright agy_lsp
+	$(VENV)/bin/lint-imports
 
 vscode: ## Build, lint, test and package the VS Code extension (.vsix)
 	@if [ -f editors/vscode/ci.sh ]; then bash editors/vscode/ci.sh; else echo "no VS Code extension yet"; fi

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         level=getattr(logging, str(ns.log_level).upper(), logging.WARNING),
         format="agy-lsp %(levelname)s %(name)s: %(message)s",
     )
-    from agy_lsp.agents.secrets import ScrubFilter, register_environment
+    from agy_lsp.secrets import ScrubFilter, register_environment
 
     register_environment()
     for handler in logging.getLogger().handlers:

@@ -289,15 +289,15 @@ def bench_history_encoding(cfg: Config) -> list[Metric]:
     import pydantic
     from google.antigravity import types as sdk
 
-    from agy_lsp.agents import convert
     from agy_lsp.protocol.types import HistoryResult
+    from agy_lsp.sdk import to_wire
     from benchmarks.steps import make_steps
 
     steps = make_steps(cfg.history_steps)
     adapter = pydantic.TypeAdapter(list[sdk.Step])
 
     def agy() -> bytes:
-        return msgspec.json.encode(HistoryResult(steps=[convert.step(s) for s in steps], total=len(steps)))
+        return msgspec.json.encode(HistoryResult(steps=[to_wire.step(s) for s in steps], total=len(steps)))
 
     def dump_json() -> bytes:
         return b'{"steps":[' + b",".join(s.model_dump_json().encode() for s in steps) + b'],"total":%d}' % len(steps)

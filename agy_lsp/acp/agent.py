@@ -1,4 +1,5 @@
-"""The ACP `Agent`: session lifecycle, prompts, modes and options over the core.
+"""The ACP `Agent`: session lifecycle, prompts, modes and options over the core's
+`AgentManager`.
 
 Every method answers in the `acp` package's pydantic models or raises
 `acp.RequestError`; core failures keep their stable code and cause.
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, Client, RequestError
+from acp import PROTOCOL_VERSION, Client
 from acp.schema import (
     AgentCapabilities,
     AuthenticateResponse,
@@ -35,20 +36,16 @@ from acp.schema import (
 )
 
 from agy_lsp import __version__
-from agy_lsp.acp import convert, updates
-from agy_lsp.acp.bridge import FS_TOOLS, AcpEditor
-from agy_lsp.acp.sessions import MODE_IDS, Binding, SessionIndex
-from agy_lsp.agents.errors import AgyError
+from agy_lsp.acp import inputs, updates
+from agy_lsp.acp.acp_editor import FS_TOOLS, AcpEditor
+from agy_lsp.acp.bindings import DEFAULT_MODE, MODE_POLICIES, Binding
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.backends.config import quota_key
-from agy_lsp.protocol.errors import ErrorCode
-from agy_lsp.protocol.types import Capabilities, ChatResult, CreateAgentParams, HistoryParams, PolicyRule
+from agy_lsp.protocol.errors import AgyError, ErrorCode
+from agy_lsp.protocol.types import Capabilities, ChatResult, CreateAgentParams
 
 log = logging.getLogger(__name__)
 
 PAGE = 50
-# Every tool call reaches the editor bridge, which applies the session's mode.
-ASK_ALL = [PolicyRule(tool="*", decision="ask_user")]
 _STOP = {
     "end_turn": "end_turn",
     "cancelled": "cancelled",
@@ -61,7 +58,6 @@ class AgyAcpAgent:
     def __init__(self, manager: AgentManager, editor: AcpEditor) -> None:
         self.manager = manager
         self.editor = editor
-        self.index = SessionIndex(manager.settings.state_dir)
         self.sessions: dict[str, Binding] = {}  # by ACP session id
 
     def on_connect(self, conn: Client) -> None:
@@ -110,12 +106,11 @@ class AgyAcpAgent:
     ) -> LoadSessionResponse:
         b = self.sessions.get(session_id)
         if b is None:
-            conversation = self.index.conversation(session_id)
-            if self.manager.store.get(conversation) is None and not self.manager.store.has_conversation(conversation):
-                raise convert.invalid(f"unknown session {session_id!r}", sessionId=session_id)
-            b = await self._open(session_id, cwd, additional_directories, mcp_servers, kwargs.get("agy"), conversation)
-        steps = self.manager.history(HistoryParams(agent_id=b.agent_id)).steps
-        replay = updates.history(steps)
+            meta = self.manager.find_session(session_id)
+            if meta is None:
+                raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
+            b = await self._open(session_id, cwd, additional_directories, mcp_servers, kwargs.get("agy"), meta.conversation_id)
+        replay = updates.history(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
         for update in replay:
             self.editor.outbox.put(b.session_id, update)
@@ -126,24 +121,23 @@ class AgyAcpAgent:
         self, session_id: str, cwd: str, extra_dirs: list[str] | None, mcp_servers: list[Any] | None, agy: Any, conversation: str | None
     ) -> Binding:
         if not Path(cwd).is_absolute():
-            raise convert.invalid("cwd must be an absolute path", field="cwd")
+            raise inputs.invalid("cwd must be an absolute path", field="cwd")
         replaced = (["view_file"] if self.editor.fs_read else []) + (["create_file", "edit_file"] if self.editor.fs_write else [])
         tools = [FS_TOOLS[updates.FS_READ_TOOL]] * self.editor.fs_read + [FS_TOOLS[updates.FS_WRITE_TOOL]] * self.editor.fs_write
         params = CreateAgentParams(
-            backend=convert.meta_backend(agy),
+            backend=inputs.meta_backend(agy),
             workspaces=[cwd, *(extra_dirs or [])],
-            policies=ASK_ALL,
+            policies=MODE_POLICIES[DEFAULT_MODE],
             tools=tools,
             capabilities=Capabilities(disabled_tools=replaced) if replaced else None,
             conversation_id=conversation,
-            mcp_servers=convert.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
+            mcp_servers=inputs.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
         )
         try:
-            created = await self.manager.create(params)
+            created = await self.manager.create(params, alias=session_id)
         except AgyError as e:
-            raise convert.to_request_error(e) from e
-        session = self.manager.get(created.agent_id)
-        b = Binding(session_id, created.agent_id, cwd, session.backend, extra_models=convert.meta_models(agy))
+            raise inputs.to_request_error(e) from e
+        b = Binding(session_id, created.agent_id, cwd, self.manager.backend_of(created.agent_id), extra_models=inputs.meta_models(agy))
         self.sessions[session_id] = b
         self.editor.bindings[created.agent_id] = b
         return b
@@ -152,18 +146,16 @@ class AgyAcpAgent:
         try:
             offset = int(cursor or 0)
         except ValueError:
-            raise convert.invalid("cursor is not one we gave out", field="cursor") from None
-        ids = self.index.session_ids()
-        metas = [m for m in self.manager.store.list() if cwd is None or (m.workspaces[:1] == [cwd])]
-        page = metas[offset : offset + PAGE]
+            raise inputs.invalid("cursor is not one we gave out", field="cursor") from None
+        metas = self.manager.stored_sessions(cwd)
         sessions = [
             SessionInfo(
-                session_id=ids.get(m.conversation_id, m.conversation_id),
-                cwd=m.workspaces[0] if m.workspaces else str(Path.home()),
+                session_id=m.aliases[0] if m.aliases else m.conversation_id,
+                cwd=m.cwd or str(Path.home()),
                 title=m.title or None,
                 updated_at=datetime.fromtimestamp(m.updated_at, timezone.utc).isoformat().replace("+00:00", "Z"),
             )
-            for m in page
+            for m in metas[offset : offset + PAGE]
         ]
         more = offset + PAGE < len(metas)
         return ListSessionsResponse(sessions=sessions, next_cursor=str(offset + PAGE) if more else None)
@@ -171,28 +163,31 @@ class AgyAcpAgent:
     def _binding(self, session_id: str) -> Binding:
         b = self.sessions.get(session_id)
         if b is None:
-            raise convert.invalid(f"unknown session {session_id!r}; create it with session/new or session/load", sessionId=session_id)
+            raise inputs.invalid(f"unknown session {session_id!r}; create it with session/new or session/load", sessionId=session_id)
         return b
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except AgyError as e:
+            raise inputs.to_request_error(e) from e
 
     # ------------------------------------------------------------------ turns
 
-    async def prompt(self, prompt: list[convert.Block], session_id: str, **kwargs: Any) -> PromptResponse:
+    async def prompt(self, prompt: list[inputs.Block], session_id: str, **kwargs: Any) -> PromptResponse:
         b = self._binding(session_id)
-        parts = convert.prompt(prompt)
-        session = self.manager.get(b.agent_id)
+        parts = inputs.prompt(prompt)
         try:
-            result = await session.chat(parts)
+            result = await self.manager.chat(b.agent_id, parts)
         except AgyError as e:
             await self.editor.outbox.flush()
             if e.code == ErrorCode.MAX_TOKENS:
                 return PromptResponse(stop_reason="max_tokens")
             if e.code == ErrorCode.SAFETY:
                 return PromptResponse(stop_reason="refusal")
-            raise convert.to_request_error(e) from e
+            raise inputs.to_request_error(e) from e
         finally:
             self.editor.end_turn(b)
-            if session.conversation_id:
-                self.index.record(session_id, session.conversation_id)
         usage = self._usage(b, result)
         await self.editor.outbox.flush()
         return PromptResponse(stop_reason=_STOP.get(result.stop_reason, "end_turn"), usage=usage)  # pyright: ignore[reportArgumentType]
@@ -215,35 +210,32 @@ class AgyAcpAgent:
     async def cancel(self, session_id: str, **kwargs: Any) -> None:
         b = self.sessions.get(session_id)
         if b is not None:
-            self.manager.get(b.agent_id).cancel()
+            self.manager.cancel(b.agent_id)
 
     # ------------------------------------------------------------------ modes and options
 
     async def set_session_mode(self, mode_id: str, session_id: str, **kwargs: Any) -> SetSessionModeResponse:
         b = self._binding(session_id)
-        if mode_id not in MODE_IDS:
-            raise convert.invalid(f"unknown mode {mode_id!r}", field="modeId", modes=sorted(MODE_IDS))
+        if mode_id not in MODE_POLICIES:
+            raise inputs.invalid(f"unknown mode {mode_id!r}", field="modeId", modes=sorted(MODE_POLICIES))
+        self._call(self.manager.set_policies, b.agent_id, MODE_POLICIES[mode_id])
         b.mode = mode_id
         return SetSessionModeResponse()
 
     async def set_config_option(self, config_id: str, session_id: str, value: str | bool, **kwargs: Any) -> SetSessionConfigOptionResponse:
         b = self._binding(session_id)
         if config_id != "model":
-            raise convert.invalid(f"unknown config option {config_id!r}", field="configId")
+            raise inputs.invalid(f"unknown config option {config_id!r}", field="configId")
         if not isinstance(value, str) or value not in b.models():
-            raise convert.invalid(f"unknown model {value!r}", field="value", models=b.models())
+            raise inputs.invalid(f"unknown model {value!r}", field="value", models=b.models())
         try:
             backend = b.with_model(value)
         except ValueError as e:
-            raise convert.invalid(str(e), field="value") from e
+            raise inputs.invalid(str(e), field="value") from e
         if backend != b.backend:
-            session = self.manager.get(b.agent_id)
-            if session.is_busy():
-                raise RequestError(int(ErrorCode.AGENT_BUSY), "cannot change the model during a turn", {"sessionId": session_id})
-            session.backend, session.quota_key = backend, quota_key(backend)
             try:
-                await session.restart(f"model changed to {value}")
+                await self.manager.set_backend(b.agent_id, backend)
             except AgyError as e:
-                raise convert.to_request_error(e) from e
+                raise inputs.to_request_error(e) from e
             b.backend = backend
         return SetSessionConfigOptionResponse(config_options=b.config_options())

@@ -10,8 +10,8 @@ import anyio
 from acp import Agent, run_agent
 
 from agy_lsp import parent_process
+from agy_lsp.acp.acp_editor import AcpEditor, Outbox
 from agy_lsp.acp.agent import AgyAcpAgent
-from agy_lsp.acp.bridge import AcpEditor, Outbox
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.settings import Settings
 

@@ -40,9 +40,6 @@ _KINDS: dict[str, ToolKind] = {
     "search_web": "fetch",
 }
 
-# Auto-allowed in the "auto_allow_reads" mode: the SDK's read-only tools plus ours.
-READ_ONLY_TOOLS = frozenset({"view_file", "list_directory", "search_directory", "find_file", "read_url_content", "finish", FS_READ_TOOL})
-
 _MAX_OUTPUT = 20_000
 
 
@@ -124,6 +121,8 @@ def tool_status(call_id: str, status: Any, text: str | None = None) -> ToolCallP
 
 
 def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
+    if result.outcome in ("denied", "cancelled"):  # it never ran: say why, nothing else
+        return tool_status(call_id, "failed", f"{result.outcome.capitalize()}: {result.error}" if result.error else result.outcome)
     failed = result.error is not None
     value = _unwrap(result.result)
     return helpers.update_tool_call(

@@ -12,16 +12,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import anyio
 
-from agy_lsp.agents.errors import AgyError
-from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.settings import Settings
 
-if TYPE_CHECKING:
-    from agy_lsp.agents.session import AgentSession
+
+class AgentSession(Protocol):
+    """What hibernation needs of an agent (agents/session.py has it)."""
+
+    agent_id: str
+    last_active: float
+    spawning: bool
+
+    def holds_harness(self) -> bool: ...
+    def can_hibernate(self) -> bool: ...
+    async def hibernate(self, reason: str) -> bool: ...
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
-"""AgentManager: every live agent of one server process, by agentId.
+"""AgentManager: the core's only public face.
 
-Front-ends call it; it answers in wire Structs or raises AgyError. It also owns
-background turns (`agy/send`) and one watcher (dead harnesses, idle agents to
-hibernate) in an anyio task group, and closes every agent on the way out, in
+Front-ends (LSP, ACP, MCP) call it and nothing deeper; it answers in wire Structs
+or raises AgyError. It owns every agent of one server process by agentId, the
+background turns of `agy/send`, one watcher (dead harnesses, idle agents to
+hibernate, the live-harness cap), and closes every agent on the way out, in
 parallel and within a bounded wait.
 """
 
@@ -11,22 +12,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
-import msgspec
 from anyio.abc import TaskGroup
 
-from agy_lsp.agents import convert
+from agy_lsp.agents import queries
+from agy_lsp.agents.chat import run_chat
 from agy_lsp.agents.editor import Editor
-from agy_lsp.agents.errors import AgyError, agent_not_found, classify
-from agy_lsp.agents.export import to_markdown
 from agy_lsp.agents.hibernation import LiveAgents
+from agy_lsp.agents.mcp_servers import check as check_mcp_servers
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
-from agy_lsp.agents.session import AgentSession
+from agy_lsp.agents.session import AgentSession, SessionDeps
+from agy_lsp.agents.spec import resolve_spec
 from agy_lsp.agents.store import SessionMeta, SessionStore
-from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.errors import AgyError, ErrorCode, agent_not_found, invalid_params
 from agy_lsp.protocol.types import (
     AgentSummary,
     AnyBackend,
@@ -35,31 +37,56 @@ from agy_lsp.protocol.types import (
     CreateAgentResult,
     ExportSessionParams,
     ExportSessionResult,
-    HistoryParams,
     HistoryResult,
-    ListSessionsParams,
     ListSessionsResult,
     Prompt,
     SendResult,
-    SessionSummary,
+    StatusResult,
     UsageResult,
 )
-from agy_lsp.settings import Settings, backend_from, resolve_default_backend
+from agy_lsp.sdk import installed_version
+from agy_lsp.sdk.port import Sdk
+from agy_lsp.settings import Settings, resolve_default_backend
 
 log = logging.getLogger(__name__)
 
 
+def _google_sdk() -> Sdk:
+    from agy_lsp.sdk.adapter import GoogleSdk  # imports the SDK: only when the first agent starts
+
+    return GoogleSdk()
+
+
 class AgentManager:
-    def __init__(self, settings: Settings, editor: Editor) -> None:
+    def __init__(self, settings: Settings, editor: Editor, sdk: Callable[[], Sdk] = _google_sdk) -> None:
         self.settings = settings
         self.editor = editor
+        self._sdk_factory = sdk
+        self._sdk: Sdk | None = None
         self.pacer = Pacer(settings.pacing_ms)
         self.quota = QuotaRegistry()
         self._agents: dict[str, AgentSession] = {}
         self.live = LiveAgents(lambda: self._agents.values(), lambda: self.settings)
+        self._deps = SessionDeps(
+            editor=editor,
+            sdk=self.sdk,
+            settings=lambda: self.settings,
+            pacer=self.pacer,
+            quota=self.quota,
+            make_room=self.live.make_room,
+            changed=self.live.changed,
+        )
         self._tasks: TaskGroup | None = None
         self._closing = False
         self._announced_fallback = False
+
+    def sdk(self) -> Sdk:
+        if self._sdk is None:
+            self._sdk = self._sdk_factory()
+        return self._sdk
+
+    def sdk_version(self) -> str | None:
+        return self._sdk.version() if self._sdk is not None else installed_version()
 
     async def __aenter__(self) -> AgentManager:
         self._tasks = anyio.create_task_group()
@@ -74,11 +101,10 @@ class AgentManager:
         await self._tasks.__aexit__(None, None, None)
 
     def reconfigure(self, settings: Settings) -> None:
-        """New defaults (initializationOptions, didChangeConfiguration) apply to new agents and turns."""
+        """New settings (initializationOptions, didChangeConfiguration) apply to new
+        agents and to every agent's next turn."""
         self.settings = settings
         self.pacer.min_interval = max(0, settings.pacing_ms) / 1000
-        for session in self._agents.values():
-            session.settings = settings
 
     def announce_fallback(self) -> None:
         """Say once, in the editor's log, that we run on the scripted model."""
@@ -87,43 +113,53 @@ class AgentManager:
             self._announced_fallback = True
             self.editor.log("warning", note)
 
-    # ------------------------------------------------------------------ lifecycle
+    @property
+    def store(self) -> SessionStore:
+        return SessionStore(self.settings.state_dir)
 
-    def get(self, agent_id: str) -> AgentSession:
+    # ------------------------------------------------------------------ agents
+
+    def _get(self, agent_id: str) -> AgentSession:
         session = self._agents.get(agent_id)
         if session is None:
             raise agent_not_found(agent_id)
         return session
 
-    async def create(self, params: CreateAgentParams) -> CreateAgentResult:
+    async def create(self, params: CreateAgentParams, *, alias: str | None = None, start: bool = True) -> CreateAgentResult:
+        """A new agent, or one resumed from a stored conversation (its whole spec
+        comes back; fields given here override). `alias`: another id a front-end
+        knows the session by. `start=False` leaves the harness for the first turn."""
         if self._closing:
             raise AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
         meta = None
         if params.conversation_id is not None:
             meta = self.store.get(params.conversation_id)
             if meta is None and not self.store.has_conversation(params.conversation_id):
-                raise AgyError(
-                    ErrorCode.INVALID_PARAMS,
+                raise invalid_params(
                     f"no stored conversation {params.conversation_id!r}",
-                    {"conversationId": params.conversation_id, "stateDir": self.settings.state_dir},
+                    conversationId=params.conversation_id,
+                    stateDir=self.settings.state_dir,
                 )
-            if meta is not None:
-                params = _with_stored(params, meta)
-        backend = params.backend or (backend_from_description(meta.backend) if meta else None)
-        if backend is None:
-            backend, _ = resolve_default_backend(self.settings)
+        spec, backend, fallback = resolve_spec(params, meta, self.settings)
+        if fallback:
             self.announce_fallback()
+        check_mcp_servers(spec.mcp_servers or [])
         agent_id = uuid.uuid4().hex[:12]
-        session = AgentSession(agent_id, params, backend, self.settings, self.editor, self.pacer, self.quota, self.live)
+        session = AgentSession(agent_id, spec, backend, self._deps)
         if meta is not None:
             session.restore(meta)
+        if alias and alias not in session.aliases:
+            session.aliases.append(alias)
         self._agents[agent_id] = session
         try:
-            await session.start(resume=params.conversation_id is not None)
+            if start:
+                await session.start()
+            else:
+                session.start_spec(resume=False)  # a bad spec fails here, not at the first prompt
         except BaseException:
             self._agents.pop(agent_id, None)
             with anyio.CancelScope(shield=True):
-                await session.close(final_state="failed")
+                await session.close()
             raise
         return CreateAgentResult(agent_id=agent_id, conversation_id=session.conversation_id, tools=session.tool_names)
 
@@ -144,28 +180,33 @@ class AgentManager:
         session = self._agents.pop(agent_id, None)
         if session is None:
             raise agent_not_found(agent_id)
-        session.cancel()
+        session.persist()
         await session.close()
-
-    @property
-    def store(self) -> SessionStore:
-        return SessionStore(self.settings.state_dir)
 
     async def delete_agent(self, agent_id: str) -> None:
         """Shut the agent down and delete its stored conversation."""
-        session = self.get(agent_id)
+        session = self._get(agent_id)
         await self.shutdown_agent(agent_id)
         if session.conversation_id:
             self.store.delete(session.conversation_id)
 
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a stored conversation that no live agent holds; False if unknown."""
+        meta = self.store.find(session_id)
+        conversation_id = meta.conversation_id if meta else session_id
+        if meta is None and not self.store.has_conversation(conversation_id):
+            return False
+        if any(s.conversation_id == conversation_id for s in self._agents.values()):
+            raise AgyError(ErrorCode.AGENT_BUSY, "the session is open; close it first", {"sessionId": session_id})
+        self.store.delete(conversation_id)
+        return True
+
     async def disconnect_agent(self, agent_id: str) -> None:
         """The SDK's disconnect: close the transport, keep the stored conversation."""
-        session = self.get(agent_id)
-        conv = session.conversation()
-        if conv is not None:
-            with anyio.move_on_after(self.settings.shutdown_timeout_secs):
-                with contextlib.suppress(Exception):
-                    await conv.disconnect()
+        session = self._get(agent_id)
+        if session.live is not None:
+            with anyio.move_on_after(self.settings.shutdown_timeout_secs), contextlib.suppress(Exception):
+                await session.live.disconnect()
         await self.shutdown_agent(agent_id)
 
     async def close_all(self) -> None:
@@ -176,33 +217,41 @@ class AgentManager:
         with anyio.CancelScope(shield=True):
             async with anyio.create_task_group() as tg:
                 for session in sessions:
-                    session.cancel()
                     tg.start_soon(session.close)
 
     def list(self) -> list[AgentSummary]:
-        return [
-            AgentSummary(
-                agent_id=s.agent_id,
-                name=s.name,
-                state=s.state,
-                conversation_id=s.conversation_id,
-                turn_count=s.turn_count(),
-            )
-            for s in self._agents.values()
-        ]
+        return [queries.summary(s) for s in self._agents.values()]
 
-    def harness_pids(self) -> list[int]:
-        return [pid for s in self._agents.values() if (pid := s.harness_pid()) is not None]
+    def backend_of(self, agent_id: str) -> AnyBackend:
+        return self._get(agent_id).backend
+
+    def name_of(self, agent_id: str) -> str:
+        session = self._get(agent_id)
+        return session.name or agent_id
+
+    async def set_backend(self, agent_id: str, backend: AnyBackend) -> None:
+        """Another backend or model for the agent; the conversation carries over."""
+        session = self._get(agent_id)
+        if session.turn is not None:
+            raise AgyError(ErrorCode.AGENT_BUSY, "cannot change the backend during a turn", {"agentId": agent_id})
+        await session.set_backend(backend)
+
+    def set_policies(self, agent_id: str, policies: Any) -> None:
+        """New policies for the agent's next turn."""
+        self._get(agent_id).set_policies(policies)
+
+    def reset_permissions(self, agent_id: str, tool: str | None = None) -> None:
+        self._get(agent_id).permissions.reset(tool)
 
     # ------------------------------------------------------------------ turns
 
     async def chat(self, agent_id: str, prompt: Prompt) -> ChatResult:
-        return await self.get(agent_id).chat(prompt)
+        return await run_chat(self._get(agent_id), prompt)
 
     async def send(self, agent_id: str, prompt: Prompt) -> SendResult:
         """Starts a turn and returns at once; its chunks stream under the turnId."""
-        session = self.get(agent_id)
-        if session.is_busy():
+        session = self._get(agent_id)
+        if session.turn is not None and not session.turn.cancel_requested:
             raise AgyError(ErrorCode.AGENT_BUSY, f"agent {agent_id} is busy", {"agentId": agent_id})
         turn_id = uuid.uuid4().hex[:12]
         assert self._tasks is not None
@@ -211,118 +260,101 @@ class AgentManager:
         async def run() -> None:
             try:
                 started.set()
-                await session.chat(prompt, turn_id)
+                await run_chat(session, prompt, turn_id)
             except AgyError as e:
                 self.editor.log("warning", f"agent {agent_id} turn {turn_id} failed: {e.message}")
             except Exception as e:
-                self.editor.log("error", f"agent {agent_id} turn {turn_id} failed: {classify(e).message}")
+                log.exception("agent %s turn %s", agent_id, turn_id)
+                self.editor.log("error", f"agent {agent_id} turn {turn_id} failed: {type(e).__name__}: {e}")
 
         self._tasks.start_soon(run)
         await started.wait()
         return SendResult(turn_id=turn_id)
 
+    def cancel(self, agent_id: str) -> bool:
+        """Ends the running turn (stopReason "cancelled"); False when idle."""
+        turn = self._get(agent_id).turn
+        if turn is None:
+            return False
+        turn.cancel()
+        return True
+
     async def wait_for_idle(self, agent_id: str) -> None:
-        session = self.get(agent_id)
+        session = self._get(agent_id)
         with anyio.fail_after(self.settings.chat_timeout_secs + self.settings.send_timeout_secs):
-            while session.is_busy():
-                await anyio.sleep(0.02)
-            if session.harness_alive():
-                await session.conversation().wait_for_idle()
+            while session.turn is not None:
+                await session.turn.ended.wait()
+            if session.live is not None and session.harness_alive():
+                await session.live.wait_for_idle()
 
     async def wait_for_wakeup(self, agent_id: str, timeout_secs: float) -> bool:
-        conv = (await self.get(agent_id).ensure_live()).conversation
-        with anyio.fail_after(timeout_secs + self.settings.query_timeout_secs):
-            return bool(await conv.wait_for_wakeup(timeout_secs))
+        """The SDK's local connection does not implement the wait (its base class
+        answers False at once), so there is nothing to wait for and nothing to wake:
+        False, without starting a hibernated agent (docs/protocol.md)."""
+        self._get(agent_id)
+        return False
 
     # ------------------------------------------------------------------ queries
 
-    def history(self, params: HistoryParams) -> HistoryResult:
-        conv = self.get(params.agent_id).conversation()
-        steps = _latest_snapshots(conv.history if conv is not None else [])
-        if params.offset < 0 or (params.limit is not None and params.limit < 0):
-            raise AgyError(ErrorCode.INVALID_PARAMS, "offset and limit must be >= 0", {"field": "offset/limit"})
-        end = None if params.limit is None else params.offset + params.limit
-        return HistoryResult(steps=[convert.step(s) for s in steps[params.offset : end]], total=len(steps))
+    def status(self, agent_id: str) -> StatusResult:
+        return queries.status(self._get(agent_id))
 
-    def list_sessions(self, params: ListSessionsParams) -> ListSessionsResult:
-        metas = self.store.list()
-        if params.offset < 0 or params.limit < 0:
-            raise AgyError(ErrorCode.INVALID_PARAMS, "offset and limit must be >= 0", {"field": "offset/limit"})
-        page = metas[params.offset : params.offset + params.limit]
-        return ListSessionsResult(
-            sessions=[
-                SessionSummary(
-                    conversation_id=m.conversation_id, name=m.name, title=m.title, updated_at=m.updated_at, turn_count=m.turn_count
-                )
-                for m in page
-            ],
-            total=len(metas),
-        )
+    def history(self, agent_id: str, offset: int = 0, limit: int | None = None) -> HistoryResult:
+        return queries.page(queries.steps(self._get(agent_id)), offset, limit)
+
+    def usage(self, agent_id: str) -> UsageResult:
+        return queries.usage(self._get(agent_id))
+
+    def structured_output(self, agent_id: str) -> Any:
+        conv = self._get(agent_id).conversation
+        return conv.structured_output() if conv is not None else None
+
+    async def clear_history(self, agent_id: str) -> None:
+        session = self._get(agent_id)
+        if session.turn is not None:
+            raise AgyError(ErrorCode.AGENT_BUSY, "cannot clear history during a turn", {"agentId": agent_id})
+        live = await session.ensure_live()  # a hibernated agent's history lives on in its harness's save dir
+        live.clear_history()
+        session.turn_count_offset = 0
+        session.refused.clear()
+
+    def list_sessions(self, offset: int = 0, limit: int = 50, cwd: str | None = None) -> ListSessionsResult:
+        if offset < 0 or limit < 0:
+            raise invalid_params("offset and limit must be >= 0", field="offset/limit")
+        metas = self.store.list(cwd)
+        return ListSessionsResult(sessions=[queries.session_summary(m) for m in metas[offset : offset + limit]], total=len(metas))
+
+    def stored_sessions(self, cwd: str | None = None) -> list[SessionMeta]:
+        """Stored sessions, newest first (front-ends that need more than the summary)."""
+        return self.store.list(cwd)
+
+    def find_session(self, session_id: str) -> SessionMeta | None:
+        """A stored session by conversation id or alias; None if it is not stored
+        (a conversation the SDK has without our metadata counts as stored)."""
+        meta = self.store.find(session_id)
+        if meta is None and self.store.has_conversation(session_id):
+            meta = SessionMeta(conversation_id=session_id)
+        return meta
+
+    def agent_for(self, conversation_id: str) -> str | None:
+        """The live agent that holds this conversation, if any."""
+        return next((s.agent_id for s in self._agents.values() if s.conversation_id == conversation_id), None)
 
     async def export_session(self, params: ExportSessionParams) -> ExportSessionResult:
         """The transcript of a live agent, or of a stored conversation (opened briefly)."""
         if params.agent_id is not None:
-            session = self.get(params.agent_id)
+            session = self._get(params.agent_id)
         elif params.conversation_id is not None:
-            live = [s for s in self._agents.values() if s.conversation_id == params.conversation_id]
-            if not live:
+            agent_id = self.agent_for(params.conversation_id)
+            if agent_id is None:
                 created = await self.create(CreateAgentParams(conversation_id=params.conversation_id))
                 try:
                     return await self.export_session(ExportSessionParams(agent_id=created.agent_id))
                 finally:
                     await self.shutdown_agent(created.agent_id)
-            session = live[0]
+            session = self._get(agent_id)
         else:
-            raise AgyError(ErrorCode.INVALID_PARAMS, "give agentId or conversationId", {"field": "agentId"})
-        steps = self.history(HistoryParams(agent_id=session.agent_id)).steps
+            raise invalid_params("give agentId or conversationId", field="agentId")
+        steps = queries.steps(session)
         title = session.meta.title if session.meta else (session.name or "Conversation")
-        return ExportSessionResult(conversation_id=session.conversation_id, markdown=to_markdown(title, steps), steps=steps)
-
-    def usage(self, agent_id: str) -> UsageResult:
-        status = self.get(agent_id).status()
-        return UsageResult(total_usage=status.total_usage, last_turn_usage=status.last_turn_usage)
-
-    async def clear_history(self, agent_id: str) -> None:
-        session = self.get(agent_id)
-        if session.is_busy():
-            raise AgyError(ErrorCode.AGENT_BUSY, "cannot clear history during a turn", {"agentId": agent_id})
-        await session.ensure_live()  # a hibernated agent's history lives on in its harness's save dir
-        conv = session.conversation()
-        if conv is not None:
-            conv.clear_history()
-        session.turn_count_offset = 0
-
-    def structured_output(self, agent_id: str) -> Any:
-        conv = self.get(agent_id).conversation()
-        return convert._jsonable(conv.get_last_structured_output()) if conv is not None else None  # pyright: ignore[reportPrivateUsage]
-
-
-def _latest_snapshots(steps: list[Any]) -> list[Any]:
-    """The SDK keeps every snapshot of a step as it streams; a client wants each step
-    once, as it ended, in the order the steps began. A custom tool's step is the SDK's
-    one-off step named by the model's call id, which a model may repeat: never merged."""
-    latest: dict[Any, Any] = {}
-    for step in steps:
-        calls = step.tool_calls
-        one_off = bool(calls) and not calls[0].step_id  # the SDK's step for a custom tool call
-        latest[object() if one_off or not step.id else step.id] = step  # re-assigning keeps the first position
-    return list(latest.values())
-
-
-def _with_stored(params: CreateAgentParams, meta: SessionMeta) -> CreateAgentParams:
-    """Fill what the resuming client left out from the stored session."""
-    return msgspec.structs.replace(
-        params,
-        name=params.name or meta.name,
-        policies=params.policies if params.policies is not None else meta.policies,
-        workspaces=params.workspaces or meta.workspaces,
-        system_instructions=params.system_instructions or meta.system_instructions,
-        tools=params.tools or meta.tools,
-        hooks=params.hooks or meta.hooks,
-        mcp_servers=params.mcp_servers if params.mcp_servers is not None else meta.mcp_servers,
-    )
-
-
-def backend_from_description(described: dict[str, Any]) -> AnyBackend | None:
-    """A stored backend (no key: keys come from the environment again)."""
-    return backend_from(described.get("type"), described.get("model"), described.get("base_url"), None)
+        return ExportSessionResult(conversation_id=session.conversation_id, markdown=queries.to_markdown(title, steps), steps=steps)

@@ -1,26 +1,23 @@
 """The editor as confirmation handler.
 
-An `ask_user` policy calls `Permissions.ask`. It answers from remembered
-`*_always` choices, or sends `agy/confirmToolCall` to the editor and waits.
-It fails closed: no capability, an error, garbage, a timeout or a cancelled turn
-all mean the tool does not run.
+An `ask_user` policy lands here. It answers from remembered `*_always` choices, or
+asks the editor (`agy/confirmToolCall`, ACP `session/request_permission`) and waits.
+It fails closed: no capability, an error, garbage, a timeout or a cancelled turn all
+mean the tool does not run, with a reason a person can read.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import anyio
 
-from agy_lsp.agents import policies
-from agy_lsp.protocol.types import ConfirmToolCallParams, Permission, PermissionOption, ToolCall
-
-if TYPE_CHECKING:
-    from google.antigravity import types as sdk
-    from google.antigravity.hooks.policy import Policy
-
-    from agy_lsp.agents.session import AgentSession
+from agy_lsp.agents.editor import Editor
+from agy_lsp.agents.tool_calls import CallRecord, Outcome
+from agy_lsp.agents.turn import Turn
+from agy_lsp.protocol.types import ConfirmToolCallParams, Permission, PermissionOption
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +29,19 @@ OPTIONS = [
 ]
 _KIND_BY_ID = {o.option_id: o.kind for o in OPTIONS}
 
+Verdict = tuple[bool, Outcome, str]  # (allowed, outcome if not, why not)
+
 
 class Permissions:
-    def __init__(self, session: AgentSession) -> None:
-        self._session = session
+    """One agent's remembered choices, by tool name (`server/tool` for MCP, so a
+    choice never leaks across servers)."""
+
+    def __init__(self, agent_id: str, editor: Editor, timeout_secs: Callable[[], float], on_change: Callable[[], None]) -> None:
+        self._agent_id = agent_id
+        self._editor = editor
+        self._timeout = timeout_secs
+        self._on_change = on_change
         self._remembered: dict[str, Literal["allow", "deny"]] = {}
-        self.last_denial: str | None = None  # why the latest ask said no (for tests and logs)
 
     def remembered(self) -> list[Permission]:
         return [Permission(tool=t, decision=d) for t, d in sorted(self._remembered.items())]
@@ -50,71 +54,41 @@ class Permissions:
             self._remembered.clear()
         else:
             self._remembered.pop(tool, None)
-        self._session.persist()
+        self._on_change()
 
-    def sdk_policies(self, known_tools: list[str]) -> list[Policy]:
-        spec = policies.normalize(self._session.params.policies)
-        ask_method = self.ask
-
-        # A plain function, not a bound method: the SDK deep-copies its config, and
-        # a bound method would drag this whole session into the copy.
-        async def ask(call: sdk.ToolCall, reason: str | None = "") -> bool:
-            return await ask_method(call, reason)
-
-        return policies.build(spec, ask, known_tools=known_tools, workspaces=self._session.params.workspaces)
-
-    async def ask(self, call: sdk.ToolCall, reason: str | None = "") -> bool:
-        """The SDK's ask_user handler. True only on an explicit allow from the editor."""
-        ids = self._session.chunks.ids
-        wire_call = ids.asking(call)  # with the call's one id (see agents/chunks.py)
-        allowed = await self._ask(wire_call, reason)
-        if not allowed:
-            ids.deny(wire_call.id)
-        return allowed
-
-    async def _ask(self, wire_call: ToolCall, reason: str | None) -> bool:
-        session = self._session
-        name = wire_call.name  # `server/tool` for an MCP tool, so choices never leak across servers
-        if (remembered := self._remembered.get(name)) is not None:
-            return remembered == "allow"
-        editor = session.editor
-        if not editor.can_confirm():
-            return self._deny(
-                f"tool {name!r} needs confirmation, but the client did not declare "
-                "capabilities.experimental.agy.confirmToolCall"
-            )
+    async def decide(self, turn: Turn, rec: CallRecord, reason: str | None) -> Verdict:
+        if (remembered := self._remembered.get(rec.name)) is not None:
+            return (True, "completed", "") if remembered == "allow" else self._no("denied", "you chose to always reject this tool")
+        if not self._editor.can_confirm():
+            return self._no("denied", "it needs your confirmation, and this client cannot ask (no confirmToolCall capability)")
         params = ConfirmToolCallParams(
-            agent_id=session.agent_id,
-            turn_id=session.turn_id or "",
-            tool_call=wire_call,
-            options=OPTIONS,
-            reason=reason or None,
+            agent_id=self._agent_id, turn_id=turn.id, tool_call=rec.wire(), options=OPTIONS, reason=reason or None
         )
+        timeout = self._timeout()
         outcome: Any = None
         try:
-            with session.callbacks.pending_scope() as scope:
-                with anyio.fail_after(session.settings.confirm_timeout_secs):
-                    outcome = (await editor.confirm_tool_call(params)).outcome
+            with turn.pending_request() as scope:
+                with anyio.fail_after(timeout):
+                    outcome = (await self._editor.confirm_tool_call(params)).outcome
             if scope.cancelled_caught:
-                return self._deny("the turn was cancelled while waiting for confirmation")
+                return self._no("cancelled", "the turn was cancelled while waiting for your confirmation")
         except TimeoutError:
-            return self._deny(f"no answer within {session.settings.confirm_timeout_secs:g}s")
+            return self._no("denied", f"no answer to the confirmation within {timeout:g}s")
         except Exception as e:  # an error response, a dead client, garbage
-            return self._deny(f"the client's answer was unusable: {type(e).__name__}: {e}")
+            return self._no("denied", f"the client's answer was unusable ({type(e).__name__}: {e})")
         kind = _KIND_BY_ID.get(outcome, outcome) if isinstance(outcome, str) else None
         if kind in ("allow_always", "reject_always"):
-            self._remembered[name] = "allow" if kind == "allow_always" else "deny"
-            session.persist()
+            self._remembered[rec.name] = "allow" if kind == "allow_always" else "deny"
+            self._on_change()
         if kind in ("allow_once", "allow_always"):
-            return True
+            return True, "completed", ""
         if kind == "cancelled":
-            return self._deny("the person cancelled the confirmation")
+            return self._no("cancelled", "you cancelled the confirmation")
         if kind in ("reject_once", "reject_always"):
-            return self._deny("the person rejected the tool call")
-        return self._deny(f"unrecognised outcome {outcome!r}")
+            return self._no("denied", "you rejected the tool call")
+        return self._no("denied", f"the client answered {outcome!r}, which is not an option")
 
-    def _deny(self, why: str) -> bool:
-        self.last_denial = why
-        log.info("agent %s: tool call denied: %s", self._session.agent_id, why)
-        self._session.editor.log("info", f"agent {self._session.agent_id}: tool call denied: {why}")
-        return False
+    def _no(self, outcome: Outcome, why: str) -> Verdict:
+        log.info("agent %s: tool call not allowed: %s", self._agent_id, why)
+        self._editor.log("info", f"agent {self._agent_id}: tool call not allowed: {why}")
+        return False, outcome, why

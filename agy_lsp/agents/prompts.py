@@ -1,39 +1,32 @@
-"""Wire prompts (a string, or text / image / document parts) -> SDK prompt content."""
+"""Wire prompts (a string, or text / image / document parts): checked before a turn."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
-from agy_lsp.agents.errors import invalid_params
-from agy_lsp.protocol.types import ContentPart, Prompt
+from agy_lsp.protocol.errors import invalid_params
+from agy_lsp.protocol.types import Prompt
 
 
-def to_sdk(prompt: Prompt) -> Any:
+def check(prompt: Prompt) -> None:
     if isinstance(prompt, str):
         if not prompt.strip():
             raise invalid_params("prompt is empty", field="prompt")
-        return prompt
+        return
     if not prompt:
         raise invalid_params("prompt has no parts", field="prompt")
-    return [_part(part) for part in prompt]
-
-
-def _part(part: ContentPart) -> Any:
-    from google.antigravity import types as sdk
-
-    if part.type == "text":
-        if not part.text:
-            raise invalid_params("a text part needs `text`", field="prompt")
-        return part.text
-    if not part.data or not part.mime_type:
-        raise invalid_params(f"an {part.type} part needs `data` (base64) and `mimeType`", field="prompt")
-    try:
-        raw = base64.b64decode(part.data, validate=True)
-    except (binascii.Error, ValueError) as e:
-        raise invalid_params("prompt part data is not valid base64", field="prompt") from e
-    return sdk.from_bytes(raw, mime_type=part.mime_type)
+    for part in prompt:
+        if part.type == "text":
+            if not part.text:
+                raise invalid_params("a text part needs `text`", field="prompt")
+        elif not part.data or not part.mime_type:
+            raise invalid_params(f"an {part.type} part needs `data` (base64) and `mimeType`", field="prompt")
+        else:
+            try:
+                base64.b64decode(part.data, validate=True)
+            except (binascii.Error, ValueError) as e:
+                raise invalid_params("prompt part data is not valid base64", field="prompt") from e
 
 
 def first_text(prompt: Prompt | None) -> str:

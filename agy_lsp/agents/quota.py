@@ -36,7 +36,7 @@ class QuotaRegistry:
             return 0
         return max(0, int((state.until - time.monotonic()) * 1000))
 
-    async def wait(self, key: str, editor: Editor) -> None:
+    async def wait(self, key: str) -> None:
         """Sleep until `key` is out of backoff (re-checking: another agent may extend it)."""
         while (remaining := self.remaining_ms(key)) > 0:
             await anyio.sleep(remaining / 1000)

@@ -1,144 +1,174 @@
-"""AgentSession: one SDK Agent, its harness process and its turns.
+"""AgentSession: one agent over its whole life, through its harnesses.
 
-It owns the lifecycle (start, restart after a model failure, hibernate and wake,
-bounded close) and runs turns, turning SDK steps into `ChatChunk`s for the
-editor. Tool confirmation, editor tools and hooks live in `permissions.py` and
-`callbacks.py`, the SDK config in `sdk_config.py`; this module wires them in.
+It owns the lifecycle (agents/lifecycle.py): start, restart after a model failure,
+heal after the harness died, hibernate and wake, bounded close. Turns run in
+agents/chat.py; what the harness asks during a turn is answered by
+agents/harness_callbacks.py; the SDK is reached only through `LiveAgent`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
-import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
-from agy_lsp.agents import convert, harness, mcp, prompts, sdk_config
-from agy_lsp.agents.callbacks import Callbacks
-from agy_lsp.agents.chunks import TurnChunks
+from agy_lsp.agents import policies, prompts
 from agy_lsp.agents.editor import Editor
-from agy_lsp.agents.errors import AgyError, classify, from_stop_reason
+from agy_lsp.agents.harness_callbacks import CoreCallbacks
+from agy_lsp.agents.lifecycle import Lifecycle
+from agy_lsp.agents.mcp_servers import without_secrets
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
-from agy_lsp.agents.store import SessionMeta, SessionStore, shorten
-from agy_lsp.backends.config import BackendConfigError, describe, quota_key
+from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, shorten
+from agy_lsp.agents.tool_calls import IdBook
+from agy_lsp.agents.turn import Turn
+from agy_lsp.backends.identity import describe, quota_key
 from agy_lsp.backends.scripted import parse_script, shared_model
-from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import (
     AgentState,
     AgentStateNotice,
     AnyBackend,
-    ChatResult,
     CreateAgentParams,
-    Gemini,
     OpenAI,
     Prompt,
     Scripted,
-    StatusResult,
-    Usage,
-    Vertex,
 )
+from agy_lsp.sdk.port import LiveAgent, Sdk, StartSpec
 from agy_lsp.settings import Settings
-
-if TYPE_CHECKING:
-    from google.antigravity import Agent
-
-    from agy_lsp.agents.hibernation import LiveAgents
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class SessionDeps:
+    """What every session of one manager shares."""
+
+    editor: Editor
+    sdk: Callable[[], Sdk]
+    settings: Callable[[], Settings]
+    pacer: Pacer
+    quota: QuotaRegistry
+    make_room: Callable[[AgentSession], Any]  # awaitable: room for one more harness (agents/hibernation.py)
+    changed: Callable[[], None]  # a harness came or went, or a turn ended
+
+
 class AgentSession:
-    def __init__(
-        self,
-        agent_id: str,
-        params: CreateAgentParams,
-        backend: AnyBackend,
-        settings: Settings,
-        editor: Editor,
-        pacer: Pacer,
-        quota: QuotaRegistry,
-        live: LiveAgents | None = None,
-    ) -> None:
+    def __init__(self, agent_id: str, spec: CreateAgentParams, backend: AnyBackend, deps: SessionDeps) -> None:
         self.agent_id = agent_id
-        self.name = params.name
-        self.params = params
+        self.spec = spec
         self.backend = backend
-        self.settings = settings
-        self.editor = editor
-        self.state: AgentState = "starting"
-        self.conversation_id: str | None = params.conversation_id
-        self.turn_count_offset = 0  # turns from before a restart or resume
-        self.permissions = Permissions(self)
-        self.callbacks = Callbacks(self)
-        self.chat_timeout = params.chat_timeout_secs or settings.chat_timeout_secs
-        self.max_quota_retries = (
-            params.max_quota_retries if params.max_quota_retries is not None else settings.max_quota_retries
-        )
-        self.quota_key = quota_key(backend)
-        self.tool_names: list[str] = []
-        self._pacer = pacer
-        self._quota = quota
-        self._agent: Agent | None = None
-        self._busy = anyio.Lock()
-        self.chunks = TurnChunks(agent_id, editor)
-        self._turn_scope: anyio.CancelScope | None = None
-        self._wait_scope: anyio.CancelScope | None = None
-        self._needs_restart = False
-        self.store = SessionStore(settings.state_dir)
-        self._scripted_url: str | None = None
+        self.deps = deps
+        self.lifecycle = Lifecycle("hibernated", self._announce)
+        self.conversation_id: str | None = spec.conversation_id
         self.meta: SessionMeta | None = None
-        self.live = live
+        self.aliases: list[str] = []
+        self.refused: list[RefusedCall] = []
+        self.turn: Turn | None = None
+        self.ids = IdBook()
+        self.turn_count_offset = 0  # turns from harnesses before the current one
         self.last_active = time.monotonic()  # when a turn last started or ended; hibernation picks by it
-        self.spawning = False  # has room for a harness that is not up yet (see LiveAgents)
-        self._life = anyio.Lock()  # start, hibernate and wake, one at a time
-        self._dormant: Any = None  # a hibernated agent's last conversation: queries still read it
+        self.spawning = False  # has room for a harness that is not up yet (agents/hibernation.py)
+        self.needs_restart = False  # the SDK agent is unusable (a model failure, a stuck cancel, a new config)
+        self.live: LiveAgent | None = None  # the running harness
+        self.conversation: LiveAgent | None = None  # the last one, readable after close (hibernated)
+        self.tool_names: list[str] = []
+        self._scripted_url: str | None = None
+        self._life = anyio.Lock()  # start, restart, hibernate and wake, one at a time
+        self.permissions = Permissions(agent_id, deps.editor, lambda: deps.settings().confirm_timeout_secs, self.persist)
+        self.callbacks = CoreCallbacks(
+            agent_id=agent_id,
+            editor=deps.editor,
+            permissions=self.permissions,
+            turn=lambda: self.turn,
+            settings=deps.settings,
+            tools={t.name: t for t in spec.tools},
+            hooks=frozenset(spec.hooks),
+        )
+
+    @property
+    def state(self) -> AgentState:
+        return self.lifecycle.state
+
+    @property
+    def name(self) -> str | None:
+        return self.spec.name
+
+    @property
+    def quota_key(self) -> str:
+        return quota_key(self.backend)
+
+    def chat_timeout(self) -> float:
+        """Read when a turn starts: a value set on the agent wins over the settings."""
+        return self.spec.chat_timeout_secs or self.deps.settings().chat_timeout_secs
+
+    def max_quota_retries(self) -> int:
+        retries = self.spec.max_quota_retries
+        return retries if retries is not None else self.deps.settings().max_quota_retries
+
+    def _announce(self, state: AgentState, reason: str | None) -> None:
+        self.deps.editor.agent_state(AgentStateNotice(agent_id=self.agent_id, state=state, reason=reason))
+        self.deps.changed()
 
     # ------------------------------------------------------------------ persistence
 
     def restore(self, meta: SessionMeta) -> None:
-        """Resume from stored metadata: name, permissions and the turn count."""
+        """Resume from stored metadata: permissions, tool state, turn count, refused calls."""
         self.meta = meta
-        self.name = self.name or meta.name
         self.turn_count_offset = meta.turn_count
         self.permissions.restore(meta.permissions)
+        self.callbacks.tool_state.update(meta.tool_state)
+        self.refused = list(meta.refused)
+        self.aliases = list(meta.aliases)
 
     def persist(self, prompt: Prompt | None = None) -> None:
         if not self.conversation_id:
             return
         if self.meta is None:
             self.meta = SessionMeta(conversation_id=self.conversation_id, title=shorten(prompts.first_text(prompt)))
-        meta, p = self.meta, self.params
-        meta.name = self.name
+        meta = self.meta
+        meta.spec = stored_spec(self.spec)
         meta.backend = describe(self.backend)
-        meta.policies = p.policies
         meta.permissions = self.permissions.remembered()
-        meta.workspaces, meta.system_instructions, meta.tools, meta.hooks = p.workspaces, p.system_instructions, p.tools, p.hooks
-        meta.mcp_servers = mcp.stored(p.mcp_servers)  # never env or headers
+        meta.tool_state = dict(self.callbacks.tool_state)
+        meta.refused = self.refused
+        meta.aliases = self.aliases
         meta.turn_count = self.turn_count()
         try:
-            self.store.save(meta)
+            SessionStore(self.deps.settings().state_dir).save(meta)
         except OSError as e:
             log.warning("could not save session %s: %s", self.conversation_id, e)
 
-    # ------------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ harness
 
-    @property
-    def turn_id(self) -> str | None:
-        return self.chunks.turn_id
+    def start_spec(self, resume: bool) -> StartSpec:
+        """Also records the agent's tool names (policies expand globs against them)."""
+        settings, spec = self.deps.settings(), self.spec
+        self.tool_names = self.deps.sdk().builtin_tools(spec.capabilities) + [t.name for t in spec.tools]
+        rules, presets = policies.resolve(spec.policies, known_tools=self.tool_names, workspaces=spec.workspaces)
+        return StartSpec(
+            backend=self.model_backend(),
+            state_dir=settings.state_dir,
+            system_instructions=spec.system_instructions,
+            workspaces=spec.workspaces,
+            capabilities=spec.capabilities,
+            editor_tools=spec.tools,
+            hooks=spec.hooks,
+            rules=rules,
+            presets=presets,
+            mcp_servers=spec.mcp_servers or [],
+            response_schema=spec.response_schema,
+            conversation_id=self.conversation_id,
+            resume=resume,
+            start_timeout_secs=settings.send_timeout_secs,
+        )
 
-    def set_state(self, state: AgentState, reason: str | None = None, *, force: bool = False) -> None:
-        if force or state != self.state:
-            self.state = state
-            self.editor.agent_state(AgentStateNotice(agent_id=self.agent_id, state=state, reason=reason))
-            if self.live is not None:
-                self.live.changed()
-
-    def model_backend(self) -> OpenAI | Gemini | Vertex:
+    def model_backend(self) -> Any:
         """The scripted model is registered once per session, so a restart resumes
         its script instead of replaying it from the top."""
         if isinstance(self.backend, Scripted):
@@ -146,60 +176,45 @@ class AgentSession:
                 try:
                     script = parse_script(self.backend.script if self.backend.script is not None else [])
                 except ValueError as e:
-                    raise AgyError(ErrorCode.INVALID_PARAMS, str(e), {"field": "backend.script"}) from e
+                    raise invalid_params(str(e), field="backend.script") from e
                 self._scripted_url, _ = shared_model().register(script)
             return OpenAI(base_url=self._scripted_url, model="scripted")
         return self.backend
 
-    async def start(self, *, resume: bool = False) -> None:
-        """Spawns the harness, once there is room for it. Raises AgyError."""
-        from google.antigravity import Agent
-
-        previous = self.state
-        self.set_state("starting", force=True)
-        if self.live is not None:
-            try:
-                await self.live.make_room(self)
-            except BaseException as e:  # no room, or cancelled while waiting: nothing was spawned
-                self.set_state("hibernated" if previous == "hibernated" else "failed", str(e) or None)
-                raise
-        os.makedirs(os.path.join(self.settings.state_dir, "conversations"), exist_ok=True)
-        agent: Agent | None = None
+    async def start(self, reason: str | None = None) -> None:
+        """Spawns a harness on the conversation, once there is room. Raises AgyError;
+        the agent is then `failed` (or stays `hibernated` if it never had room)."""
+        before = self.state
+        self.lifecycle.to("starting", reason)
         try:
-            with anyio.CancelScope(shield=True):  # a half-started harness would leak
-                agent = Agent(sdk_config.build(self, resume=resume))
-                with anyio.fail_after(self.settings.send_timeout_secs):
-                    await agent.__aenter__()
-        except Exception as e:
-            self.set_state("failed")
-            if agent is not None:
-                harness.kill(harness.process_of(agent))
+            await self.deps.make_room(self)
+        except BaseException as e:  # no room, or cancelled while waiting: nothing was spawned
+            self.lifecycle.to("hibernated" if before == "hibernated" else "failed", str(e) or None)
+            raise
+        try:
+            live = await self.deps.sdk().start(self.start_spec(resume=self.conversation_id is not None), self.callbacks)
+        except BaseException as e:
+            self.lifecycle.to("failed", str(e) or type(e).__name__)
             if isinstance(e, AgyError):
-                raise
-            raise self._start_error(e) from e
+                e.data.setdefault("backend", describe(self.backend))
+            raise
         finally:
             self.spawning = False
-        self._agent, self._dormant = agent, None
-        self._needs_restart = False
+        self.live = self.conversation = live
+        self.needs_restart = False
         self.last_active = time.monotonic()
-        self.set_state("idle")
-
-    def _start_error(self, e: Exception) -> AgyError:
-        if isinstance(e, BackendConfigError):
-            return AgyError(ErrorCode.INVALID_PARAMS, str(e), {"backend": describe(self.backend)})
-        err = classify(e, stage="create")
-        err.data["backend"] = describe(self.backend)
-        return err
-
-    def harness_pid(self) -> int | None:
-        return harness.pid_of(self._agent)
+        self.lifecycle.to("idle")
 
     def harness_alive(self) -> bool:
-        return self.harness_pid() is not None
+        return self.live is not None and self.live.harness_alive()
+
+    def harness_pid(self) -> int | None:
+        return self.live.harness_pid() if self.live is not None else None
 
     def check_harness(self) -> None:
-        if self._agent is not None and self.state in ("idle", "busy") and not self.harness_alive():
-            self.set_state("failed", "the harness process exited")
+        """A harness that died while nobody was talking to it (killed, OOM)."""
+        if self.state == "idle" and self.live is not None and not self.live.harness_alive():
+            self.lifecycle.to("failed", "the harness process exited")
 
     def holds_harness(self) -> bool:
         return self.spawning or self.harness_alive()
@@ -208,222 +223,106 @@ class AgentSession:
         return not self._life.locked() and self._idle_and_live()
 
     def _idle_and_live(self) -> bool:
-        return self.state == "idle" and not self.is_busy() and self.harness_alive()
+        return self.state == "idle" and self.turn is None and self.harness_alive()
 
-    async def close(self, *, final_state: AgentState = "closed", reason: str | None = None) -> None:
-        """Closes the SDK agent within the shutdown timeout; the harness is killed if it will not go."""
-        agent, self._agent = self._agent, None
-        if agent is not None:
-            self.turn_count_offset += agent.conversation.turn_count  # a resumed conversation counts from 0
-            self._dormant = agent.conversation
-            await harness.close(agent, self.settings.shutdown_timeout_secs)
-        if self.state == "closed":  # shut down while a hibernation was closing it: closed it stays
-            return
-        self.set_state(final_state, reason)
+    async def _close_harness(self) -> None:
+        live, self.live = self.live, None
+        if live is not None:
+            self.turn_count_offset += live.snapshot().turn_count  # a resumed conversation counts from 0
+            await live.close(self.deps.settings().shutdown_timeout_secs)
+
+    async def close(self) -> None:
+        """Shut down for good; bounded, the harness is killed if it will not go."""
+        if self.turn is not None:
+            self.turn.cancel()
+        await self._close_harness()
+        if self.state != "closed":
+            self.lifecycle.to("closed")
 
     async def restart(self, reason: str) -> None:
-        """After a model failure the SDK agent is dead; start a fresh one on the same
-        conversation so the history survives."""
-        self.set_state("restarting", reason)
-        await self.close(final_state="restarting")
-        await self.start(resume=self.conversation_id is not None)
+        """A fresh harness on the same conversation: after a model failure the SDK
+        agent is dead (see ARCHITECTURE.md), and a new backend or policy needs one."""
+        self.lifecycle.to("restarting", reason)
+        await self._close_harness()
+        await self.start()
 
     async def hibernate(self, reason: str) -> bool:
-        """Closes an idle agent's harness and keeps its conversation; False if it is in use."""
+        """Closes an idle agent's harness and keeps its conversation; False if in use."""
         if not self.can_hibernate():
             return False
         async with self._life:
             if not self._idle_and_live():  # a turn may have begun while we waited
                 return False
             self.persist()
-            await self.close(final_state="hibernated", reason=reason)
+            await self._close_harness()
+            if self.state != "closed":  # shut down while this closed it: closed it stays
+                self.lifecycle.to("hibernated", reason)
             log.info("agent %s hibernated: %s", self.agent_id, reason)
             return True
 
-    async def ensure_live(self) -> Agent:
-        """The live SDK agent: woken from hibernation or restarted after a failure if need be."""
+    async def ensure_live(self) -> LiveAgent:
+        """The live harness: woken, restarted or healed if need be."""
         async with self._life:
-            return await self._ensure_live()
+            if self.state == "closed":
+                raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
+            self.check_harness()
+            if self.state == "failed":
+                await self._heal()
+            elif self.live is not None and self.needs_restart:
+                await self.restart("resuming after a failure")
+            elif self.live is None:
+                await self.start("waking up" if self.state == "hibernated" else None)
+            assert self.live is not None
+            return self.live
 
-    async def _ensure_live(self) -> Agent:
-        if self.state == "closed":
-            raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
-        self.check_harness()
-        if self.state == "failed" and self._agent is not None:
+    async def _heal(self) -> None:
+        """The harness died (or never started): a new one on the same conversation, so
+        the history survives. AGENT_FAILED only if that fails too."""
+        await self._close_harness()
+        try:
+            await self.start("restarting after the harness died")
+        except AgyError as e:
+            if e.code in (ErrorCode.AGENT_LIMIT, ErrorCode.INVALID_PARAMS):
+                raise
             raise AgyError(
                 ErrorCode.AGENT_FAILED,
-                "the agent's harness process died; recreate the agent (createAgent with its conversationId resumes it)",
-                {"agentId": self.agent_id, "conversationId": self.conversation_id},
-            )
-        if self._agent is not None and self._needs_restart:
-            await self.restart("resuming after a failure")
-        elif self._agent is None:
-            await self.start(resume=self.conversation_id is not None)
-        assert self._agent is not None
-        return self._agent
-
-    # ------------------------------------------------------------------ turns
-
-    def is_busy(self) -> bool:
-        return self._busy.locked()
-
-    async def chat(self, prompt: Prompt, turn_id: str | None = None) -> ChatResult:
-        """Runs one turn to its end. A second chat while busy is refused (AgentBusy)."""
-        if self._busy.locked():
-            raise AgyError(
-                ErrorCode.AGENT_BUSY,
-                f"agent {self.agent_id} is already running turn {self.turn_id}; cancel it or wait",
-                {"agentId": self.agent_id, "turnId": self.turn_id},
-            )
-        async with self._busy:
-            turn_id = turn_id or uuid.uuid4().hex[:12]
-            self.chunks.begin(turn_id)
-            self.last_active = time.monotonic()
-            try:
-                # agy/cancel before the turn reached the model (waking up, quota backoff) ends it here
-                with anyio.CancelScope() as self._wait_scope:
-                    result = await self._chat_with_retries(prompt, turn_id)
-                    self.persist(prompt)
-                    return result
-                return ChatResult(turn_id=turn_id, text="", stop_reason="cancelled", usage=None)
-            finally:
-                self.chunks.end()
-                self._wait_scope = None
-                self.last_active = time.monotonic()
-                if self.state == "busy":
-                    self.set_state("idle")
-
-    async def _chat_with_retries(self, prompt: Prompt, turn_id: str) -> ChatResult:
-        attempt = 0
-        while True:
-            await self._quota.wait(self.quota_key, self.editor)
-            agent = await self.ensure_live()
-            await self._pacer.wait_turn()
-            try:
-                result = await self._run_turn(agent, prompt, turn_id)
-            except AgyError as err:
-                if err.code == ErrorCode.QUOTA_EXCEEDED:
-                    delay = self._quota.backoff(self.quota_key, err.data.get("retryAfterMs"), self.editor)
-                    err.data["retryAfterMs"] = delay
-                    if attempt < self.max_quota_retries:
-                        attempt += 1
-                        continue
-                raise
-            self._quota.success(self.quota_key, self.editor)
-            return result
-
-    async def _run_turn(self, agent: Agent, prompt: Prompt, turn_id: str) -> ChatResult:
-        from google.antigravity import types as sdk
-
-        conv = agent.conversation
-        text: list[str] = []
-        self.set_state("busy")
-        try:
-            with anyio.CancelScope() as scope:
-                self._turn_scope = scope
-                with anyio.fail_after(self.chat_timeout):
-                    await conv.send(prompts.to_sdk(prompt))
-                    await self.chunks.pump(conv, text)
-            if scope.cancelled_caught:  # agy/cancel: finish politely with what we have
-                await self._settle_after_cancel(agent)
-                return ChatResult(turn_id=turn_id, text="".join(text), stop_reason="cancelled", usage=None)
-        except TimeoutError as e:
-            await self._settle_after_cancel(agent, restart_if_stuck=True)
-            raise AgyError(
-                ErrorCode.TIMEOUT,
-                f"the turn did not finish within {self.chat_timeout:g}s",
-                {"agentId": self.agent_id, "turnId": turn_id, "timeoutSecs": self.chat_timeout, "partialText": "".join(text)},
+                "the agent's harness died and a new one would not start",
+                {"agentId": self.agent_id, "conversationId": self.conversation_id, "cause": e.message},
             ) from e
-        except sdk.AntigravityCancelledError:
-            await self._settle_after_cancel(agent)
-            return ChatResult(turn_id=turn_id, text="".join(text), stop_reason="cancelled", usage=None)
-        except BaseException as e:
-            if isinstance(e, anyio.get_cancelled_exc_class()):
-                # $/cancelRequest or shutdown: stop the SDK turn, then let it propagate.
-                with anyio.CancelScope(shield=True):
-                    await self._settle_after_cancel(agent)
-                raise
-            if not isinstance(e, Exception):
-                raise
-            err = classify(e)
-            err.data.update(agentId=self.agent_id, turnId=turn_id, partialText="".join(text))
-            if not self.harness_alive():
-                err = AgyError(ErrorCode.AGENT_FAILED, "the agent's harness process died", err.data)
-            await self._after_failure(err)
-            raise err from e
-        finally:
-            self._turn_scope = None
-        if self.conversation_id is None:
-            self.conversation_id = conv.conversation_id or agent.conversation_id
-        stop = conv._last_turn_stop_reason  # pyright: ignore[reportPrivateUsage]
-        stop_reason = stop.value if stop != sdk.StopReason.UNSPECIFIED else "end_turn"
-        if err := from_stop_reason(stop.value):
-            err.data.update(agentId=self.agent_id, turnId=turn_id, partialText="".join(text))
-            raise err
-        structured = conv.get_last_structured_output() if self.params.response_schema else None
-        return ChatResult(
-            turn_id=turn_id,
-            text="".join(text),
-            stop_reason=stop_reason,
-            usage=convert.usage(conv.last_turn_usage),
-            structured_output=convert._jsonable(structured),  # pyright: ignore[reportPrivateUsage]
-        )
 
-    async def _settle_after_cancel(self, agent: Agent, *, restart_if_stuck: bool = False) -> None:
-        """Stop the SDK turn and drain it, so nothing leaks into the next turn."""
-        self.callbacks.cancel_pending()
-        try:
-            with anyio.fail_after(5):
-                await agent.conversation.cancel()
-                await agent.conversation.wait_for_idle()  # also drops leftover steps
-        except Exception as e:
-            log.info("agent %s did not settle after cancel (%s); restarting it", self.agent_id, type(e).__name__)
-            self._needs_restart = True
-        if restart_if_stuck:
-            # A turn abandoned by our own timeout leaves the SDK agent unusable.
-            self._needs_restart = True
+    async def set_backend(self, backend: AnyBackend) -> None:
+        """Another backend or model; a live harness restarts on the same conversation."""
+        self.backend, self._scripted_url = backend, None
+        async with self._life:
+            if self.live is not None and self.state == "idle":
+                await self.restart("the backend changed")
 
-    async def _after_failure(self, err: AgyError) -> None:
-        """After a model failure the SDK agent is dead (see ARCHITECTURE.md)."""
-        if not self.harness_alive():
-            self.set_state("failed", err.message)
-            return
-        self._needs_restart = True
-        try:
-            await self.restart(err.message)
-        except AgyError as restart_error:
-            log.warning("agent %s could not restart: %s", self.agent_id, restart_error)
-
-    def cancel(self) -> bool:
-        """agy/cancel: ends the running turn (stopReason "cancelled"). False if idle."""
-        self.callbacks.cancel_pending()
-        scope = self._turn_scope or self._wait_scope
-        if scope is None:
-            return False
-        scope.cancel()
-        return True
+    def set_policies(self, spec_policies: Any) -> None:
+        """New policies apply from the next turn (a harness restart on the same conversation)."""
+        policies.resolve(spec_policies, known_tools=self.tool_names, workspaces=self.spec.workspaces)  # InvalidParams now
+        self.spec.policies = spec_policies
+        self.needs_restart = self.live is not None
+        self.persist()
 
     # ------------------------------------------------------------------ queries
 
     def turn_count(self) -> int:
-        return self.turn_count_offset + (self._agent.conversation.turn_count if self._agent else 0)
+        return self.turn_count_offset + (self.live.snapshot().turn_count if self.live is not None else 0)
 
-    def conversation(self) -> Any:
-        """The live conversation, or a hibernated agent's last one (its history is in memory)."""
-        return self._agent.conversation if self._agent is not None else self._dormant
 
-    def status(self) -> StatusResult:
-        conv = self.conversation()
-        return StatusResult(
-            agent_id=self.agent_id,
-            name=self.name,
-            state=self.state,
-            idle=not self.is_busy(),
-            turn_count=self.turn_count(),
-            conversation_id=self.conversation_id,
-            last_response=conv.last_response if conv else "",
-            compaction_indices=conv.compaction_indices if conv else [],
-            total_usage=(convert.usage(conv.total_usage) if conv else None) or Usage(),
-            last_turn_usage=convert.usage(conv.last_turn_usage) if conv else None,
-            permissions=self.permissions.remembered(),
-        )
+def stored_spec(spec: CreateAgentParams) -> CreateAgentParams:
+    """What a stored session keeps of a spec: never a key, never MCP env or headers;
+    the backend is stored apart, as described."""
+    return CreateAgentParams(
+        name=spec.name,
+        system_instructions=spec.system_instructions,
+        workspaces=spec.workspaces,
+        capabilities=spec.capabilities,
+        response_schema=spec.response_schema,
+        max_quota_retries=spec.max_quota_retries,
+        chat_timeout_secs=spec.chat_timeout_secs,
+        policies=spec.policies,
+        tools=spec.tools,
+        hooks=spec.hooks,
+        mcp_servers=without_secrets(spec.mcp_servers),
+    )

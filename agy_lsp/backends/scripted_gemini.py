@@ -13,10 +13,9 @@ name then talks to that script (`/v1beta/models/<name>:streamGenerateContent`).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from agy_lsp.backends.scripted import Reply
+from agy_lsp.backends.script import Reply
 
 _METHOD = re.compile(r"/models/([^/:?]+):(streamGenerateContent|generateContent)\b")
 

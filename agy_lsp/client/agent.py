@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from anyio.abc import TaskGroup
 
 from agy_lsp.client.callbacks import ClientTool, ConfirmHandler, HookHandler, call, hook_result, run_confirm
+from agy_lsp.client.connection import Connection
 from agy_lsp.client.turn import Turn
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
@@ -38,10 +41,18 @@ from agy_lsp.protocol.types import (
     WaitForWakeupResult,
 )
 
-if TYPE_CHECKING:
-    from agy_lsp.client.client import AgyClient
-
 log = logging.getLogger(__name__)
+
+
+class AgyClient(Protocol):
+    """What an AgentHandle needs of its client (agy_lsp/client/client.py)."""
+
+    connection: Connection
+    tasks: TaskGroup
+
+    @property
+    def create_agent(self) -> Callable[..., Awaitable[AgentHandle]]: ...
+    def forget(self, agent_id: str) -> None: ...
 
 
 class AgentHandle:
@@ -116,7 +127,7 @@ class AgentHandle:
     async def wait_for_idle(self) -> None:
         await self._call(Method.WAIT_FOR_IDLE, OkResult)
 
-    async def wait_for_wakeup(self, timeout: float = 300.0) -> bool:
+    async def wait_for_wakeup(self, timeout: float = 300.0) -> bool:  # noqa: ASYNC109 (the server waits, not us)
         """Waits for the agent to wake up on its own (a scheduled wake-up); False on timeout."""
         params = WaitForWakeupParams(agent_id=self.agent_id, timeout_secs=timeout)
         result: WaitForWakeupResult = await self._call(Method.WAIT_FOR_WAKEUP, WaitForWakeupResult, params)

@@ -11,15 +11,32 @@ Chunks are kept, so a turn can be iterated after it ended, by several readers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio
+from anyio.abc import TaskGroup
 
+from agy_lsp.client.connection import Connection
 from agy_lsp.client.errors import AgentFailed, AgyClientError, ConnectionClosed, RequestCancelled
-from agy_lsp.protocol.types import ChatChunk, ChatResult
+from agy_lsp.protocol.types import ChatChunk, ChatResult, StatusResult
 
-if TYPE_CHECKING:
-    from agy_lsp.client.agent import AgentHandle
+
+class _Client(Protocol):
+    connection: Connection
+    tasks: TaskGroup
+
+
+class AgentHandle(Protocol):
+    """What a Turn needs of its agent (agy_lsp/client/agent.py)."""
+
+    agent_id: str
+
+    @property
+    def client(self) -> _Client: ...
+    def turn_finished(self, turn: Turn) -> None: ...
+    async def wait_for_idle(self) -> None: ...
+    async def status(self) -> StatusResult: ...
+    async def cancel(self) -> bool: ...
 
 
 class Turn:

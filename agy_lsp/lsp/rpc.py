@@ -11,8 +11,7 @@ import anyio
 import msgspec
 from pygls.exceptions import JsonRpcException
 
-from agy_lsp.agents.errors import AgyError
-from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.errors import AgyError, ErrorCode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from pygls.exceptions import JsonRpcException
 
-from agy_lsp.lsp.protocol import AgyProtocol
+from agy_lsp.lsp.jsonrpc import AgyProtocol
 from agy_lsp.protocol.errors import ErrorCode
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,14 @@
-"""Stable JSON-RPC error codes. Documented in docs/protocol.md; never renumber."""
+"""Stable JSON-RPC error codes and `AgyError`, the exception that carries one.
+
+Codes are documented in docs/protocol.md; never renumber them. Every layer raises
+AgyError for a failure a client should see; each front-end maps it to its wire
+(a JSON-RPC error for LSP and ACP, an `isError` tool result for MCP).
+"""
+
+from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ErrorCode(IntEnum):
@@ -23,3 +31,25 @@ class ErrorCode(IntEnum):
     CANCELLED = -32010
     SERVER_SHUTTING_DOWN = -32011
     AGENT_LIMIT = -32012
+
+
+class AgyError(Exception):
+    """An error with a stable code and its cause in `data` (`data.code` is the code's name)."""
+
+    def __init__(self, code: ErrorCode, message: str, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data: dict[str, Any] = {"code": code.name, **(data or {})}
+
+    def __repr__(self) -> str:
+        return f"AgyError({self.code.name}, {self.message!r})"
+
+
+def invalid_params(message: str, **data: Any) -> AgyError:
+    return AgyError(ErrorCode.INVALID_PARAMS, message, data)
+
+
+def agent_not_found(agent_id: str) -> AgyError:
+    shown = agent_id if len(agent_id) <= 64 else agent_id[:64] + "…"
+    return AgyError(ErrorCode.AGENT_NOT_FOUND, f"no agent with id {shown!r}", {"agentId": shown})

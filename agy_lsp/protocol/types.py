@@ -8,6 +8,8 @@ import msgspec
 
 AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
 ChunkKind = Literal["text", "thought", "toolCall", "toolResult"]
+# How a tool call ended: it ran (completed / failed), or it never ran (denied / cancelled).
+ToolOutcome = Literal["completed", "failed", "denied", "cancelled"]
 
 
 class Wire(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=False):
@@ -71,14 +73,19 @@ class ToolCall(Wire):
     name: str = ""
     args: dict[str, Any] = {}
     call_id: str | None = None
+    outcome: ToolOutcome | None = None  # in history: how the call ended
 
 
 class ToolResult(Wire):
+    """A call's end. A call that never ran (denied, cancelled) has `error` with the
+    reason and no `result`."""
+
     id: str = ""
     name: str = ""
     result: Any = None
     error: str | None = None
     call_id: str | None = None
+    outcome: ToolOutcome | None = None
 
 
 class Usage(Wire):

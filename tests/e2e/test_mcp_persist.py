@@ -29,7 +29,7 @@ async def test_resumed_conversation_keeps_its_mcp_servers_but_never_their_env(mo
         with open(os.path.join(state_dir, "sessions", f"{conversation}.json")) as f:
             stored = f.read()
         assert "hunter2" not in stored and "MCP_LOG" not in stored
-        assert json.loads(stored)["mcpServers"][0]["name"] == "echo"
+        assert json.loads(stored)["spec"]["mcpServers"][0]["name"] == "echo"
         resumed = await request(client, "agy/createAgent", {"conversationId": conversation})
         result = await request(client, "agy/chat", {"agentId": resumed["agentId"], "prompt": "again"})
         assert result["text"] == "second"

@@ -124,8 +124,11 @@ async def test_a_call_denied_by_policy_does_not_lend_its_id_to_the_next(
     created = await request(client, "agy/createAgent", {"backend": backend, "policies": {"preset": "allowAll", "rules": [deny]}})
     result = await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "go"})
     chunks = recorder.chunks(result["turnId"])
-    assert ids(chunks, "toolCall") == ["ok1"] and ids(chunks, "toolResult") == ["ok1"]
-    assert "fine" in str(next(c for c in chunks if c["kind"] == "toolResult")["toolResult"]["result"])
+    # The denied call is shown too, under its own id, with its outcome (it never ran).
+    assert ids(chunks, "toolCall") == ["d1", "ok1"] and ids(chunks, "toolResult") == ["d1", "ok1"]
+    denied, fine = (c["toolResult"] for c in chunks if c["kind"] == "toolResult")
+    assert denied["outcome"] == "denied" and "result" not in denied and "rule:" not in denied["error"]
+    assert fine["outcome"] == "completed" and "fine" in str(fine["result"])
 
 
 async def test_parallel_calls_of_one_editor_tool_keep_their_ids(

@@ -5,7 +5,6 @@ and every harness must go with it."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 
 import pytest
 
@@ -39,7 +38,7 @@ async def test_stdio_flag_is_accepted() -> None:
 
 @pytest.mark.parametrize("how", ["flag", "initialize"])
 async def test_server_exits_when_the_client_process_dies(how: str) -> None:
-    editor = subprocess.Popen(_SLEEPER)
+    editor = await asyncio.create_subprocess_exec(*_SLEEPER)
     args = ["--stdio", f"--clientProcessId={editor.pid}"] if how == "flag" else ["--stdio"]
     server = await RawServer.start(args=args)
     try:
@@ -50,10 +49,11 @@ async def test_server_exits_when_the_client_process_dies(how: str) -> None:
         await asyncio.sleep(0.6)
         assert server.proc.returncode is None, "the server must keep running while the editor lives"
         editor.kill()
-        editor.wait()
+        await editor.wait()
         assert await asyncio.wait_for(server.proc.wait(), 15) == 0
         await wait_until(lambda: not any(pid_alive(p) for p in harnesses), timeout=5)
     finally:
-        if editor.poll() is None:
+        if editor.returncode is None:
             editor.kill()
+            await editor.wait()
         await server.close()

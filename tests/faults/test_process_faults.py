@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from pytest_lsp import LanguageClient
 
 from tests.e2e.conftest import SERVER, SERVER_ENV, start_client
-from tests.helpers import harness_children, pid_alive, request, request_error, scripted, wait_until
+from tests.helpers import harness_children, pid_alive, request, scripted, wait_until
 
 
-async def test_killed_harness_fails_only_that_agent(client: LanguageClient, recorder) -> None:
+async def test_killed_harness_heals_on_the_next_call(client: LanguageClient, recorder) -> None:
+    """A dead harness is not a dead agent: the next call restarts it on the same
+    conversation (history kept), and the bystander never notices."""
     victim = (await request(client, "agy/createAgent", {"backend": scripted({"text": "before"})}))["agentId"]
     bystander = (await request(client, "agy/createAgent", {"backend": scripted()}))["agentId"]
     await request(client, "agy/chat", {"agentId": victim, "prompt": "hello"})
@@ -28,13 +30,17 @@ async def test_killed_harness_fails_only_that_agent(client: LanguageClient, reco
     victim_pid = min(before, key=lambda p: os.stat(f"/proc/{p}").st_mtime)
     os.kill(victim_pid, signal.SIGKILL)
     await wait_until(lambda: "failed" in recorder.states(victim), timeout=5)
-    error = await request_error(client, "agy/chat", {"agentId": victim, "prompt": "are you there?"})
-    assert error.code == -32008 and error.data["code"] == "AGENT_FAILED"
-    assert error.data["conversationId"] == conversation_id
+    assert (await request(client, "agy/status", {"agentId": victim}))["state"] == "failed"
+    healed = await request(client, "agy/chat", {"agentId": victim, "prompt": "are you there?"})
+    assert healed["text"] == "You said: are you there?"
+    states = recorder.states(victim)
+    assert states[states.index("failed") :][:3] == ["failed", "starting", "idle"], states
+    status = await request(client, "agy/status", {"agentId": victim})
+    assert status["conversationId"] == conversation_id and status["turnCount"] == 2
+    history = await request(client, "agy/history", {"agentId": victim})
+    assert any(s["content"] == "hello" for s in history["steps"]), "the conversation survived the harness"
+    assert victim_pid not in harness_children(server_pid) and len(harness_children(server_pid)) == 2
     assert (await request(client, "agy/chat", {"agentId": bystander, "prompt": "fine?"}))["text"] == "You said: fine?"
-    resumed = await request(client, "agy/createAgent", {"conversationId": conversation_id})
-    history = await request(client, "agy/history", {"agentId": resumed["agentId"]})
-    assert any(s["content"] == "hello" for s in history["steps"]), "recreating resumes the conversation"
     await request(client, "agy/shutdownAgent", {"agentId": victim})
 
 

@@ -20,8 +20,7 @@ from acp.schema import (
     TextResourceContents,
 )
 
-from agy_lsp.agents.errors import AgyError
-from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.protocol.types import AnyBackend, ContentPart, McpServer
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from lsprotocol import types as lsp
 from agy_lsp.settings import merge_initialization_options
 
 if TYPE_CHECKING:
-    from agy_lsp.lsp.server import AgyLanguageServer
+    from agy_lsp.lsp.language_server import AgyLanguageServer
 
 
 def _experimental_agy(capabilities: lsp.ClientCapabilities) -> dict[str, Any]:

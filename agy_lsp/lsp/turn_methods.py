@@ -27,7 +27,7 @@ from agy_lsp.protocol.types import (
 )
 
 if TYPE_CHECKING:
-    from agy_lsp.lsp.server import AgyLanguageServer
+    from agy_lsp.lsp.language_server import AgyLanguageServer
 
 
 class _Progress:
@@ -63,10 +63,9 @@ def register(server: AgyLanguageServer) -> None:
     @rpc
     async def chat(ls: AgyLanguageServer, params: Any) -> ChatResult:
         p = decode(params, ChatParams)
-        session = ls.manager.get(p.agent_id)
-        progress = _Progress(ls, f"agy: {session.name or session.agent_id}")
+        progress = _Progress(ls, f"agy: {ls.manager.name_of(p.agent_id)}")
         try:
-            return await session.chat(p.prompt)
+            return await ls.manager.chat(p.agent_id, p.prompt)
         finally:
             progress.end()
 
@@ -79,7 +78,7 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.CANCEL)
     @rpc
     async def cancel(ls: AgyLanguageServer, params: Any) -> CancelResult:
-        return CancelResult(cancelled=ls.manager.get(decode(params, AgentRef).agent_id).cancel())
+        return CancelResult(cancelled=ls.manager.cancel(decode(params, AgentRef).agent_id))
 
     @server.feature(Method.WAIT_FOR_IDLE)
     @rpc

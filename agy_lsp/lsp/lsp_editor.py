@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Protocol, TypeVar
 
 import msgspec
 from lsprotocol import types as lsp
 
-from agy_lsp.agents.secrets import scrub
+from agy_lsp.lsp.jsonrpc import AgyProtocol
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
     AgentStateNotice,
@@ -22,9 +22,15 @@ from agy_lsp.protocol.types import (
     RunToolParams,
     RunToolResult,
 )
+from agy_lsp.secrets import scrub
 
-if TYPE_CHECKING:
-    from agy_lsp.lsp.server import AgyLanguageServer
+
+class Server(Protocol):
+    """What the editor needs of the language server."""
+
+    @property
+    def protocol(self) -> AgyProtocol: ...
+    def window_log_message(self, params: lsp.LogMessageParams) -> None: ...
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)
@@ -38,12 +44,12 @@ _LEVELS = {
 
 
 class LspEditor:
-    def __init__(self, server: AgyLanguageServer) -> None:
+    def __init__(self, server: Server) -> None:
         self._server = server
         self.confirm_supported = False
 
     @property
-    def _protocol(self) -> Any:
+    def _protocol(self) -> AgyProtocol:
         return self._server.protocol
 
     def chunk(self, chunk: ChatChunk) -> None:

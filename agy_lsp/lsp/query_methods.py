@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agy_lsp import __version__
-from agy_lsp.backends.config import describe
+from agy_lsp.backends.identity import describe
 from agy_lsp.lsp.rpc import decode, rpc
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
@@ -27,19 +27,20 @@ from agy_lsp.protocol.types import (
 from agy_lsp.settings import resolve_default_backend
 
 if TYPE_CHECKING:
-    from agy_lsp.lsp.server import AgyLanguageServer
+    from agy_lsp.lsp.language_server import AgyLanguageServer
 
 
 def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.STATUS)
     @rpc
     async def status(ls: AgyLanguageServer, params: Any) -> StatusResult:
-        return ls.manager.get(decode(params, AgentRef).agent_id).status()
+        return ls.manager.status(decode(params, AgentRef).agent_id)
 
     @server.feature(Method.HISTORY)
     @rpc
     async def history(ls: AgyLanguageServer, params: Any) -> HistoryResult:
-        return ls.manager.history(decode(params, HistoryParams))
+        p = decode(params, HistoryParams)
+        return ls.manager.history(p.agent_id, p.offset, p.limit)
 
     @server.feature(Method.USAGE)
     @rpc
@@ -61,13 +62,14 @@ def register(server: AgyLanguageServer) -> None:
     @rpc
     async def reset_permissions(ls: AgyLanguageServer, params: Any) -> OkResult:
         p = decode(params, ResetPermissionsParams)
-        ls.manager.get(p.agent_id).permissions.reset(p.tool)
+        ls.manager.reset_permissions(p.agent_id, p.tool)
         return OkResult()
 
     @server.feature(Method.LIST_SESSIONS)
     @rpc
     async def list_sessions(ls: AgyLanguageServer, params: Any) -> ListSessionsResult:
-        return ls.manager.list_sessions(decode(params, ListSessionsParams))
+        p = decode(params, ListSessionsParams)
+        return ls.manager.list_sessions(p.offset, p.limit)
 
     @server.feature(Method.EXPORT_SESSION)
     @rpc
@@ -77,17 +79,11 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.SERVER_INFO)
     @rpc
     async def server_info(ls: AgyLanguageServer, params: Any) -> ServerInfoResult:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            sdk_version: str | None = version("google-antigravity")
-        except PackageNotFoundError:
-            sdk_version = None
         backend, _ = resolve_default_backend(ls.settings)
         return ServerInfoResult(
             name="agy-lsp",
             version=__version__,
-            sdk_version=sdk_version,
+            sdk_version=ls.manager.sdk_version(),
             default_backend=describe(backend)["type"],
             state_dir=ls.settings.state_dir,
         )

@@ -9,7 +9,7 @@ from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import AgentRef, CreateAgentParams, CreateAgentResult, ListAgentsResult, OkResult
 
 if TYPE_CHECKING:
-    from agy_lsp.lsp.server import AgyLanguageServer
+    from agy_lsp.lsp.language_server import AgyLanguageServer
 
 
 def register(server: AgyLanguageServer) -> None:

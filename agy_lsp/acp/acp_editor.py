@@ -19,8 +19,8 @@ from acp import Client
 from acp.schema import AllowedOutcome, PermissionOption
 
 from agy_lsp.acp import updates
-from agy_lsp.acp.sessions import AUTO_ALLOW_READS, Binding
-from agy_lsp.acp.tools import Tracked
+from agy_lsp.acp.bindings import Binding
+from agy_lsp.acp.tool_tracker import Tracked
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
@@ -118,8 +118,9 @@ class AcpEditor:
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:
             result = chunk.tool_result
             call = self._announce(b, ToolCall(id=result.id, name=result.name))
-            call.done = True
-            self.outbox.put(b.session_id, updates.tool_finished(call.call_id, result))
+            if not call.done:
+                call.done = True
+                self.outbox.put(b.session_id, updates.tool_finished(call.call_id, result))
 
     def _announce(self, b: Binding, call: ToolCall) -> Tracked:
         """The tracked call with this call's id; its `tool_call` goes out the first time."""
@@ -156,8 +157,6 @@ class AcpEditor:
         if b is None:
             return ConfirmToolCallResult(outcome="reject_once")
         call = params.tool_call
-        if b.mode == AUTO_ALLOW_READS and call.name in updates.READ_ONLY_TOOLS:
-            return ConfirmToolCallResult(outcome="allow_once")
         tracked = self._announce(b, call)
         call_id = tracked.call_id
         await self.outbox.flush()  # the client knows the tool call before it is asked about it
@@ -165,26 +164,18 @@ class AcpEditor:
         if client is None:
             return ConfirmToolCallResult(outcome="reject_once")
         options = [PermissionOption(option_id=o.option_id, kind=o.kind, name=o.name) for o in params.options]
-        try:
-            response = await client.request_permission(
-                session_id=b.session_id, tool_call=updates.permission_subject(call_id, call), options=options
-            )
-        except asyncio.CancelledError:  # session/cancel: the pending request resolves as cancelled
-            tracked.done = True
-            self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Cancelled."))
-            raise
+        # A rejected or cancelled call ends with the core's toolResult (outcome denied
+        # or cancelled), like every other call: see `chunk`.
+        response = await client.request_permission(
+            session_id=b.session_id, tool_call=updates.permission_subject(call_id, call), options=options
+        )
         outcome = response.outcome
         if isinstance(outcome, AllowedOutcome):
             chosen = outcome.option_id
             kind = next((o.kind for o in params.options if o.option_id == chosen), chosen)
             if kind.startswith("allow"):
                 self.outbox.put(b.session_id, updates.tool_status(call_id, "in_progress"))
-            else:
-                tracked.done = True
-                self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Rejected by the user."))
             return ConfirmToolCallResult(outcome=chosen)
-        tracked.done = True
-        self.outbox.put(b.session_id, updates.tool_status(call_id, "failed", "Cancelled."))
         return ConfirmToolCallResult(outcome="cancelled")
 
     async def run_tool(self, params: RunToolParams) -> RunToolResult:

@@ -1,0 +1,129 @@
+"""The core's answers to the harness during a turn (port.HarnessCallbacks): tool
+calls get their one id, confirmations go to the editor, editor tools run through
+`agy/runTool`, and subscribed hooks reach the editor.
+
+It works on the running `Turn` and a few narrow collaborators, never on the whole
+agent session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from agy_lsp.agents.editor import Editor
+from agy_lsp.agents.permissions import Permissions
+from agy_lsp.agents.turn import Turn
+from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, HookResult, RunToolParams
+from agy_lsp.sdk.port import EditorToolError, ToolOutcome, ToolSighting
+from agy_lsp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CoreCallbacks:
+    agent_id: str
+    editor: Editor
+    permissions: Permissions
+    turn: Callable[[], Turn | None]
+    settings: Callable[[], Settings]
+    tools: dict[str, EditorTool]
+    hooks: frozenset[HookPoint]
+    tool_state: dict[str, Any] = field(default_factory=dict[str, Any])
+
+    def _turn(self) -> Turn:
+        turn = self.turn()
+        if turn is None:  # the harness only runs tools inside a turn
+            raise RuntimeError("a tool call outside a turn")
+        return turn
+
+    # ------------------------------------------------------------------ tool calls
+
+    async def before_tool(self, call: ToolSighting) -> HookResult:
+        turn = self._turn()
+        rec = turn.calls.before(call)
+        if "preToolCall" not in self.hooks:
+            return HookResult(allow=True)
+        answer = await self.decide("preToolCall", rec.wire(), turn)
+        if answer is None:  # fail closed: a decide hook that cannot decide denies
+            turn.refuse(rec, "denied", "the editor's preToolCall hook did not answer")
+            return HookResult(allow=False, message="the editor's preToolCall hook did not answer")
+        if not answer.allow:
+            turn.refuse(rec, "denied", answer.message or "the editor's preToolCall hook denied it")
+        elif answer.modified_args:
+            rec.args = {**rec.args, **answer.modified_args}
+        return answer
+
+    async def confirm_tool(self, call: ToolSighting, reason: str | None) -> bool:
+        turn = self._turn()
+        rec = turn.calls.asking(call)
+        allowed, outcome, why = await self.permissions.decide(turn, rec, reason)
+        if not allowed:
+            turn.refuse(rec, outcome, why)
+        return allowed
+
+    async def run_editor_tool(self, call: ToolSighting) -> Any:
+        turn = self._turn()
+        rec = turn.calls.running(call)
+        tool = self.tools.get(call.name)
+        timeout = (tool.timeout_secs if tool else None) or self.settings().tool_timeout_secs
+        params = RunToolParams(agent_id=self.agent_id, turn_id=turn.id, tool_call=rec.wire(call.args), state=self.tool_state)
+        try:
+            with turn.pending_request() as scope:
+                with anyio.fail_after(timeout):
+                    result = await self.editor.run_tool(params)
+            if scope.cancelled_caught:
+                raise EditorToolError("the turn was cancelled")
+        except TimeoutError as e:
+            raise EditorToolError(f"the editor did not answer within {timeout:g}s") from e
+        except EditorToolError:
+            raise
+        except Exception as e:
+            raise EditorToolError(f"the editor failed to run {call.name}: {e}") from e
+        if result.state is not None:
+            self.tool_state.update(result.state)
+        if result.error is not None:
+            raise EditorToolError(result.error)
+        return result.content
+
+    def after_tool(self, outcome: ToolOutcome) -> None:
+        turn = self._turn()
+        rec = turn.calls.finished(outcome)
+        wire = turn.finish(rec, outcome.result, outcome.error)
+        if "postToolCall" in self.hooks:
+            self.notice("postToolCall", wire)
+
+    async def tool_failed(self, outcome: ToolOutcome) -> str | None:
+        turn = self.turn()
+        payload: dict[str, Any] = {"error": outcome.error or "", "type": "ToolExecutionError"}
+        if outcome.sighting.name:
+            payload["name"] = outcome.sighting.name
+        if turn is not None and (rec := turn.calls.failing(outcome.sighting)) is not None:
+            payload["id"] = rec.id
+        answer = await self.decide("onToolError", payload, turn)
+        return (answer.message or None) if answer is not None else None
+
+    # ------------------------------------------------------------------ hooks
+
+    async def decide(self, point: HookPoint, data: Any, turn: Turn | None = None) -> HookResult | None:
+        """A decide/transform hook: the editor's answer, or None if it failed."""
+        turn = turn or self.turn()
+        params = HookParams(agent_id=self.agent_id, point=point, turn_id=turn.id if turn else None, data=data)
+        try:
+            with anyio.fail_after(self.settings().confirm_timeout_secs):
+                if turn is None:
+                    return await self.editor.hook(params)
+                with turn.pending_request():
+                    return await self.editor.hook(params)
+        except Exception as e:
+            log.info("hook %s failed: %s", point, e)
+        return None
+
+    def notice(self, point: HookPoint, data: Any) -> None:
+        turn = self.turn()
+        self.editor.hook_notice(HookParams(agent_id=self.agent_id, point=point, turn_id=turn.id if turn else None, data=data))

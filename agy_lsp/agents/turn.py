@@ -1,0 +1,140 @@
+"""One turn: its numbered chunks, its tool calls and their one id each, its cancel
+scope, the editor requests pending in it, and the text streamed so far.
+
+Every tool call the model makes is shown with its outcome: a `toolCall` chunk when
+it is first seen, and a `toolResult` chunk when it ends, also when it never ran
+(denied by a policy, the person or a hook, or cancelled with the turn).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Generator
+from typing import Any
+
+import anyio
+
+from agy_lsp.agents.editor import Editor
+from agy_lsp.agents.tool_calls import CallRecord, IdBook, Outcome, ToolCalls
+from agy_lsp.protocol.types import ChatChunk, ChunkKind, ToolCall, ToolResult
+from agy_lsp.sdk.port import StepEvent
+
+
+class Turn:
+    def __init__(
+        self,
+        agent_id: str,
+        turn_id: str,
+        editor: Editor,
+        book: IdBook,
+        custom_tools: frozenset[str],
+        label: Callable[[Any, ToolCall], None],
+    ) -> None:
+        self.agent_id = agent_id
+        self.id = turn_id
+        self.editor = editor
+        self.calls = ToolCalls(book, custom_tools, label)
+        self.text: list[str] = []
+        self.cancel_requested = False
+        self.ended = anyio.Event()
+        self._seq = 0
+        self._scope: anyio.CancelScope | None = None
+        self._pending: set[anyio.CancelScope] = set()
+        self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
+
+    # ------------------------------------------------------------------ chunks
+
+    def emit(
+        self, kind: ChunkKind, *, text: str | None = None, tool_call: ToolCall | None = None, tool_result: ToolResult | None = None
+    ) -> None:
+        """One chunk, numbered from 1 within the turn."""
+        self._seq += 1
+        self.editor.chunk(
+            ChatChunk(
+                agent_id=self.agent_id, turn_id=self.id, seq=self._seq, kind=kind, text=text, tool_call=tool_call, tool_result=tool_result
+            )
+        )
+
+    def on_step(self, event: StepEvent) -> None:
+        """A streamed step: text and thought deltas, calls seen for the first time,
+        the call a "denied" step stands for."""
+        if event.thought:
+            self.emit("thought", text=event.thought)
+        if event.text:
+            self.text.append(event.text)
+            self.emit("text", text=event.text)
+        fresh, denied = self.calls.streamed(event)
+        for rec, args in fresh:
+            self.announce(rec, args)  # as the stream spells them (see docs/protocol.md#tool-call-ids)
+        if denied is not None:
+            self.denied_steps[event.step_id] = denied
+            self.finish(denied, error=denied.reason)
+
+    def announce(self, rec: CallRecord, args: dict[str, Any] | None = None) -> None:
+        if not rec.announced:
+            rec.announced = True
+            self.emit("toolCall", tool_call=rec.wire(args))
+
+    def finish(self, rec: CallRecord, result: Any = None, error: str | None = None) -> ToolResult:
+        """The call's `toolResult` chunk (its outcome is set by now)."""
+        self.announce(rec)
+        wire = rec.result(result, error)
+        self.emit("toolResult", tool_result=wire)
+        return wire
+
+    def refuse(self, rec: CallRecord, outcome: Outcome, reason: str) -> None:
+        """A call that will not run; its toolResult goes out when the harness shows
+        its "denied" step, or at the end of the turn."""
+        if rec.outcome is None:
+            rec.outcome, rec.reason = outcome, reason
+
+    def close_calls(self) -> None:
+        """At the end of the turn, every call seen has an outcome and a toolResult."""
+        for rec in self.calls.records:
+            if rec.outcome is None:
+                rec.outcome, rec.reason = "cancelled", "the turn ended before the call did"
+                self.finish(rec, error=rec.reason)
+            elif rec.refused and rec not in self.denied_steps.values():
+                self.finish(rec, error=rec.reason)
+
+    # ------------------------------------------------------------------ cancel
+
+    @contextlib.contextmanager
+    def cancel_scope(self) -> Generator[anyio.CancelScope, None, None]:
+        """The scope `cancel` cancels. Nested: the innermost one (the model call,
+        inside the turn's waits for quota and a harness) is the one cancelled, so
+        the turn can still settle the SDK and answer with the text so far."""
+        outer = self._scope
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self.cancel_requested:
+                scope.cancel()
+            try:
+                yield scope
+            finally:
+                self._scope = outer
+
+    @contextlib.contextmanager
+    def pending_request(self) -> Generator[anyio.CancelScope, None, None]:
+        """A cancel scope around one request to the editor; cancelling the turn
+        cancels every pending one (confirmations resolve as cancelled)."""
+        with anyio.CancelScope() as scope:
+            self._pending.add(scope)
+            if self.cancel_requested:
+                scope.cancel()
+            try:
+                yield scope
+            finally:
+                self._pending.discard(scope)
+
+    def cancel(self) -> None:
+        """agy/cancel: the editor's pending requests resolve as cancelled, and the
+        innermost cancel scope ends (the model call, or the wait before it)."""
+        self.cancel_requested = True
+        self.cancel_pending()
+        if self._scope is not None:
+            self._scope.cancel()
+
+    def cancel_pending(self) -> None:
+        for scope in list(self._pending):
+            scope.cancel()

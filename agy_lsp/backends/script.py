@@ -1,0 +1,57 @@
+"""The scripted model's script: the replies it gives, in order (see docs/protocol.md,
+"Scripted model script"). Shared by both dialects of `scripted.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    args: dict[str, Any] = {}
+    id: str | None = None
+
+
+class Reply(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """One model response; each `/chat/completions` request consumes the next one."""
+
+    text: str = ""
+    thought: str = ""
+    tool_calls: list[ToolCallSpec] = []
+    chunks: int = 0  # split `text` into this many deltas (0: one delta per word)
+    delay_ms: int = 0  # before the first byte
+    chunk_delay_ms: int = 0  # between deltas
+    status: int = 200  # an HTTP error status instead of a reply
+    retry_after: float | None = None  # seconds, sent as Retry-After with `status`
+    error_body: str = ""
+    cut_after: int | None = None  # close the connection after this many deltas
+    hang: bool = False  # accept the request and never answer
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Script(msgspec.Struct, forbid_unknown_fields=True):
+    """Replies in order. When they run out, `fallback` answers: "echo" repeats the
+    last user message as "You said: ..."; anything else is sent as literal text."""
+
+    replies: list[Reply] = []
+    fallback: str = "echo"
+
+
+_script_decoder = msgspec.json.Decoder(Script)
+
+
+def parse_script(raw: object) -> Script:
+    """A script from JSON text, a list of replies, or a dict. Raises ValueError."""
+    try:
+        if isinstance(raw, str):
+            return _script_decoder.decode(raw)
+        if isinstance(raw, list):
+            return msgspec.convert({"replies": raw}, Script)
+        return msgspec.convert(raw, Script)
+    except msgspec.ValidationError as e:
+        raise ValueError(f"invalid script: {e}") from e
+    except msgspec.DecodeError as e:
+        raise ValueError(f"invalid script JSON: {e}") from e

@@ -1,0 +1,183 @@
+"""The contract between the core and the SDK adapter, in plain Python.
+
+The core (agy_lsp/agents) speaks only these types; `agy_lsp.sdk.adapter` implements
+them on google-antigravity, and the core's tests implement them with an in-memory
+fake. Nothing here imports the SDK, so importing this module costs nothing.
+
+- `StartSpec` says what agent to start; `HarnessCallbacks` is how the SDK's hooks,
+  policies and custom tools reach the core while a turn runs.
+- `LiveAgent` is one started agent (one `localharness`): send a prompt, iterate the
+  turn's `StepEvent`s, cancel, read history and usage, close.
+- A tool call shows up several times while a turn runs (the pre-tool hook, a
+  confirmation, its streamed step, an editor tool's body, the post-tool hook). Each
+  sighting is a `ToolSighting` with whatever ids the SDK gave that view; the core's
+  `ToolCalls` (agents/tool_calls.py) matches the sightings of one call to one id and
+  hands that id back with `LiveAgent.label`, so history shows it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from agy_lsp.protocol.types import (
+    AnyBackend,
+    Capabilities,
+    EditorTool,
+    HookPoint,
+    HookResult,
+    McpServer,
+    Prompt,
+    Step,
+    ToolCall,
+    Usage,
+)
+
+Decision = Literal["allow", "deny", "ask_user"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One resolved policy rule (agents/policies.py made it; the adapter maps it to
+    the SDK's policy objects). `tool` is a name, `server/tool`, `server/*` or `*`;
+    `tool_glob` further restricts an MCP rule by the tool's name; `when` holds
+    (argument, regular expression) pairs that must all match."""
+
+    tool: str
+    decision: Decision
+    when: tuple[tuple[str, str], ...] = ()
+    tool_glob: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A built-in SDK policy set appended after the rules."""
+
+    name: Literal["allowAll", "denyAll", "confirmRunCommand", "workspaceOnly", "safeDefaults"]
+
+
+@dataclass
+class StartSpec:
+    """Everything the adapter needs to start one agent."""
+
+    backend: AnyBackend  # never Scripted: the core registers scripts first
+    state_dir: str
+    system_instructions: str | None = None
+    workspaces: list[str] = field(default_factory=list[str])
+    capabilities: Capabilities | None = None
+    editor_tools: list[EditorTool] = field(default_factory=list[EditorTool])
+    hooks: list[HookPoint] = field(default_factory=list[HookPoint])
+    rules: list[Rule] = field(default_factory=list[Rule])
+    presets: list[Preset] = field(default_factory=list[Preset])
+    mcp_servers: list[McpServer] = field(default_factory=list[McpServer])
+    response_schema: dict[str, Any] | None = None
+    conversation_id: str | None = None
+    resume: bool = False
+    start_timeout_secs: float = 30.0
+
+
+@dataclass
+class ToolSighting:
+    """One view of a tool call. `name` is the wire name (`server/tool` for MCP);
+    `call_id` is the model's call id and `step_id` the SDK's step id, each when
+    this view carries it. `key` is the adapter's handle for `LiveAgent.label`."""
+
+    name: str
+    args: dict[str, Any]
+    call_id: str = ""
+    step_id: str = ""
+    key: Any = None
+
+
+@dataclass
+class ToolOutcome:
+    """What the post-tool hook (or onToolError) reported about a call."""
+
+    sighting: ToolSighting
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class StepEvent:
+    """One streamed step (the SDK streams a step again each time it grows).
+
+    `text` / `thought`: the deltas of the model talking to the person. `calls`: the
+    tool calls the step carries. `kind`: "custom_tool" for the step the harness makes
+    for an editor tool (without its call), "denied" for the error step that is all
+    the harness keeps of a call a hook or policy refused, else "step"."""
+
+    kind: Literal["step", "custom_tool", "denied"]
+    step_id: str = ""
+    first: bool = True  # the first time this step is streamed
+    text: str = ""
+    thought: str = ""
+    calls: list[ToolSighting] = field(default_factory=list[ToolSighting])
+    error: str = ""
+
+
+@dataclass
+class Snapshot:
+    """A conversation's state, readable with or without a live harness."""
+
+    conversation_id: str | None
+    turn_count: int
+    last_response: str
+    compaction_indices: list[int]
+    total_usage: Usage
+    last_turn_usage: Usage | None
+
+
+class HarnessCallbacks(Protocol):
+    """The core's side of the SDK's callbacks during a turn. They may raise;
+    the adapter fails closed (a failed decision denies)."""
+
+    async def before_tool(self, call: ToolSighting) -> HookResult: ...
+    async def confirm_tool(self, call: ToolSighting, reason: str | None) -> bool: ...
+    async def run_editor_tool(self, call: ToolSighting) -> Any: ...
+    def after_tool(self, outcome: ToolOutcome) -> None: ...
+    async def tool_failed(self, outcome: ToolOutcome) -> str | None: ...
+    async def decide(self, point: HookPoint, data: Any) -> HookResult | None: ...
+    def notice(self, point: HookPoint, data: Any) -> None: ...
+
+
+class EditorToolError(RuntimeError):
+    """Raised by `run_editor_tool`; the model sees its message as the tool's error."""
+
+
+class TurnCancelledError(Exception):
+    """The turn's stream ended because `LiveAgent.cancel` stopped it."""
+
+
+class LiveAgent(Protocol):
+    """One started agent. Failures raise AgyError with a classified code (a cut
+    stream or HTTP error: BACKEND_ERROR, 429: QUOTA_EXCEEDED, a dead harness:
+    AGENT_FAILED). After `close`, `history`, `snapshot` and `label` still work:
+    a hibernated agent answers queries from them."""
+
+    @property
+    def conversation_id(self) -> str | None: ...
+    def harness_alive(self) -> bool: ...
+    def harness_pid(self) -> int | None: ...
+    async def send(self, prompt: Prompt) -> None: ...
+    def events(self) -> AsyncIterator[StepEvent]: ...
+    def stop_reason(self) -> str: ...
+    def structured_output(self) -> Any: ...
+    async def cancel(self) -> None: ...
+    async def wait_for_idle(self) -> None: ...
+    def history(self) -> list[Step]: ...
+    def snapshot(self) -> Snapshot: ...
+    def label(self, key: Any, call: ToolCall) -> None: ...
+    def clear_history(self) -> None: ...
+    async def disconnect(self) -> None: ...
+    async def close(self, timeout_secs: float) -> None: ...
+
+
+class Sdk(Protocol):
+    """The SDK as the core sees it."""
+
+    def version(self) -> str | None: ...
+    def builtin_tools(self, capabilities: Capabilities | None) -> list[str]: ...
+    async def start(self, spec: StartSpec, callbacks: HarnessCallbacks) -> LiveAgent: ...
