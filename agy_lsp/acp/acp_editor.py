@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,26 +66,34 @@ FS_TOOLS = {
 
 
 class Outbox:
-    """`session/update` notifications, in order, from sync callers."""
+    """Notifications to the client, in order, from sync callers: `session/update`s and
+    our `_agy/*` extension notifications."""
 
     def __init__(self) -> None:
         self.client: Client | None = None
-        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Callable[[Client], Awaitable[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     def put(self, session_id: str, update: Any) -> None:
-        self._queue.put_nowait((session_id, update))
+        self._send(lambda c: c.session_update(session_id=session_id, update=update))
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        """An extension notification; the wire name gets ACP's `_` prefix."""
+        self._send(lambda c: c.ext_notification(method, params))
+
+    def _send(self, send: Callable[[Client], Awaitable[None]]) -> None:
+        self._queue.put_nowait(send)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         while True:
-            session_id, update = await self._queue.get()
+            send = await self._queue.get()
             try:
                 if self.client is not None:
-                    await self.client.session_update(session_id=session_id, update=update)
+                    await send(self.client)
             except Exception as e:  # a closed connection: nothing left to tell
-                log.info("session/update not delivered: %s", e)
+                log.info("notification not delivered: %s", e)
             finally:
                 self._queue.task_done()
 
@@ -138,8 +147,16 @@ class AcpEditor:
         b.tools.end_turn()
 
     def agent_state(self, notice: AgentStateNotice) -> None:
+        """ACP has no agent states: `_agy/agentState {sessionId, state, reason?}`, an
+        extension notification that clients may ignore (a healing or waking session)."""
         if notice.state in ("failed", "restarting"):
             log.warning("agent %s is %s: %s", notice.agent_id, notice.state, notice.reason or "")
+        b = self.bindings.get(notice.agent_id)
+        if b is not None:
+            params: dict[str, Any] = {"sessionId": b.session_id, "state": notice.state}
+            if notice.reason:
+                params["reason"] = notice.reason
+            self.outbox.notify("agy/agentState", params)
 
     def quota(self, notice: QuotaNotice) -> None:
         log.info("quota %s: %s (retry after %d ms)", notice.key, notice.state, notice.retry_after_ms)

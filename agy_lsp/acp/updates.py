@@ -122,7 +122,7 @@ def tool_status(call_id: str, status: Any, text: str | None = None) -> ToolCallP
 
 def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
     if result.outcome in ("denied", "cancelled"):  # it never ran: say why, nothing else
-        return tool_status(call_id, "failed", f"{result.outcome.capitalize()}: {result.error}" if result.error else result.outcome)
+        return tool_status(call_id, "failed", refusal(result.outcome, result.error))
     failed = result.error is not None
     value = _unwrap(result.result)
     return helpers.update_tool_call(
@@ -178,5 +178,14 @@ def history(steps: list[Step]) -> list[Any]:
             out.append(helpers.update_agent_message_text(step.content))
         for n, call in enumerate(step.tool_calls):
             call_id = call.id or f"{step.id}:{n}"
-            out.append(tool_call_start(call_id, call, status="completed" if step.status == "DONE" else "failed"))
+            if call.outcome in ("denied", "cancelled"):  # it never ran: as the live turn ended it
+                start = tool_call_start(call_id, call, status="failed")
+                start.content = [_text(refusal(call.outcome, step.error))]
+                out.append(start)
+            else:
+                out.append(tool_call_start(call_id, call, status="completed" if step.status == "DONE" else "failed"))
     return out
+
+
+def refusal(outcome: str, reason: str | None) -> str:
+    return f"{outcome.capitalize()}: {reason}" if reason else outcome.capitalize()

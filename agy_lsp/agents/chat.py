@@ -9,6 +9,7 @@ conversation; quota errors are retried up to `maxQuotaRetries`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+import msgspec
 
 from agy_lsp.agents import prompts
 from agy_lsp.agents.session import AgentSession
@@ -41,17 +43,17 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
         frozenset(t.name for t in session.spec.tools),
         _labeler(session),
     )
+    turn.task = asyncio.current_task()
     session.turn = turn
     session.last_active = time.monotonic()
     try:
         with turn.cancel_scope():  # agy/cancel before the turn reached the model ends it here
-            result = await _with_retries(session, turn, prompt)
-            session.persist(prompt)
-            return result
+            return await _with_retries(session, turn, prompt)
         return _cancelled(turn)
     finally:
         turn.close_calls()
         _keep_refused(session, turn)
+        session.persist(prompt)
         session.turn = None
         turn.ended.set()
         session.last_active = time.monotonic()
@@ -66,7 +68,7 @@ async def _claim(session: AgentSession) -> None:
     running = session.turn
     if running is None:
         return
-    if running.cancel_requested:
+    if running.cancel_requested or _task_cancelled(running):
         with anyio.move_on_after(SETTLE_SECS):
             await running.ended.wait()
         if session.turn is None:
@@ -76,6 +78,13 @@ async def _claim(session: AgentSession) -> None:
         f"agent {session.agent_id} is already running turn {running.id}; cancel it or wait",
         {"agentId": session.agent_id, "turnId": running.id},
     )
+
+
+def _task_cancelled(turn: Turn) -> bool:
+    """$/cancelRequest cancels the request's task; the turn learns it at its next await,
+    which may come after the next request was read."""
+    cancelling = getattr(turn.task, "cancelling", None)  # Python 3.11+
+    return bool(cancelling and cancelling())
 
 
 def _labeler(session: AgentSession) -> Callable[[Any, ToolCall], None]:
@@ -101,6 +110,8 @@ async def _with_retries(session: AgentSession, turn: Turn, prompt: Prompt) -> Ch
                 err.data["retryAfterMs"] = deps.quota.backoff(session.quota_key, err.data.get("retryAfterMs"), deps.editor)
                 if attempt < session.max_quota_retries():
                     attempt += 1
+                    if session.state == "busy":  # a QUOTA_EXHAUSTED stop reason: the harness is fine, and idle until the retry
+                        session.lifecycle.to("idle")
                     continue
             raise
         deps.quota.success(session.quota_key, deps.editor)
@@ -131,6 +142,7 @@ async def _run(session: AgentSession, live: LiveAgent, turn: Turn, prompt: Promp
         return _cancelled(turn)
     except anyio.get_cancelled_exc_class():
         # $/cancelRequest or shutdown: stop the SDK turn, then let it propagate.
+        turn.cancel_requested = True
         with anyio.CancelScope(shield=True):
             await _settle(session, live, turn)
         raise
@@ -188,7 +200,8 @@ def _keep_refused(session: AgentSession, turn: Turn) -> None:
     """Calls that never ran are kept with the session: the harness stores only an
     error text for them, and a replay must show what the live turn showed."""
     for step_id, rec in turn.denied_steps.items():
-        session.refused.append(RefusedCall(step_id=step_id, call=rec.wire(), reason=rec.reason))
+        call = msgspec.structs.replace(rec.wire(), outcome=rec.outcome)
+        session.refused.append(RefusedCall(step_id=step_id, call=call, reason=rec.reason))
 
 
 def from_stop_reason(reason: str) -> AgyError | None:

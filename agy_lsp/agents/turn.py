@@ -8,6 +8,7 @@ it is first seen, and a `toolResult` chunk when it ends, also when it never ran
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Generator
 from typing import Any
@@ -37,6 +38,7 @@ class Turn:
         self.text: list[str] = []
         self.cancel_requested = False
         self.ended = anyio.Event()
+        self.task: asyncio.Task[Any] | None = None  # the task running the turn (chat.py)
         self._seq = 0
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()

@@ -81,6 +81,9 @@ class SchemaCheck:
     def _check(self, msg: dict[str, Any]) -> None:
         assert msg.get("jsonrpc") == "2.0", msg
         if "method" in msg:
+            if msg["method"].startswith("_"):  # an extension (ACP allows any `_`-prefixed method)
+                assert isinstance(msg.get("params", {}), dict), msg
+                return
             model = _PARAMS.get(msg["method"])
             if model is None:
                 self.errors.append(f"unexpected method from the server: {msg['method']}")
@@ -113,6 +116,14 @@ class RecordingClient:
         self.files: dict[str, str] = {}
         self.reads: list[str] = []
         self.changed = asyncio.Event()
+        self.extensions: list[tuple[str, dict[str, Any]]] = []
+
+    async def ext_notification(self, method: str, params: dict[str, Any]) -> None:
+        self.extensions.append((method, params))
+        self.changed.set()
+
+    def states(self, session_id: str) -> list[str]:
+        return [p["state"] for m, p in self.extensions if m == "agy/agentState" and p["sessionId"] == session_id]
 
     async def session_update(self, session_id: str, update: Any, **kwargs: Any) -> None:
         self.updates[session_id].append(update)

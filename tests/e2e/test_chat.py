@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -104,3 +105,28 @@ def future_id(client: LanguageClient, future: object) -> str:
         if fut is future:
             return msg_id
     raise AssertionError("request id not found")
+
+
+async def test_a_chat_right_after_agy_cancel_waits_for_the_cancelled_turn_and_runs(client: LanguageClient, recorder) -> None:
+    backend = scripted({"text": "word " * 60, "chunkDelayMs": 50}, {"text": "the second answer"})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
+    first = asyncio.ensure_future(request(client, "agy/chat", {"agentId": agent_id, "prompt": "long"}))
+    await wait_until(lambda: len(recorder.chunks()) >= 2)
+    cancel = client.protocol.send_request("agy/cancel", {"agentId": agent_id})  # written now, before the next chat
+    second = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "again"})  # sent before `first` answered
+    assert (await asyncio.wrap_future(cancel)).cancelled is True
+    assert (await first)["stopReason"] == "cancelled"
+    assert second["stopReason"] == "end_turn" and second["text"] == "the second answer"
+
+
+async def test_a_chat_right_after_cancel_request_waits_and_runs(client: LanguageClient, recorder) -> None:
+    backend = scripted({"text": "word " * 60, "chunkDelayMs": 50}, {"text": "the second answer"})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
+    future = client.protocol.send_request("agy/chat", {"agentId": agent_id, "prompt": "long"})
+    await wait_until(lambda: len(recorder.chunks()) >= 2)
+    client.protocol.notify("$/cancelRequest", lsp.CancelParams(id=future_id(client, future)))
+    second = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "again"})
+    assert second["stopReason"] == "end_turn" and second["text"] == "the second answer"
+    with pytest.raises(JsonRpcException) as cancelled:
+        await asyncio.wrap_future(future)
+    assert cancelled.value.code == -32800

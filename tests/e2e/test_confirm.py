@@ -211,3 +211,38 @@ async def test_presets(client: LanguageClient, model: ScriptedModel) -> None:
     agent_id = (await request(client, "agy/createAgent", {"backend": backend, "policies": {"preset": "denyAll"}}))["agentId"]
     await request(client, "agy/chat", {"agentId": agent_id, "prompt": "go"})
     assert os.path.exists(allowed) and not os.path.exists(denied)
+
+
+async def test_a_rejected_call_is_shown_with_its_outcome_live_and_in_history(
+    client: LanguageClient, model: ScriptedModel, recorder
+) -> None:
+    path, seen = target(), []
+    answer_with(client, ["reject_once"], seen)
+    backend, _ = openai_backend(model, write_call(path, "r1"), {"text": "ok"})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
+    result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "write"})
+    chunks = recorder.chunks(result["turnId"])
+    calls = [c["toolCall"] for c in chunks if c["kind"] == "toolCall"]
+    results = [c["toolResult"] for c in chunks if c["kind"] == "toolResult"]
+    assert [c["id"] for c in calls] == [r["id"] for r in results] == ["r1"]
+    assert results[0]["outcome"] == "denied" and results[0]["error"] == "you rejected the tool call"
+    steps = (await request(client, "agy/history", {"agentId": agent_id}))["steps"]
+    refused = [s for s in steps if s.get("toolCalls") and s["toolCalls"][0]["id"] == "r1"]
+    assert len(refused) == 1 and refused[0]["toolCalls"][0]["outcome"] == "denied"
+    assert refused[0]["error"] == "you rejected the tool call" and not refused[0].get("content")
+    assert not any("rule:" in (s.get("error") or "") + (s.get("content") or "") for s in steps), steps
+    export = await request(client, "agy/exportSession", {"agentId": agent_id})
+    assert "(denied)" in export["markdown"] and "rule:" not in export["markdown"]
+
+
+async def test_a_call_cancelled_with_its_turn_ends_with_outcome_cancelled(client: LanguageClient, model: ScriptedModel, recorder) -> None:
+    asked = never_answer(client)
+    backend, _ = openai_backend(model, write_call(target(), "k1"), {"text": "never"})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
+    chat = asyncio.ensure_future(request(client, "agy/chat", {"agentId": agent_id, "prompt": "write"}))
+    await asyncio.wait_for(asked.wait(), 10)
+    await request(client, "agy/cancel", {"agentId": agent_id})
+    result = await asyncio.wait_for(chat, 10)
+    results = [c["toolResult"] for c in recorder.chunks(result["turnId"]) if c["kind"] == "toolResult"]
+    assert [(r["id"], r["outcome"]) for r in results] == [("k1", "cancelled")], results
+    assert "cancelled" in results[0]["error"]

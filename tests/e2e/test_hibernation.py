@@ -55,6 +55,10 @@ async def test_an_idle_agent_hibernates_and_resumes_with_the_same_history(model:
         # Queries read the kept conversation without waking the agent.
         assert done_texts(await request(client, "agy/history", {"agentId": agent_id})) == done_texts(history_before)
         assert not harness_children(server_pid)
+        # waitForWakeup has nothing to wait for on the SDK's local connection: False, and no wake-up.
+        assert (await request(client, "agy/waitForWakeup", {"agentId": agent_id, "timeoutSecs": 1}))["wokeUp"] is False
+        assert not harness_children(server_pid)
+        assert (await request(client, "agy/status", {"agentId": agent_id}))["state"] == "hibernated"
 
         states_before_wake = len(recorder.states(agent_id))
         result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "What is my cat called?"})

@@ -9,8 +9,10 @@ import sys
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from agy_lsp.backends.scripted import ScriptedModel
 from tests.e2e.conftest import SERVER, SERVER_ENV, capabilities
-from tests.helpers import harness_children, request, scripted, wait_until
+from tests.e2e.test_confirm import openai_backend
+from tests.helpers import harness_children, request, request_error, scripted, wait_until
 
 
 async def test_streams_a_turn_in_order(client: LanguageClient, recorder) -> None:
@@ -111,3 +113,21 @@ async def test_initialize_is_fast_and_does_not_import_the_sdk() -> None:
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     assert out.decode().strip() == "False"
+
+
+async def test_changed_settings_reach_live_agents_at_their_next_turn(client: LanguageClient, model: ScriptedModel) -> None:
+    """chatTimeoutSecs and maxQuotaRetries are read when a turn starts; a value set
+    on the agent itself still wins."""
+    plain_backend, plain = openai_backend(model, {"hang": True}, {"status": 429}, {"text": "never"})
+    pinned_backend, _ = openai_backend(model, {"text": "slow but fine", "delayMs": 2500})
+    plain_id = (await request(client, "agy/createAgent", {"backend": plain_backend}))["agentId"]
+    pinned_id = (await request(client, "agy/createAgent", {"backend": pinned_backend, "chatTimeoutSecs": 30}))["agentId"]
+    client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings={"agy": {"chatTimeoutSecs": 1.5, "maxQuotaRetries": 0}})
+    )
+    timeout = await request_error(client, "agy/chat", {"agentId": plain_id, "prompt": "hang"})
+    assert timeout.data["code"] == "TIMEOUT" and timeout.data["timeoutSecs"] == 1.5
+    asked = len(plain.requests)
+    quota = await request_error(client, "agy/chat", {"agentId": plain_id, "prompt": "quota"})
+    assert quota.data["code"] == "QUOTA_EXCEEDED" and len(plain.requests) == asked + 1
+    assert (await request(client, "agy/chat", {"agentId": pinned_id, "prompt": "take your time"}))["text"] == "slow but fine"

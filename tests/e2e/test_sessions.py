@@ -87,3 +87,52 @@ async def test_corrupt_state_is_skipped_and_delete_removes_files(model: Scripted
         assert to_dict(page)["sessions"] == []
     finally:
         await stop(client)
+
+
+async def test_resume_restores_the_whole_spec_and_given_fields_override(model: ScriptedModel) -> None:
+    """Capabilities, timeout, retries, editor tools and their state, name: all of it
+    comes back from the store; a field given in the resume request wins."""
+    client = await start_client({"AGY_STATE_DIR": tempfile.mkdtemp(prefix="agy-spec-")})
+    states: list[dict[str, Any]] = []
+
+    @client.feature("agy/runTool")
+    async def run_tool(params: Any) -> dict[str, Any]:
+        state = dict(to_dict(params).get("state") or {})  # omitted while empty
+        states.append(state)
+        return {"content": "counted", "state": {"n": state.get("n", 0) + 1}}
+
+    counter = {"toolCalls": [{"name": "counter", "args": {}}]}
+    backend, script = openai_backend(
+        model, counter, {"text": "one"}, {"hang": True}, counter, {"text": "two"}, {"hang": True}, {"status": 429}, {"text": "x"}
+    )
+    spec = {
+        "backend": backend,
+        "name": "the original",
+        "capabilities": {"disabledTools": ["search_web"]},
+        "chatTimeoutSecs": 1.5,
+        "maxQuotaRetries": 0,
+        "tools": [{"name": "counter", "description": "counts"}],
+        "policies": "allowAll",
+    }
+    try:
+        created = await request(client, "agy/createAgent", spec)
+        assert "search_web" not in created["tools"] and "counter" in created["tools"]
+        await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "count"})
+        timeout = await request_error(client, "agy/chat", {"agentId": created["agentId"], "prompt": "hang"})
+        assert timeout.data["code"] == "TIMEOUT"
+        conversation = (await request(client, "agy/status", {"agentId": created["agentId"]}))["conversationId"]
+        await request(client, "agy/shutdownAgent", {"agentId": created["agentId"]})
+
+        resumed = await request(client, "agy/createAgent", {"conversationId": conversation, "name": "renamed"})
+        agent_id = resumed["agentId"]
+        assert resumed["tools"] == created["tools"], "capabilities and editor tools came back"
+        assert (await request(client, "agy/chat", {"agentId": agent_id, "prompt": "count again"}))["text"] == "two"
+        assert states == [{}, {"n": 1}], "the editor tools' state came back"
+        timeout = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "hang"})
+        assert timeout.data["code"] == "TIMEOUT" and timeout.data["timeoutSecs"] == 1.5
+        asked = len(script.requests)
+        quota = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "quota"})
+        assert quota.data["code"] == "QUOTA_EXCEEDED" and len(script.requests) == asked + 1, "maxQuotaRetries=0 came back"
+        assert (await request(client, "agy/status", {"agentId": agent_id}))["name"] == "renamed"
+    finally:
+        await stop(client)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from typing import Any
 
 from pytest_lsp import LanguageClient
 
-from agy_lsp.backends.scripted import ScriptedModel
+from agy_lsp.backends.scripted import ScriptedModel, parse_script
+from tests.e2e.conftest import start_client
 from tests.e2e.test_confirm import openai_backend
+from tests.e2e.test_thoughts import gemini_env
 from tests.helpers import request, request_error, to_dict
 
 
@@ -110,3 +113,33 @@ async def test_refused_connection_is_a_backend_error(client: LanguageClient) -> 
     error = await asyncio.wait_for(request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "go"}), 60)
     assert error.code in (-32007, -32008), error.data
     assert error.data["cause"]
+
+
+async def test_a_401_from_an_openai_compatible_server_is_a_backend_error_and_the_agent_stays(
+    client: LanguageClient, model: ScriptedModel
+) -> None:
+    backend, _ = openai_backend(model, {"status": 401, "errorBody": '{"error": {"message": "invalid api key"}}'}, {"text": "fixed"})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
+    error = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "go"})
+    assert error.code == -32007 and error.data["code"] == "BACKEND_ERROR" and error.data["httpStatus"] == 401, error.data
+    assert (await request(client, "agy/chat", {"agentId": agent_id, "prompt": "again"}))["text"] == "fixed"
+
+
+async def test_a_401_or_403_on_the_gemini_path_is_a_backend_error_not_a_dead_agent(model: ScriptedModel) -> None:
+    """The SDK raises its own AntigravityConnectionError for the Gemini API's 400/401/403."""
+    name = f"auth-{uuid.uuid4().hex[:8]}"
+    bad_key = '{"error": {"code": 401, "message": "API key not valid", "status": "UNAUTHENTICATED"}}'
+    forbidden = '{"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}}'
+    replies = [{"status": 401, "errorBody": bad_key}, {"status": 403, "errorBody": forbidden}, {"text": "ok"}]
+    model.register(parse_script(replies), name=name)
+    client = await start_client(env=gemini_env(model))
+    try:
+        agent_id = (await request(client, "agy/createAgent", {"backend": {"type": "gemini", "model": name}}))["agentId"]
+        for status in (401, 403):
+            error = await request_error(client, "agy/chat", {"agentId": agent_id, "prompt": "go"})
+            assert error.code == -32007 and error.data["code"] == "BACKEND_ERROR", error.data
+            assert error.data["httpStatus"] == status and "credentials" in error.message, error.data
+        assert (await request(client, "agy/chat", {"agentId": agent_id, "prompt": "again"}))["text"] == "ok"
+    finally:
+        await client.shutdown_session()
+        await client.stop()
