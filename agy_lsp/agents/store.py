@@ -125,7 +125,18 @@ class SessionStore:
         meta = self.get(session_id)
         if meta is not None:
             return meta
-        return next((m for m in self.list() if session_id in m.aliases), None)
+        found = next((m for m in self.list() if session_id in m.aliases), None)
+        if found is None and (legacy := self._v1_aliases().get(session_id)):
+            found = self.get(legacy)
+        return found
+
+    def _v1_aliases(self) -> dict[str, str]:
+        """agy-lsp 0.1 kept ACP session ids in `acp/sessions.json` (id -> conversation)."""
+        try:
+            data = msgspec.json.decode((self.root / "acp" / "sessions.json").read_bytes(), type=dict[str, str])
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return {}
+        return data
 
     def _read(self, path: Path) -> SessionMeta | None:
         try:

@@ -4,49 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import msgspec
+# Re-exported: every payload is importable from here.
+from agy_lsp.protocol.backends import AnyBackend as AnyBackend
+from agy_lsp.protocol.backends import Backend as Backend
+from agy_lsp.protocol.backends import Gemini as Gemini
+from agy_lsp.protocol.backends import OpenAI as OpenAI
+from agy_lsp.protocol.backends import Scripted as Scripted
+from agy_lsp.protocol.backends import Vertex as Vertex
+from agy_lsp.protocol.wire import Wire
 
 AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
 ChunkKind = Literal["text", "thought", "toolCall", "toolResult"]
 # How a tool call ended: it ran (completed / failed), or it never ran (denied / cancelled).
 ToolOutcome = Literal["completed", "failed", "denied", "cancelled"]
-
-
-class Wire(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=False):
-    """Base for every payload: camelCase keys, defaults left out of the output."""
-
-
-# ---------------------------------------------------------------------------- backends
-
-
-class Backend(Wire, tag_field="type", tag=str.lower):
-    """Where the model lives. `type` selects the variant."""
-
-
-class OpenAI(Backend, tag="openai"):
-    base_url: str = ""
-    model: str = ""
-    api_key: str | None = None
-
-
-class Gemini(Backend, tag="gemini"):
-    model: str | None = None
-    api_key: str | None = None
-
-
-class Vertex(Backend, tag="vertex"):
-    model: str | None = None
-    project: str | None = None
-    location: str | None = None
-    api_key: str | None = None
-
-
-class Scripted(Backend, tag="scripted"):
-    # A script for the built-in model: a list of replies or {"replies": [...], "fallback": ...}.
-    script: Any = None
-
-
-AnyBackend = OpenAI | Gemini | Vertex | Scripted
 
 
 # ---------------------------------------------------------------------------- content
