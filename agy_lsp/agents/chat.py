@@ -51,6 +51,7 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
             return await _with_retries(session, turn, prompt)
         return _cancelled(turn)
     finally:
+        turn.cancel_pending()  # a turn that failed (a dead harness, a model error) withdraws its open editor requests
         turn.close_calls()
         _keep_refused(session, turn)
         session.persist(prompt)

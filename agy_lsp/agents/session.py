@@ -228,6 +228,8 @@ class AgentSession:
     async def _close_harness(self) -> None:
         live, self.live = self.live, None
         if live is not None:
+            if self.conversation_id is None:  # a first turn that failed or was cancelled: the next harness goes on with it
+                self.conversation_id = live.conversation_id
             self.turn_count_offset += live.snapshot().turn_count  # a resumed conversation counts from 0
             await live.close(self.deps.settings().shutdown_timeout_secs)
 
