@@ -22,7 +22,7 @@ import msgspec
 from agy_lsp.agents import prompts
 from agy_lsp.agents.session import AgentSession
 from agy_lsp.agents.store import RefusedCall
-from agy_lsp.agents.turn import Turn
+from agy_lsp.agents.turn import Turn, TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.protocol.types import ChatResult, Prompt, ToolCall
 from agy_lsp.sdk.port import LiveAgent, TurnCancelledError
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 SETTLE_SECS = 10.0  # how long a new prompt waits for a cancelled turn to finish
 
 
-async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = None) -> ChatResult:
+async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = None, report: TurnReport | None = None) -> ChatResult:
+    prompt = prompts.with_commands(prompt)
     prompts.check(prompt)
     await _claim(session)
     turn = Turn(
@@ -53,6 +54,8 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
     finally:
         turn.cancel_pending()  # a turn that failed (a dead harness, a model error) withdraws its open editor requests
         turn.close_calls()
+        if report is not None:
+            report.fill(turn)
         _keep_refused(session, turn)
         session.persist(prompt)
         session.turn = None

@@ -17,6 +17,7 @@ import anyio
 
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.permissions import Permissions
+from agy_lsp.agents.plans import plan_written
 from agy_lsp.agents.turn import Turn
 from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, HookResult, RunToolParams
 from agy_lsp.sdk.port import EditorToolError, ToolOutcome, ToolSighting
@@ -95,6 +96,8 @@ class CoreCallbacks:
         turn = self._turn()
         rec = turn.calls.finished(outcome)
         wire = turn.finish(rec, outcome.result, outcome.error)
+        if not outcome.error and (plan := plan_written(rec.args)) is not None:
+            turn.emit("plan", text=plan.markdown, plan=plan)
         if "postToolCall" in self.hooks:
             self.notice("postToolCall", wire)
 

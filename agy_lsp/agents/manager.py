@@ -26,13 +26,15 @@ from agy_lsp.agents.mcp_servers import check as check_mcp_servers
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.session import AgentSession, SessionDeps
-from agy_lsp.agents.spec import resolve_spec
+from agy_lsp.agents.spec import resolve_spec, with_model
 from agy_lsp.agents.store import SessionMeta, SessionStore
+from agy_lsp.agents.turn import TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode, agent_not_found, invalid_params
 from agy_lsp.protocol.types import (
     AgentSummary,
     AnyBackend,
     ChatResult,
+    ConfigureAgentParams,
     CreateAgentParams,
     CreateAgentResult,
     ExportSessionParams,
@@ -49,6 +51,9 @@ from agy_lsp.sdk.port import Sdk
 from agy_lsp.settings import Settings, resolve_default_backend
 
 log = logging.getLogger(__name__)
+
+# What agy/configureAgent may change (besides the backend).
+_CONFIGURABLE = ("policies", "capabilities", "model_options", "budget", "compaction", "run_command", "tool_output")
 
 
 def _google_sdk() -> Sdk:
@@ -155,7 +160,7 @@ class AgentManager:
             if start:
                 await session.start()
             else:
-                session.start_spec(resume=False)  # a bad spec fails here, not at the first prompt
+                self.sdk().check(session.start_spec(resume=False), session.callbacks)  # a bad spec fails here, not at the first prompt
         except BaseException:
             self._agents.pop(agent_id, None)
             with anyio.CancelScope(shield=True):
@@ -225,6 +230,18 @@ class AgentManager:
     def backend_of(self, agent_id: str) -> AnyBackend:
         return self._get(agent_id).backend
 
+    def default_backend(self, model: str | None = None) -> AnyBackend:
+        """The backend an agent created without one gets; on `model` when given
+        (InvalidParams for the scripted model)."""
+        backend, _ = resolve_default_backend(self.settings)
+        return backend if model is None else with_model(backend, model)
+
+    async def set_model(self, agent_id: str, model: str) -> None:
+        """Another model on the agent's backend, from its next turn; the conversation carries over."""
+        backend = with_model(self.backend_of(agent_id), model)
+        if backend != self.backend_of(agent_id):
+            await self.set_backend(agent_id, backend)
+
     def name_of(self, agent_id: str) -> str:
         session = self._get(agent_id)
         return session.name or agent_id
@@ -236,6 +253,18 @@ class AgentManager:
             raise AgyError(ErrorCode.AGENT_BUSY, "cannot change the backend during a turn", {"agentId": agent_id})
         await session.set_backend(backend)
 
+    async def configure(self, params: ConfigureAgentParams) -> None:
+        """Change an agent between turns: the fields given replace the agent's, checked
+        now, and its next turn runs on them (the conversation carries over)."""
+        session = self._get(params.agent_id)
+        if session.turn is not None:
+            raise AgyError(ErrorCode.AGENT_BUSY, "cannot change the agent during a turn", {"agentId": params.agent_id})
+        changes = {f: v for f in _CONFIGURABLE if (v := getattr(params, f)) is not None}
+        if changes:
+            session.configure(changes)
+        if params.backend is not None:
+            await session.set_backend(params.backend)
+
     def set_policies(self, agent_id: str, policies: Any) -> None:
         """New policies for the agent's next turn."""
         self._get(agent_id).set_policies(policies)
@@ -245,8 +274,11 @@ class AgentManager:
 
     # ------------------------------------------------------------------ turns
 
-    async def chat(self, agent_id: str, prompt: Prompt) -> ChatResult:
-        return await run_chat(self._get(agent_id), prompt)
+    async def chat(self, agent_id: str, prompt: Prompt, report: TurnReport | None = None, turn_id: str | None = None) -> ChatResult:
+        """One turn to its end. `report`, when given, is filled in with what the turn
+        did (the files it changed) as it ends, also when it fails. `turn_id`: the id
+        its chunks and requests carry (else one is made)."""
+        return await run_chat(self._get(agent_id), prompt, turn_id, report)
 
     async def send(self, agent_id: str, prompt: Prompt) -> SendResult:
         """Starts a turn and returns at once; its chunks stream under the turnId."""
@@ -271,10 +303,11 @@ class AgentManager:
         await started.wait()
         return SendResult(turn_id=turn_id)
 
-    def cancel(self, agent_id: str) -> bool:
-        """Ends the running turn (stopReason "cancelled"); False when idle."""
+    def cancel(self, agent_id: str, turn_id: str | None = None) -> bool:
+        """Ends the running turn (stopReason "cancelled"), or only the turn with this
+        id; False when no such turn runs."""
         turn = self._get(agent_id).turn
-        if turn is None:
+        if turn is None or (turn_id is not None and turn.id != turn_id):
             return False
         turn.cancel()
         return True
@@ -340,8 +373,9 @@ class AgentManager:
         """The live agent that holds this conversation, if any."""
         return next((s.agent_id for s in self._agents.values() if s.conversation_id == conversation_id), None)
 
-    async def export_session(self, params: ExportSessionParams) -> ExportSessionResult:
-        """The transcript of a live agent, or of a stored conversation (opened briefly)."""
+    async def export_session(self, params: ExportSessionParams, last: int | None = None) -> ExportSessionResult:
+        """The transcript of a live agent, or of a stored conversation (opened briefly);
+        with `last`, of its last steps only."""
         if params.agent_id is not None:
             session = self._get(params.agent_id)
         elif params.conversation_id is not None:
@@ -349,12 +383,14 @@ class AgentManager:
             if agent_id is None:
                 created = await self.create(CreateAgentParams(conversation_id=params.conversation_id))
                 try:
-                    return await self.export_session(ExportSessionParams(agent_id=created.agent_id))
+                    return await self.export_session(ExportSessionParams(agent_id=created.agent_id), last)
                 finally:
                     await self.shutdown_agent(created.agent_id)
             session = self._get(agent_id)
         else:
             raise invalid_params("give agentId or conversationId", field="agentId")
         steps = queries.steps(session)
+        if last is not None:
+            steps = steps[len(steps) - last :] if last > 0 else []
         title = session.meta.title if session.meta else (session.name or "Conversation")
         return ExportSessionResult(conversation_id=session.conversation_id, markdown=queries.to_markdown(title, steps), steps=steps)

@@ -60,7 +60,7 @@ class Permissions:
         if (remembered := self._remembered.get(rec.name)) is not None:
             return (True, "completed", "") if remembered == "allow" else self._no("denied", "you chose to always reject this tool")
         if not self._editor.can_confirm():
-            return self._no("denied", "it needs your confirmation, and this client cannot ask (no confirmToolCall capability)")
+            return self._no("denied", "it needs your confirmation, and this client cannot ask for it")
         params = ConfirmToolCallParams(
             agent_id=self._agent_id, turn_id=turn.id, tool_call=rec.wire(), options=OPTIONS, reason=reason or None
         )

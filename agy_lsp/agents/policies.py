@@ -45,6 +45,8 @@ def resolve(spec: AnyPolicies, *, known_tools: Iterable[str], workspaces: list[s
     presets: list[Preset] = []
     if preset in ("allowAll", "denyAll", "confirmRunCommand"):
         presets.append(Preset(preset))
+    elif preset == "auto":  # routine calls pass the SDK's safety model; reads are allowed, the rest asks
+        presets += [Preset("auto"), Preset("safeDefaults")] if not has_wildcard else [Preset("auto")]
     elif preset == "workspaceOnly":
         if not workspaces:
             raise invalid_params("the workspaceOnly preset needs createAgent.workspaces", field="policies")

@@ -34,6 +34,8 @@ def status(session: AgentSession) -> StatusResult:
         total_usage=snap.total_usage if snap else Usage(),
         last_turn_usage=snap.last_turn_usage if snap else None,
         permissions=session.permissions.remembered(),
+        sandbox=snap.sandbox if snap else None,
+        trajectory_usage=snap.trajectory_usage if snap else [],
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import msgspec
 
 from agy_lsp.agents import policies, prompts
 from agy_lsp.agents.editor import Editor
@@ -149,9 +150,7 @@ class AgentSession:
     def start_spec(self, resume: bool) -> StartSpec:
         """Also records the agent's tool names (policies expand globs against them)."""
         settings, spec = self.deps.settings(), self.spec
-        self.tool_names = self.deps.sdk().builtin_tools(spec.capabilities) + [t.name for t in spec.tools]
-        rules, presets = policies.resolve(spec.policies, known_tools=self.tool_names, workspaces=spec.workspaces)
-        return StartSpec(
+        start = StartSpec(
             backend=self.model_backend(),
             state_dir=settings.state_dir,
             system_instructions=spec.system_instructions,
@@ -159,14 +158,23 @@ class AgentSession:
             capabilities=spec.capabilities,
             editor_tools=spec.tools,
             hooks=spec.hooks,
-            rules=rules,
-            presets=presets,
             mcp_servers=spec.mcp_servers or [],
             response_schema=spec.response_schema,
             conversation_id=self.conversation_id,
             resume=resume,
             start_timeout_secs=settings.send_timeout_secs,
+            model_options=spec.model_options,
+            budget=spec.budget,
+            compaction=spec.compaction,
+            run_command=spec.run_command,
+            subagents=spec.subagents,
+            skills=spec.skills,
+            tool_output=spec.tool_output,
+            ask_questions="onInteraction" in spec.hooks,  # someone answers, so the model may ask
         )
+        self.tool_names = self.deps.sdk().builtin_tools(start) + [t.name for t in spec.tools]
+        start.rules, start.presets = policies.resolve(spec.policies, known_tools=self.tool_names, workspaces=spec.workspaces)
+        return start
 
     def model_backend(self) -> Any:
         """The scripted model is registered once per session, so a restart resumes
@@ -299,6 +307,19 @@ class AgentSession:
             if self.live is not None and self.state == "idle":
                 await self.restart("the backend changed")
 
+    def configure(self, changes: dict[str, Any]) -> None:
+        """New spec fields (model options, budget, ...), checked now, applied from the
+        next turn: a new harness on the same conversation."""
+        spec = msgspec.structs.replace(self.spec, **changes)
+        before, self.spec = self.spec, spec
+        try:
+            self.deps.sdk().check(self.start_spec(resume=False), self.callbacks)
+        except BaseException:
+            self.spec = before
+            raise
+        self.needs_restart = self.live is not None
+        self.persist()
+
     def set_policies(self, spec_policies: Any) -> None:
         """New policies apply from the next turn (a harness restart on the same conversation)."""
         policies.resolve(spec_policies, known_tools=self.tool_names, workspaces=self.spec.workspaces)  # InvalidParams now
@@ -313,18 +334,6 @@ class AgentSession:
 
 
 def stored_spec(spec: CreateAgentParams) -> CreateAgentParams:
-    """What a stored session keeps of a spec: never a key, never MCP env or headers;
-    the backend is stored apart, as described."""
-    return CreateAgentParams(
-        name=spec.name,
-        system_instructions=spec.system_instructions,
-        workspaces=spec.workspaces,
-        capabilities=spec.capabilities,
-        response_schema=spec.response_schema,
-        max_quota_retries=spec.max_quota_retries,
-        chat_timeout_secs=spec.chat_timeout_secs,
-        policies=spec.policies,
-        tools=spec.tools,
-        hooks=spec.hooks,
-        mcp_servers=without_secrets(spec.mcp_servers),
-    )
+    """What a stored session keeps of a spec: all of it but the backend (stored apart,
+    as described, without its key) and MCP servers' env and headers."""
+    return msgspec.structs.replace(spec, backend=None, conversation_id=None, mcp_servers=without_secrets(spec.mcp_servers))

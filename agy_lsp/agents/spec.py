@@ -15,7 +15,8 @@ import msgspec
 
 from agy_lsp.agents.store import SessionMeta
 from agy_lsp.backends.identity import from_description
-from agy_lsp.protocol.types import AnyBackend, CreateAgentParams
+from agy_lsp.protocol.errors import invalid_params
+from agy_lsp.protocol.types import AnyBackend, CreateAgentParams, Gemini, OpenAI, Vertex
 from agy_lsp.settings import Settings, resolve_default_backend
 
 _DEFAULTS = CreateAgentParams()
@@ -41,3 +42,10 @@ def _merged(given: CreateAgentParams, stored: CreateAgentParams) -> CreateAgentP
         if value != getattr(_DEFAULTS, name):
             overrides[name] = value
     return msgspec.structs.replace(stored, conversation_id=given.conversation_id, **overrides)
+
+
+def with_model(backend: AnyBackend, model: str) -> AnyBackend:
+    """The same backend on another model. InvalidParams for the scripted model, which has one."""
+    if isinstance(backend, (Gemini, Vertex, OpenAI)):
+        return msgspec.structs.replace(backend, model=model)
+    raise invalid_params("the scripted model has no other models", field="model")

@@ -15,12 +15,19 @@ is matched to the record the pre-tool hook opened:
   that name and arguments;
 - a built-in or MCP tool's streamed step: the harness decides calls one at a time,
   in order, and starts each call's step right after its decision, so it is the
-  first record of that name not yet placed nor denied. A denied call leaves a
-  "denied" step instead, which places the oldest unplaced record;
+  first record not yet placed nor denied whose tool streams under that step's name
+  (the SDK's: a `write_to_file` call streams as an `edit_file` step). A denied call
+  leaves a "denied" step instead, which places the oldest unplaced record;
+  `ask_question`'s step carries no call: the adapter names it by its hook's call id;
 - a custom tool's own step carries the model's call id; the harness's step for it
   (without its call) places the first unplaced custom record;
 - an editor tool's body: by call id, then name and arguments;
-- the post-tool hook and onToolError: by hook step id, then call id.
+- the post-tool hook and onToolError: by hook step id, then call id; a call no
+  post-tool hook ends (`finish`) is ended by the adapter, by its hook step id.
+
+A call the harness runs without any hook (`define_subagent`, `manage_task`, ...) or
+refuses as invalid has no model call id anywhere: the adapter reports it once the
+transcript explains its step (`hookless`), and its id is that step's id.
 """
 
 from __future__ import annotations
@@ -34,29 +41,48 @@ from agy_lsp.sdk.port import StepEvent, ToolOutcome, ToolSighting
 
 Outcome = Literal["completed", "failed", "denied", "cancelled"]
 
+# The built-in tools that create or edit a file (as the model calls them), and the
+# argument that names it (as the model writes it).
+FILE_WRITERS = {"write_to_file": "TargetFile", "replace_file_content": "TargetFile"}
+# The harness streams the step of a file the model creates as an edit_file step
+# (google-antigravity 0.1.22); every other tool's step carries its (SDK) name.
+_STREAMED_AS = {"create_file": "edit_file"}
+
 
 @dataclass
 class CallRecord:
     id: str
-    name: str
+    name: str  # as the model called it
     args: dict[str, Any]
     call_id: str = ""  # the model's
     hook_step: str = ""  # the hooks' step id (the harness's internal numbering)
     stream_step: str = ""  # the streamed step's id
+    sdk_name: str = ""  # the SDK's name of the tool, when it has another
+    key: Any = None  # the adapter's label key of its step, for history
     asked: bool = False
     placed: bool = False  # its step, or its denial, went by in the stream
     announced: bool = False  # its toolCall chunk went out
     ran: bool = False  # its editor tool body ran
     outcome: Outcome | None = None  # set once it ended
     reason: str = ""  # why it was denied or cancelled, for the person
+    reported: ToolResult | None = None  # its toolResult, once sent
 
     @property
     def refused(self) -> bool:
         return self.outcome in ("denied", "cancelled")
 
-    def wire(self, args: dict[str, Any] | None = None) -> ToolCall:
+    def written_file(self) -> str | None:
+        """The file this call created or edited, if it is a file write that ran."""
+        path = self.args.get(FILE_WRITERS.get(self.name, ""))
+        return path if self.outcome == "completed" and isinstance(path, str) and path else None
+
+    def wire(self, args: dict[str, Any] | None = None, outcome: Outcome | None = None) -> ToolCall:
         return ToolCall(
-            id=self.id, name=self.name, args=self.args if args is None else args, call_id=self.call_id if self.call_id != self.id else None
+            id=self.id,
+            name=self.name,
+            args=self.args if args is None else args,
+            call_id=self.call_id if self.call_id != self.id else None,
+            outcome=outcome,
         )
 
     def result(self, result: Any = None, error: str | None = None) -> ToolResult:
@@ -78,11 +104,11 @@ class IdBook:
     used: set[str] = field(default_factory=set[str])
     minted: int = 1
 
-    def mint(self, call_id: str, name: str) -> str:
-        ident = call_id
+    def mint(self, call_id: str, name: str, preferred: str = "") -> str:
+        ident = call_id or preferred
         while not ident or ident in self.used:
             self.minted += 1
-            ident = f"{call_id or name}-{self.minted}"
+            ident = f"{call_id or preferred or name}-{self.minted}"
         self.used.add(ident)
         return ident
 
@@ -101,7 +127,9 @@ class ToolCalls:
     def before(self, s: ToolSighting) -> CallRecord:
         """The pre-tool hook's sighting: every call's first."""
         step = s.step_id
-        return self._pick(lambda c: bool(step) and c.hook_step == step) or self._new(s.name, s.args, s.call_id, step)
+        rec = self._pick(lambda c: bool(step) and c.hook_step == step) or self._new(s.name, s.args, s.call_id, step)
+        rec.sdk_name = rec.sdk_name or s.sdk_name
+        return rec
 
     def asking(self, s: ToolSighting) -> CallRecord:
         rec = self._pick(
@@ -125,12 +153,14 @@ class ToolCalls:
     def finished(self, o: ToolOutcome) -> CallRecord:
         s = o.sighting
         rec = self._pick(
-            lambda c: bool(s.step_id) and c.hook_step == s.step_id,
+            lambda c: bool(s.step_id) and s.step_id in (c.hook_step, c.stream_step),
             lambda c: bool(s.call_id) and c.call_id == s.call_id and c.outcome is None,
             lambda c: c.name == s.name and c.outcome is None,
         ) or self._new(s.name, {}, s.call_id, s.step_id)
         if rec.outcome is None:
             rec.outcome = "failed" if o.error else "completed"
+            if rec.key is not None:  # history shows how it ended
+                self._label(rec.key, rec.wire(outcome=rec.outcome))
         return rec
 
     def failing(self, s: ToolSighting) -> CallRecord | None:
@@ -151,7 +181,7 @@ class ToolCalls:
         for s in event.calls:
             rec = self._placed_by(s)
             if not rec.announced:
-                fresh.append((rec, s.args))
+                fresh.append((rec, s.args or rec.args))
         if event.first and not event.calls:
             if event.kind == "custom_tool":
                 if (rec := self._pick(lambda c: not c.placed and c.name in self._custom)) is not None:
@@ -165,21 +195,31 @@ class ToolCalls:
         return fresh, None
 
     def _placed_by(self, s: ToolSighting) -> CallRecord:
-        if s.step_id:  # a built-in or MCP tool: its step id, no call id
+        if s.hookless:  # no hook saw it: its step is all there is, and names it
+            rec = self._pick(lambda c: c.stream_step == s.step_id) or self._new(s.name, s.args, "", preferred=s.step_id)
+            self._place(rec, s)
+            return rec
+        if s.step_id:  # a built-in or MCP tool: its step id, no call id (but ask_question's)
+            streams_as = s.sdk_name or s.name
             rec = self._pick(
                 lambda c: c.stream_step == s.step_id,
-                lambda c: not c.placed and not c.refused and c.name == s.name,
+                lambda c: bool(s.call_id) and c.call_id == s.call_id and not c.placed,
+                lambda c: not c.placed and not c.refused and _streams_as(c) == streams_as,
             ) or self._new(s.name, s.args, s.call_id)
             if not rec.placed:
-                rec.placed, rec.stream_step = True, s.step_id
-                self._label(s.key, rec.wire())
+                self._place(rec, s)
             return rec
         rec = self._pick(  # a custom tool's own step: the model's call id, no step id
             lambda c: c.call_id == s.call_id and not c.announced,
             lambda c: c.call_id == s.call_id,
         ) or self._new(s.name, s.args, s.call_id)
+        rec.key = s.key
         self._label(s.key, rec.wire())
         return rec
+
+    def _place(self, rec: CallRecord, s: ToolSighting) -> None:
+        rec.placed, rec.stream_step, rec.key = True, s.step_id, s.key
+        self._label(s.key, rec.wire())
 
     # ------------------------------------------------------------------ records
 
@@ -191,7 +231,13 @@ class ToolCalls:
                     return rec
         return None
 
-    def _new(self, name: str, args: dict[str, Any], call_id: str, hook_step: str = "") -> CallRecord:
-        rec = CallRecord(self._book.mint(call_id, name), name, args, call_id, hook_step)
+    def _new(self, name: str, args: dict[str, Any], call_id: str, hook_step: str = "", preferred: str = "") -> CallRecord:
+        rec = CallRecord(self._book.mint(call_id, name, preferred), name, args, call_id, hook_step)
         self.records.append(rec)
         return rec
+
+
+def _streams_as(rec: CallRecord) -> str:
+    """The name of the step the harness streams for this call (the SDK's names)."""
+    name = rec.sdk_name or rec.name
+    return _STREAMED_AS.get(name, name)

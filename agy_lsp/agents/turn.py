@@ -11,14 +11,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.tool_calls import CallRecord, IdBook, Outcome, ToolCalls
-from agy_lsp.protocol.types import ChatChunk, ChunkKind, ToolCall, ToolResult
+from agy_lsp.protocol.types import ChatChunk, ChunkKind, Plan, ToolCall, ToolResult
 from agy_lsp.sdk.port import StepEvent
+
+
+@dataclass
+class TurnReport:
+    """What a turn did besides its text, for a caller that asks (`AgentManager.chat`);
+    filled in when the turn ends, also when it fails or is cancelled."""
+
+    files_changed: list[str] = field(default_factory=list[str])  # created or edited, in order, once each
+
+    def fill(self, turn: Turn) -> None:
+        for rec in turn.calls.records:
+            path = rec.written_file()
+            if path is not None and path not in self.files_changed:
+                self.files_changed.append(path)
 
 
 class Turn:
@@ -40,6 +55,7 @@ class Turn:
         self.ended = anyio.Event()
         self.task: asyncio.Task[Any] | None = None  # the task running the turn (chat.py)
         self._seq = 0
+        self._subagent: StepEvent | None = None  # the subagent step being forwarded
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()
         self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
@@ -47,23 +63,43 @@ class Turn:
     # ------------------------------------------------------------------ chunks
 
     def emit(
-        self, kind: ChunkKind, *, text: str | None = None, tool_call: ToolCall | None = None, tool_result: ToolResult | None = None
+        self,
+        kind: ChunkKind,
+        *,
+        text: str | None = None,
+        tool_call: ToolCall | None = None,
+        tool_result: ToolResult | None = None,
+        plan: Plan | None = None,
     ) -> None:
-        """One chunk, numbered from 1 within the turn."""
+        """One chunk, numbered from 1 within the turn; marked with the subagent's
+        trajectory while a subagent's step is being forwarded."""
         self._seq += 1
-        self.editor.chunk(
-            ChatChunk(
-                agent_id=self.agent_id, turn_id=self.id, seq=self._seq, kind=kind, text=text, tool_call=tool_call, tool_result=tool_result
-            )
-        )
+        chunk = ChatChunk(agent_id=self.agent_id, turn_id=self.id, seq=self._seq, kind=kind, text=text, plan=plan)
+        chunk.tool_call, chunk.tool_result = tool_call, tool_result
+        if (sub := self._subagent) is not None:
+            chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = sub.trajectory_id, sub.parent_trajectory_id, sub.depth
+        self.editor.chunk(chunk)
 
     def on_step(self, event: StepEvent) -> None:
         """A streamed step: text and thought deltas, calls seen for the first time,
-        the call a "denied" step stands for."""
+        the call a "denied" step stands for, a compaction. A subagent's text is its
+        own (shown, marked), not part of the turn's answer."""
+        self._subagent = event if event.depth else None
+        try:
+            self._forward(event)
+        finally:
+            self._subagent = None
+
+    def _forward(self, event: StepEvent) -> None:
+        if event.kind == "compaction":
+            if event.text:
+                self.emit("compaction", text=event.text)
+            return
         if event.thought:
             self.emit("thought", text=event.thought)
         if event.text:
-            self.text.append(event.text)
+            if not event.depth:
+                self.text.append(event.text)
             self.emit("text", text=event.text)
         fresh, denied = self.calls.streamed(event)
         for rec, args in fresh:
@@ -71,6 +107,8 @@ class Turn:
         if denied is not None:
             self.denied_steps[event.step_id] = denied
             self.finish(denied, error=denied.reason)
+        for ended in event.ended:  # calls no post-tool hook ends
+            self.finish(self.calls.finished(ended), ended.result, ended.error)
 
     def announce(self, rec: CallRecord, args: dict[str, Any] | None = None) -> None:
         if not rec.announced:
@@ -78,9 +116,11 @@ class Turn:
             self.emit("toolCall", tool_call=rec.wire(args))
 
     def finish(self, rec: CallRecord, result: Any = None, error: str | None = None) -> ToolResult:
-        """The call's `toolResult` chunk (its outcome is set by now)."""
+        """The call's `toolResult` chunk (its outcome is set by now), once."""
+        if rec.reported is not None:
+            return rec.reported
         self.announce(rec)
-        wire = rec.result(result, error)
+        rec.reported = wire = rec.result(result, error)
         self.emit("toolResult", tool_result=wire)
         return wire
 

@@ -1,4 +1,4 @@
-"""agy/createAgent, agy/listAgents, agy/shutdownAgent, agy/deleteAgent, agy/disconnectAgent."""
+"""agy/createAgent, agy/configureAgent, agy/listAgents, agy/shutdownAgent, agy/deleteAgent, agy/disconnectAgent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from agy_lsp.lsp.rpc import decode, rpc
 from agy_lsp.protocol.methods import Method
-from agy_lsp.protocol.types import AgentRef, CreateAgentParams, CreateAgentResult, ListAgentsResult, OkResult
+from agy_lsp.protocol.types import AgentRef, ConfigureAgentParams, CreateAgentParams, CreateAgentResult, ListAgentsResult, OkResult
 
 if TYPE_CHECKING:
     from agy_lsp.lsp.language_server import AgyLanguageServer
@@ -17,6 +17,12 @@ def register(server: AgyLanguageServer) -> None:
     @rpc
     async def create_agent(ls: AgyLanguageServer, params: Any) -> CreateAgentResult:
         return await ls.manager.create(decode(params, CreateAgentParams))
+
+    @server.feature(Method.CONFIGURE_AGENT)
+    @rpc
+    async def configure_agent(ls: AgyLanguageServer, params: Any) -> OkResult:
+        await ls.manager.configure(decode(params, ConfigureAgentParams))
+        return OkResult()
 
     @server.feature(Method.LIST_AGENTS)
     @rpc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from agy_lsp.protocol.errors import AgyError, ErrorCode
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)
+_PATH = re.compile(r"at `\$\.([^`]+)`")  # where msgspec says the bad value is
 
 
 def decode(params: Any, cls: type[T]) -> T:
@@ -26,7 +28,10 @@ def decode(params: Any, cls: type[T]) -> T:
     try:
         return msgspec.convert(params, cls)
     except msgspec.ValidationError as e:
-        raise AgyError(ErrorCode.INVALID_PARAMS, f"invalid params: {e}", {"cause": str(e)}) from e
+        data: dict[str, Any] = {"cause": str(e)}
+        if where := _PATH.search(str(e)):
+            data["field"] = where.group(1)  # e.g. modelOptions.thinkingLevel
+        raise AgyError(ErrorCode.INVALID_PARAMS, f"invalid params: {e}", data) from e
 
 
 def to_jsonrpc(error: AgyError) -> JsonRpcException:

@@ -6,6 +6,7 @@ from typing import Final
 class Method:
     # client -> server requests
     CREATE_AGENT: Final = "agy/createAgent"
+    CONFIGURE_AGENT: Final = "agy/configureAgent"
     CHAT: Final = "agy/chat"
     SEND: Final = "agy/send"
     CANCEL: Final = "agy/cancel"

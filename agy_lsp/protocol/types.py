@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from agy_lsp.protocol.agent_options import (
+    Budget,
+    Compaction,
+    ModelOptions,
+    RunCommand,
+    Skills,
+    Subagents,
+    SystemInstructions,
+    ToolOutput,
+)
+
 # Re-exported: every payload is importable from here.
 from agy_lsp.protocol.backends import AnyBackend as AnyBackend
 from agy_lsp.protocol.backends import Backend as Backend
@@ -11,59 +22,16 @@ from agy_lsp.protocol.backends import Gemini as Gemini
 from agy_lsp.protocol.backends import OpenAI as OpenAI
 from agy_lsp.protocol.backends import Scripted as Scripted
 from agy_lsp.protocol.backends import Vertex as Vertex
+from agy_lsp.protocol.calls import ContentPart as ContentPart
+from agy_lsp.protocol.calls import Prompt as Prompt
+from agy_lsp.protocol.calls import ToolCall as ToolCall
+from agy_lsp.protocol.calls import ToolOutcome as ToolOutcome
+from agy_lsp.protocol.calls import ToolResult as ToolResult
+from agy_lsp.protocol.calls import Usage as Usage
 from agy_lsp.protocol.wire import Wire
 
 AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
-ChunkKind = Literal["text", "thought", "toolCall", "toolResult"]
-# How a tool call ended: it ran (completed / failed), or it never ran (denied / cancelled).
-ToolOutcome = Literal["completed", "failed", "denied", "cancelled"]
-
-
-# ---------------------------------------------------------------------------- content
-
-
-class ContentPart(Wire):
-    """One part of a prompt: text, or an image/document given as base64."""
-
-    type: Literal["text", "image", "document"] = "text"
-    text: str | None = None
-    data: str | None = None  # base64
-    mime_type: str | None = None
-
-
-Prompt = str | list[ContentPart]
-
-
-class ToolCall(Wire):
-    """`id` is the call's one id, the same in every message about it (see
-    docs/protocol.md#tool-call-ids); `call_id` is the model's own id for the call,
-    given only when it is not `id` (a model that repeats ids)."""
-
-    id: str = ""
-    name: str = ""
-    args: dict[str, Any] = {}
-    call_id: str | None = None
-    outcome: ToolOutcome | None = None  # in history: how the call ended
-
-
-class ToolResult(Wire):
-    """A call's end. A call that never ran (denied, cancelled) has `error` with the
-    reason and no `result`."""
-
-    id: str = ""
-    name: str = ""
-    result: Any = None
-    error: str | None = None
-    call_id: str | None = None
-    outcome: ToolOutcome | None = None
-
-
-class Usage(Wire):
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    candidates_tokens: int = 0
-    thoughts_tokens: int = 0
-    total_tokens: int = 0
+ChunkKind = Literal["text", "thought", "toolCall", "toolResult", "compaction", "plan"]
 
 
 # ---------------------------------------------------------------------------- createAgent
@@ -91,7 +59,7 @@ class PolicyRule(Wire):
     reason: str | None = None
 
 
-PolicyPreset = Literal["safeDefaults", "confirmRunCommand", "allowAll", "denyAll", "workspaceOnly"]
+PolicyPreset = Literal["safeDefaults", "confirmRunCommand", "allowAll", "denyAll", "workspaceOnly", "auto"]
 
 
 class Policies(Wire):
@@ -132,13 +100,14 @@ HookPoint = Literal[
     "onSessionStart",
     "onSessionEnd",
     "onInteraction",
+    "stop",
 ]
 
 
 class CreateAgentParams(Wire):
     backend: AnyBackend | None = None
     name: str | None = None
-    system_instructions: str | None = None
+    system_instructions: str | SystemInstructions | None = None
     workspaces: list[str] = []
     capabilities: Capabilities | None = None
     conversation_id: str | None = None
@@ -150,6 +119,28 @@ class CreateAgentParams(Wire):
     hooks: list[HookPoint] = []
     # None: none given (a resumed conversation keeps its stored servers); []: none at all.
     mcp_servers: list[McpServer] | None = None
+    model_options: ModelOptions | None = None
+    budget: Budget | None = None
+    compaction: Compaction | None = None
+    run_command: RunCommand | None = None
+    subagents: Subagents | None = None
+    skills: Skills | None = None
+    tool_output: ToolOutput | None = None
+
+
+class ConfigureAgentParams(Wire):
+    """`agy/configureAgent`: change a live agent between turns. Given fields replace
+    the agent's; the next turn runs on them (a new harness on the same conversation)."""
+
+    agent_id: str
+    backend: AnyBackend | None = None
+    policies: Policies | list[PolicyRule] | PolicyPreset | None = None
+    capabilities: Capabilities | None = None
+    model_options: ModelOptions | None = None
+    budget: Budget | None = None
+    compaction: Compaction | None = None
+    run_command: RunCommand | None = None
+    tool_output: ToolOutput | None = None
 
 
 class CreateAgentResult(Wire, omit_defaults=False):
@@ -182,6 +173,20 @@ class SendResult(Wire, omit_defaults=False):
     turn_id: str
 
 
+class PlanEntry(Wire, omit_defaults=False):
+    content: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+class Plan(Wire):
+    """A plan the agent wrote (its implementation plan or task list artifact): the
+    Markdown, the file, and the checklist items as entries."""
+
+    path: str
+    markdown: str
+    entries: list[PlanEntry] = []
+
+
 class ChatChunk(Wire):
     agent_id: str
     turn_id: str
@@ -190,6 +195,11 @@ class ChatChunk(Wire):
     text: str | None = None
     tool_call: ToolCall | None = None
     tool_result: ToolResult | None = None
+    # Work a subagent did: its trajectory, the one that delegated to it, and how deep.
+    trajectory_id: str | None = None
+    parent_trajectory_id: str | None = None
+    depth: int | None = None
+    plan: Plan | None = None  # kind "plan"
 
 
 class WaitForWakeupParams(Wire):
@@ -213,6 +223,18 @@ class Permission(Wire, omit_defaults=False):
     decision: Literal["allow", "deny"]
 
 
+class SandboxStatus(Wire, omit_defaults=False):
+    """Whether `run_command` runs in the OS sandbox (asked for with runCommand.sandbox)."""
+
+    available: bool
+    reason: str | None = None
+
+
+class TrajectoryUsage(Wire, omit_defaults=False):
+    trajectory_id: str
+    usage: Usage
+
+
 class StatusResult(Wire, omit_defaults=False):
     agent_id: str
     name: str | None
@@ -225,6 +247,8 @@ class StatusResult(Wire, omit_defaults=False):
     total_usage: Usage
     last_turn_usage: Usage | None
     permissions: list[Permission] = []
+    sandbox: SandboxStatus | None = None
+    trajectory_usage: list[TrajectoryUsage] = []  # the agent's own trajectory and each subagent's
 
 
 class HistoryParams(Wire):

@@ -10,8 +10,7 @@ import anyio
 from google.antigravity import Agent
 
 from agy_lsp.protocol.errors import AgyError
-from agy_lsp.protocol.types import Capabilities
-from agy_lsp.sdk import config, installed_version
+from agy_lsp.sdk import config, installed_version, options
 from agy_lsp.sdk.errors import classify
 from agy_lsp.sdk.internals import harness_process
 from agy_lsp.sdk.live import GoogleLiveAgent, kill
@@ -24,8 +23,11 @@ class GoogleSdk:
     def version(self) -> str | None:
         return installed_version()
 
-    def builtin_tools(self, capabilities: Capabilities | None) -> list[str]:
-        return config.builtin_tools(capabilities)
+    def builtin_tools(self, spec: StartSpec) -> list[str]:
+        return options.builtin_tools(spec)
+
+    def check(self, spec: StartSpec, callbacks: HarnessCallbacks) -> None:
+        config.build(spec, callbacks)
 
     async def start(self, spec: StartSpec, callbacks: HarnessCallbacks) -> GoogleLiveAgent:
         """Spawns the harness. A half-started one is killed, never leaked."""

@@ -1,19 +1,22 @@
 """A `StartSpec` -> the SDK's agent config (`LocalAgentConfig` for Gemini and Vertex,
-`LocalOpenAIAgentConfig` for any OpenAI-compatible endpoint)."""
+`LocalOpenAIAgentConfig` for any OpenAI-compatible endpoint). The agent options
+themselves are mapped in sdk/options.py."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from google.antigravity import CapabilitiesConfig, LocalAgentConfig, LocalOpenAIAgentConfig
+from google.antigravity import LocalAgentConfig, LocalOpenAIAgentConfig
 from google.antigravity import types as sdk
-from google.antigravity.connections.connection import AgentConfig, resolve_active_tools
+from google.antigravity.connections.connection import AgentConfig
+from google.antigravity.models import DEFAULT_MODEL, GeminiAPIEndpoint, ModelTarget, ModelType, VertexEndpoint
 
 from agy_lsp.backends.identity import api_key
 from agy_lsp.protocol.errors import invalid_params
-from agy_lsp.protocol.types import Capabilities, Gemini, McpServer, OpenAI, Vertex
-from agy_lsp.sdk import callbacks, policies
+from agy_lsp.protocol.types import Gemini, McpServer, OpenAI, Vertex
+from agy_lsp.sdk import callbacks, options, policies
+from agy_lsp.sdk.options import checked
 from agy_lsp.sdk.port import HarnessCallbacks, StartSpec
 from agy_lsp.secrets import register
 
@@ -21,9 +24,10 @@ from agy_lsp.secrets import register
 def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
     """Raises AgyError (InvalidParams) for a spec the SDK would refuse."""
     ask = callbacks.ask_handler(core)
+    skills_paths, inline_skills = options.skills(spec.skills)
     common: dict[str, Any] = {
-        "system_instructions": spec.system_instructions,
-        "capabilities": capabilities(spec.capabilities, spec.hooks),
+        "system_instructions": options.system_instructions(spec.system_instructions),
+        "capabilities": options.capabilities(spec),
         "tools": callbacks.editor_tools(spec.editor_tools, core) or None,
         "policies": policies.build(spec.rules, spec.presets, ask, spec.workspaces),
         "hooks": callbacks.hooks(spec.hooks, core),
@@ -34,53 +38,47 @@ def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
         "session_continuation_mode": sdk.SessionContinuationMode.RESUME if spec.resume else None,
         "save_dir": os.path.join(spec.state_dir, "conversations"),
         "app_data_dir": os.path.join(spec.state_dir, "app"),
+        "budget_config": options.budget(spec.budget),
+        "compaction_config": options.compaction(spec.compaction),
+        "subagents": options.subagents(spec.subagents),
+        "skills_paths": skills_paths,
+        "inline_skills": inline_skills,
     }
     common = {k: v for k, v in common.items() if v is not None}
     backend = spec.backend
+    gemini_options = options.model_options(spec.model_options)
     if isinstance(backend, OpenAI):
         if not backend.base_url:
             raise invalid_params("backend.baseUrl is required for type 'openai'", field="backend.baseUrl")
+        if gemini_options is not None:
+            raise invalid_params("modelOptions apply to Gemini and Vertex models only", field="modelOptions")
         if backend.api_key:
             register(backend.api_key)
             common["env"] = {"OPENAI_API_KEY": backend.api_key}
-        return LocalOpenAIAgentConfig(model=backend.model or "default", base_url=backend.base_url, **common)
+        base_url = backend.base_url
+        return checked("createAgent", lambda: LocalOpenAIAgentConfig(model=backend.model or "default", base_url=base_url, **common))
     key = api_key(backend)
     register(key)
     if isinstance(backend, Gemini):
         if not key:
             raise invalid_params("no Gemini API key: pass backend.apiKey or set GEMINI_API_KEY", field="backend.apiKey")
-        return LocalAgentConfig(model=backend.model, api_key=key, **common)
+        target = _target(backend.model, GeminiAPIEndpoint(api_key=key, options=gemini_options))
+        return checked("createAgent", lambda: LocalAgentConfig(model=target, api_key=key, **common))
     assert isinstance(backend, Vertex)
     if backend.api_key:  # Vertex express mode
-        return LocalAgentConfig(model=backend.model, api_key=backend.api_key, vertex=True, **common)
-    if not (backend.project and backend.location):
+        express = backend.api_key
+        target = _target(backend.model, VertexEndpoint(api_key=express, options=gemini_options))
+        return checked("createAgent", lambda: LocalAgentConfig(model=target, api_key=express, vertex=True, **common))
+    project, location = backend.project, backend.location
+    if not (project and location):
         raise invalid_params("vertex needs project + location, or an express apiKey", field="backend")
-    return LocalAgentConfig(model=backend.model, vertex=True, project=backend.project, location=backend.location, **common)
+    target = _target(backend.model, VertexEndpoint(project=project, location=location, options=gemini_options))
+    return checked("createAgent", lambda: LocalAgentConfig(model=target, vertex=True, project=project, location=location, **common))
 
 
-def capabilities(wanted: Capabilities | None, hooks: list[Any]) -> CapabilitiesConfig | None:
-    behavior = wanted.agent_behavior if wanted else None
-    if behavior is None and "onInteraction" in hooks:
-        behavior = "interactive"  # onInteraction only fires for an interactive agent
-    if wanted is None and behavior is None:
-        return None
-    try:
-        return CapabilitiesConfig(
-            enabled_tools=wanted.enabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
-            disabled_tools=wanted.disabled_tools if wanted else None,  # pyright: ignore[reportArgumentType]
-            agent_behavior=sdk.AgentBehavior(behavior or "autonomous"),
-        )
-    except Exception as e:
-        raise invalid_params(f"invalid capabilities: {e}", field="capabilities", cause=str(e)) from e
-
-
-def builtin_tools(wanted: Capabilities | None) -> list[str]:
-    """The built-in tools an agent with these capabilities has."""
-    caps = capabilities(wanted, []) or sdk.CapabilitiesConfig()
-    try:
-        return sorted(str(getattr(t, "value", t)) for t in resolve_active_tools(caps))
-    except Exception:
-        return [t.value for t in sdk.BuiltinTools.default()]
+def _target(model: str | None, endpoint: Any) -> ModelTarget:
+    """The text model on its endpoint, where the Gemini model options live."""
+    return ModelTarget(name=model or DEFAULT_MODEL, types=[ModelType.TEXT], endpoint=endpoint)
 
 
 def mcp_servers(servers: list[McpServer]) -> list[Any] | None:

@@ -18,7 +18,7 @@ from google.antigravity.hooks import policy
 from google.antigravity.hooks.policy import Policy
 
 from agy_lsp.sdk.port import Preset, Rule
-from agy_lsp.sdk.to_wire import call_args
+from agy_lsp.sdk.to_wire import SDK_NAMES, call_args
 
 AskHandler = Callable[[sdk.ToolCall, "str | None"], Awaitable[bool]]
 
@@ -28,12 +28,13 @@ def build(rules: list[Rule], presets: list[Preset], ask: AskHandler, workspaces:
     for rule in rules:
         when = _predicate(rule) if rule.when or rule.tool_glob else None
         label = f"rule:{rule.tool}"
+        tool = SDK_NAMES.get(rule.tool, rule.tool)  # a rule may name a tool as the model calls it
         if rule.decision == "allow":
-            out.append(policy.allow(rule.tool, when=when, name=label))
+            out.append(policy.allow(tool, when=when, name=label))
         elif rule.decision == "deny":
-            out.append(policy.deny(rule.tool, when=when, name=label, reason=rule.reason))
+            out.append(policy.deny(tool, when=when, name=label, reason=rule.reason))
         else:
-            out.append(policy.ask_user(rule.tool, handler=ask, when=when, name=label, reason=rule.reason))
+            out.append(policy.ask_user(tool, handler=ask, when=when, name=label, reason=rule.reason))
     for preset in presets:
         if preset.name == "allowAll":
             out.append(policy.allow_all())
@@ -43,6 +44,8 @@ def build(rules: list[Rule], presets: list[Preset], ask: AskHandler, workspaces:
             out.extend(policy.confirm_run_command(handler=ask))
         elif preset.name == "workspaceOnly":
             out.extend(policy.workspace_only(workspaces))
+        elif preset.name == "auto":  # a safety model decides; what it flags asks the person
+            out.append(policy.auto(handler=ask))
         else:
             out.extend(policy.safe_defaults(handler=ask))
     return out

@@ -21,6 +21,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from agy_lsp.protocol.agent_options import (
+    Budget,
+    Compaction,
+    ModelOptions,
+    RunCommand,
+    Skills,
+    Subagents,
+    SystemInstructions,
+    ToolOutput,
+)
 from agy_lsp.protocol.types import (
     AnyBackend,
     Capabilities,
@@ -29,8 +39,10 @@ from agy_lsp.protocol.types import (
     HookResult,
     McpServer,
     Prompt,
+    SandboxStatus,
     Step,
     ToolCall,
+    TrajectoryUsage,
     Usage,
 )
 
@@ -55,7 +67,7 @@ class Rule:
 class Preset:
     """A built-in SDK policy set appended after the rules."""
 
-    name: Literal["allowAll", "denyAll", "confirmRunCommand", "workspaceOnly", "safeDefaults"]
+    name: Literal["allowAll", "denyAll", "confirmRunCommand", "workspaceOnly", "safeDefaults", "auto"]
 
 
 @dataclass
@@ -64,7 +76,7 @@ class StartSpec:
 
     backend: AnyBackend  # never Scripted: the core registers scripts first
     state_dir: str
-    system_instructions: str | None = None
+    system_instructions: str | SystemInstructions | None = None
     workspaces: list[str] = field(default_factory=list[str])
     capabilities: Capabilities | None = None
     editor_tools: list[EditorTool] = field(default_factory=list[EditorTool])
@@ -76,24 +88,40 @@ class StartSpec:
     conversation_id: str | None = None
     resume: bool = False
     start_timeout_secs: float = 30.0
+    model_options: ModelOptions | None = None
+    budget: Budget | None = None
+    compaction: Compaction | None = None
+    run_command: RunCommand | None = None
+    subagents: Subagents | None = None
+    skills: Skills | None = None
+    tool_output: ToolOutput | None = None
+    ask_questions: bool = False  # offer the model `ask_question` (someone can answer)
 
 
 @dataclass
 class ToolSighting:
-    """One view of a tool call. `name` is the wire name (`server/tool` for MCP);
-    `call_id` is the model's call id and `step_id` the SDK's step id, each when
-    this view carries it. `key` is the adapter's handle for `LiveAgent.label`."""
+    """One view of a tool call. `name` is the wire name: the name the model called
+    (`server/tool` for MCP); `sdk_name` is the name this view gave (the SDK calls
+    some built-ins otherwise, and a step may stand for more than one tool, see
+    docs/protocol.md#built-in-tools). `call_id` is the model's call id and `step_id`
+    the SDK's step id, each when this view carries it. `hookless`: a call no hook
+    saw (the harness runs some built-ins without hooks), known only from its step
+    and the harness's transcript. `key` is the adapter's handle for `LiveAgent.label`."""
 
     name: str
     args: dict[str, Any]
     call_id: str = ""
     step_id: str = ""
     key: Any = None
+    sdk_name: str = ""
+    hookless: bool = False
 
 
 @dataclass
 class ToolOutcome:
-    """What the post-tool hook (or onToolError) reported about a call."""
+    """How a call ended: what the post-tool hook or onToolError reported, or what
+    the harness's transcript says. `result` is the call's output (a built-in's: the
+    text the harness gave the model, bounded)."""
 
     sighting: ToolSighting
     result: Any = None
@@ -105,17 +133,24 @@ class StepEvent:
     """One streamed step (the SDK streams a step again each time it grows).
 
     `text` / `thought`: the deltas of the model talking to the person. `calls`: the
-    tool calls the step carries. `kind`: "custom_tool" for the step the harness makes
+    tool calls the step carries; `ended`: calls that ended with it and that no
+    post-tool hook reports (`finish`, and the calls the harness runs without hooks). `kind`: "custom_tool" for the step the harness makes
     for an editor tool (without its call), "denied" for the error step that is all
-    the harness keeps of a call a hook or policy refused, else "step"."""
+    the harness keeps of a call a hook or policy refused, "compaction" when older
+    history was summarised (`text` holds the summary), else "step". A subagent's
+    steps carry its trajectory, the one that delegated to it, and the depth."""
 
-    kind: Literal["step", "custom_tool", "denied"]
+    kind: Literal["step", "custom_tool", "denied", "compaction"]
     step_id: str = ""
     first: bool = True  # the first time this step is streamed
     text: str = ""
     thought: str = ""
     calls: list[ToolSighting] = field(default_factory=list[ToolSighting])
+    ended: list[ToolOutcome] = field(default_factory=list[ToolOutcome])  # calls no post-tool hook ends
     error: str = ""
+    trajectory_id: str = ""
+    parent_trajectory_id: str = ""
+    depth: int = 0
 
 
 @dataclass
@@ -128,6 +163,8 @@ class Snapshot:
     compaction_indices: list[int]
     total_usage: Usage
     last_turn_usage: Usage | None
+    sandbox: SandboxStatus | None = None
+    trajectory_usage: list[TrajectoryUsage] = field(default_factory=list[TrajectoryUsage])
 
 
 class HarnessCallbacks(Protocol):
@@ -179,5 +216,8 @@ class Sdk(Protocol):
     """The SDK as the core sees it."""
 
     def version(self) -> str | None: ...
-    def builtin_tools(self, capabilities: Capabilities | None) -> list[str]: ...
+    def builtin_tools(self, spec: StartSpec) -> list[str]: ...
+    def check(self, spec: StartSpec, callbacks: HarnessCallbacks) -> None:
+        """Raises InvalidParams for a spec the SDK would refuse, without starting anything."""
+        ...
     async def start(self, spec: StartSpec, callbacks: HarnessCallbacks) -> LiveAgent: ...
