@@ -26,19 +26,38 @@ from agy_lsp.protocol.types import Step, ToolCall, ToolResult
 FS_READ_TOOL = "read_file"
 FS_WRITE_TOOL = "write_file"
 
+# Every built-in the harness offers, as the model calls it (docs/protocol.md#built-in-tools);
+# then the SDK's names, which history shows for steps from before a server restart.
 _KINDS: dict[str, ToolKind] = {
     "view_file": "read",
-    "list_directory": "read",
-    FS_READ_TOOL: "read",
-    "search_directory": "search",
-    "find_file": "search",
-    "create_file": "edit",
-    "edit_file": "edit",
-    FS_WRITE_TOOL: "edit",
+    "list_dir": "read",
+    "find_by_name": "search",
+    "grep_search": "search",
+    "write_to_file": "edit",
+    "replace_file_content": "edit",
     "run_command": "execute",
+    "run_workflow": "execute",
+    "manage_task": "execute",
     "read_url_content": "fetch",
     "search_web": "fetch",
+    "generate_image": "other",
+    "invoke_subagent": "other",
+    "define_subagent": "other",
+    "manage_subagents": "other",
+    "send_message": "other",
+    "ask_question": "other",
+    "schedule": "other",
+    "finish": "other",
+    "list_directory": "read",
+    "find_file": "search",
+    "search_directory": "search",
+    "create_file": "edit",
+    "edit_file": "edit",
+    FS_READ_TOOL: "read",
+    FS_WRITE_TOOL: "edit",
 }
+_WRITES = ("write_to_file", "create_file")
+_EDITS = ("replace_file_content", "edit_file")
 
 _MAX_OUTPUT = 20_000
 
@@ -69,16 +88,17 @@ def locations_of(call: ToolCall) -> list[ToolCallLocation]:
 
 
 def diff_of(call: ToolCall) -> list[FileEditToolCallContent]:
-    """Diff content for file writes: create_file, edit_file and our write_file."""
+    """Diff content for file writes (as the model wrote them: a confirmation's
+    arguments): write_to_file, replace_file_content and our write_file."""
     args = call.args
     if call.name == FS_WRITE_TOOL and isinstance(args.get("path"), str):
         return [helpers.tool_diff_content(args["path"], str(args.get("content", "")))]
     path = args.get("TargetFile")
     if not isinstance(path, str):
         return []
-    if call.name == "create_file":
+    if call.name in _WRITES:
         return [helpers.tool_diff_content(path, str(args.get("CodeContent", "")))]
-    if call.name == "edit_file":
+    if call.name in _EDITS:
         chunks: Any = args.get("ReplacementChunks") or [args]
         out: list[FileEditToolCallContent] = []
         items: list[Any] = chunks if isinstance(chunks, list) else []  # pyright: ignore[reportUnknownVariableType]

@@ -81,7 +81,7 @@ class CallRecord:
             id=self.id,
             name=self.name,
             args=self.args if args is None else args,
-            call_id=self.call_id if self.call_id != self.id else None,
+            call_id=self.call_id if self.call_id and self.call_id != self.id else None,
             outcome=outcome,
         )
 
@@ -152,11 +152,14 @@ class ToolCalls:
 
     def finished(self, o: ToolOutcome) -> CallRecord:
         s = o.sighting
-        rec = self._pick(
-            lambda c: bool(s.step_id) and s.step_id in (c.hook_step, c.stream_step),
-            lambda c: bool(s.call_id) and c.call_id == s.call_id and c.outcome is None,
-            lambda c: c.name == s.name and c.outcome is None,
-        ) or self._new(s.name, {}, s.call_id, s.step_id)
+        if s.hookless:  # by its step (the stream's numbering, not the hooks')
+            rec = self._pick(lambda c: c.stream_step == s.step_id) or self._new(s.name, s.args, "", preferred=s.step_id)
+        else:
+            rec = self._pick(
+                lambda c: bool(s.step_id) and c.hook_step == s.step_id,
+                lambda c: bool(s.call_id) and c.call_id == s.call_id and c.outcome is None,
+                lambda c: c.name == s.name and c.outcome is None,
+            ) or self._new(s.name, {}, s.call_id, s.step_id)
         if rec.outcome is None:
             rec.outcome = "failed" if o.error else "completed"
             if rec.key is not None:  # history shows how it ended

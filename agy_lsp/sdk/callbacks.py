@@ -1,8 +1,11 @@
 """The SDK's callbacks (hooks, the ask_user handler, custom tools) as calls of the
 core's `HarnessCallbacks`.
 
-- The pre- and post-tool-call hooks are always registered: every call's first
-  sighting carries the model's call id, and the post-tool hook brings its result.
+- The pre-tool, post-tool and tool-error hooks are always registered: every call's
+  first sighting carries the model's call id, and the other two end the call. The
+  call's output is what the harness's transcript says the model got back
+  (`transcript.output`): the SDK's `result` is the call's `toolSummary` argument for
+  most built-ins. An editor tool's output is what the editor returned.
 - Other hook points are registered only when subscribed, so they cost nothing.
 - An editor tool becomes an SDK custom tool (`ToolWithSchema`) whose body asks the
   core to run it; an `EditorToolError` becomes the tool's error for the model.
@@ -10,18 +13,20 @@ core's `HarnessCallbacks`.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
+import anyio
 from google.antigravity import types as sdk
 from google.antigravity.hooks import hooks as h
 from google.antigravity.tools.tool_runner import ToolWithSchema
 
 from agy_lsp.protocol.mcp_names import qualified_name
 from agy_lsp.protocol.types import EditorTool, HookPoint
-from agy_lsp.sdk import internals
+from agy_lsp.sdk import internals, transcript
 from agy_lsp.sdk.port import HarnessCallbacks, ToolOutcome, ToolSighting
-from agy_lsp.sdk.to_wire import call_args, jsonable, tool_name
+from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +38,16 @@ _INSPECT: dict[HookPoint, Any] = {
 }
 
 
-def sighting(call: sdk.ToolCall | sdk.ToolResult, key: Any = None) -> ToolSighting:
+def sighting(call: sdk.ToolCall | sdk.ToolResult, key: Any = None, *, streamed: bool = False) -> ToolSighting:
+    """A hook's, the ask_user handler's or (`streamed`) a step's view of a call."""
     args = dict(call.args) if isinstance(call, sdk.ToolCall) else {}
     return ToolSighting(
-        name=tool_name(call),
+        name=step_tool_name(call) if streamed and isinstance(call, sdk.ToolCall) else tool_name(call),
         args=call_args(args, call.server_name),
         call_id=call.id or "",
         step_id=call.step_id or "",
         key=key,
+        sdk_name=sdk_name(call),
     )
 
 
@@ -86,8 +93,10 @@ def _schema(tool: EditorTool) -> dict[str, Any]:
 def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
     class _BeforeTool(h.PreToolCallDecideHook):
         async def run(self, context: Any, data: Any) -> Any:
+            seen = sighting(data)
+            transcript.hooked.add(seen.step_id, seen.sdk_name, seen.call_id)
             try:
-                answer = await core.before_tool(sighting(data))
+                answer = await core.before_tool(seen)
             except Exception as e:  # a decide hook that cannot decide denies
                 log.info("pre-tool hook failed: %s", e)
                 return sdk.HookResult(allow=False, message="the editor's preToolCall hook did not answer")
@@ -95,19 +104,35 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
 
     class _AfterTool(h.PostToolCallHook):
         async def run(self, context: Any, data: Any) -> None:
-            core.after_tool(ToolOutcome(sighting(data), result=jsonable(data.result), error=data.error))
+            seen = sighting(data)
+            result = await _output(seen.step_id, data.result)
+            core.after_tool(ToolOutcome(seen, result=result, error=data.error or None))
 
-    out: list[Any] = [_BeforeTool(), _AfterTool()]
+    out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
     for point in subscribed:
         if point in _INSPECT:
             out.append(_inspect(point, _INSPECT[point], core))
         elif point == "preTurn":
             out.append(_pre_turn(core))
-        elif point == "onToolError":
-            out.append(_tool_error(core))
         elif point == "onInteraction":
             out.append(_interaction(core))
+        elif point == "stop":
+            out.append(_stop(core))
     return out
+
+
+def _stop(core: HarnessCallbacks) -> Any:
+    """The agent wants to finish: the editor's `allow: false` (with a reason in
+    `message`) makes it go on; no answer lets it stop."""
+
+    class _Stop(h.StopHook):
+        async def run(self, context: Any, data: Any) -> Any:
+            answer = await core.decide("stop", jsonable(data))
+            if answer is None or answer.allow:
+                return sdk.StopHookResult(decision=sdk.StopDecision.ALLOW_STOP)
+            return sdk.StopHookResult(decision=sdk.StopDecision.CONTINUE, reason=answer.message or "Keep going.")
+
+    return _Stop()
 
 
 def _inspect(point: HookPoint, base: Any, core: HarnessCallbacks) -> Any:
@@ -127,16 +152,52 @@ def _pre_turn(core: HarnessCallbacks) -> Any:
     return _PreTurn()
 
 
-def _tool_error(core: HarnessCallbacks) -> Any:
+async def _output(step_id: str, sdk_result: Any) -> Any:
+    """A call's output: the transcript's (bounded), an editor tool's own, else the SDK's.
+    The harness writes the step before it calls the post-tool hook; a slow disk gets
+    a few tries."""
+    found = transcript.output(step_id) if step_id else None
+    for _ in range(5 if step_id and found is None else 0):
+        await anyio.sleep(0.02)
+        if (found := transcript.output(step_id)) is not None:
+            break
+    if found is None or found.type == "AGENCY_TOOL_CALL":
+        value = _editor_output(sdk_result) if found is not None else jsonable(sdk_result)
+        return transcript.bounded(value) if isinstance(value, str) else value
+    return found.text
+
+
+def _editor_output(value: Any) -> Any:
+    """The SDK sends an editor tool's content to the harness as JSON, a non-object
+    content as `{"result": content}`: the editor's content back."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict) and list(value) == ["result"]:  # pyright: ignore[reportUnknownArgumentType]
+        return value["result"]  # pyright: ignore[reportUnknownVariableType]
+    return jsonable(value)
+
+
+def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
+    """A call that failed gets no post-tool hook, only this: it ends the call, and asks
+    the editor for the message the model sees when the editor subscribed."""
+
     class _ToolError(h.OnToolErrorHook):
         async def run(self, context: Any, data: Any) -> Any:
+            name = str(getattr(data, "tool_name", "") or "")
+            server = getattr(data, "server_name", None)
             seen = ToolSighting(  # an SDK ToolExecutionError
-                name=qualified_name(str(getattr(data, "tool_name", "") or ""), getattr(data, "server_name", None)),
+                name=qualified_name(name, server) if server else model_name(name),
                 args={},
                 call_id=getattr(data, "call_id", None) or "",
                 step_id=getattr(data, "step_id", None) or "",
+                sdk_name=name,
             )
-            return await core.tool_failed(ToolOutcome(seen, error=str(data)))
+            failed = ToolOutcome(seen, error=transcript.bounded(str(data)))
+            core.after_tool(failed)
+            return await core.tool_failed(failed) if subscribed else None
 
     return _ToolError()
 

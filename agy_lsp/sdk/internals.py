@@ -12,11 +12,20 @@ an SDK upgrade moves what it reads, instead of letting agy-lsp quietly degrade.
 - `step_fields`: a Step's fields straight from its `__dict__` (history is a hot path:
   a deprecated pydantic field's attribute access goes through the warnings
   machinery; enums are read by `_value_`).
+- `app_data_dir`, `transcript`: the harness's own record of a trajectory, one JSON
+  line per step, `<app_data_dir>/brain/<trajectory>/.system_generated/logs/
+  transcript_full.jsonl` (the harness tells the model about this file for reading
+  its subagents' work). It is the only place that holds what a built-in tool really
+  returned: the SDK's step and post-tool hook carry the call's `toolSummary`
+  argument there. Keys used: `step_index` (the hooks' numbering), `type`, `status`,
+  `content`, `error`, `thinking`, and a model reply's `tool_calls` (`[{name, args}]`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import subprocess
 from typing import Any
 
@@ -79,3 +88,51 @@ def step_fields(model: Any) -> dict[str, Any]:
 
 def enum_value(member: Any) -> Any:
     return member._value_
+
+
+def app_data_dir(agent: Agent) -> str | None:
+    """The harness's app data directory (the config the SDK copied at `Agent()`)."""
+    try:
+        value = agent._config.app_data_dir  # pyright: ignore[reportPrivateUsage]
+    except Exception:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+TRANSCRIPT = os.path.join(".system_generated", "logs", "transcript_full.jsonl")
+_TAIL = 1 << 20  # the steps a hook asks about were just written: the file's end has them
+
+
+def transcript(app_dir: str, trajectory_id: str, want: int | None = None, tail: bool = False) -> dict[int, dict[str, Any]]:
+    """A trajectory's transcript entries by step index ({} when there is none yet).
+
+    The harness appends a step's line when the step ends (so not in index order),
+    and may be writing while we read: a line that does not parse is skipped. With
+    `want`, only the file's last MiB is read when it holds that step; with `tail`,
+    only the last MiB (the latest steps)."""
+    path = os.path.join(app_dir, "brain", trajectory_id, TRANSCRIPT)
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            if (tail or want is not None) and size > _TAIL:
+                f.seek(size - _TAIL)
+                entries = _entries(f.read().split(b"\n")[1:])
+                if tail or want in entries:
+                    return entries
+            f.seek(0)
+            return _entries(f.read().split(b"\n"))
+    except OSError:
+        return {}
+
+
+def _entries(lines: list[bytes]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            index = int(entry["step_index"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(entry, dict):
+            out[index] = entry  # pyright: ignore[reportUnknownArgumentType]
+    return out

@@ -15,16 +15,22 @@ from google.antigravity import Agent
 from google.antigravity import types as sdk
 
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
-from agy_lsp.protocol.types import ContentPart, Prompt, Step, ToolCall, Usage
-from agy_lsp.sdk import callbacks, internals, to_wire
+from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
+from agy_lsp.sdk import callbacks, internals, to_wire, transcript
 from agy_lsp.sdk.errors import classify
-from agy_lsp.sdk.port import Snapshot, StepEvent, TurnCancelledError
+from agy_lsp.sdk.port import Snapshot, StepEvent, ToolOutcome, ToolSighting, TurnCancelledError
 
 log = logging.getLogger(__name__)
 
 # The harness's error on the step that stands for a call a hook or policy refused.
 DENIED = "denied by pre-tool hook"
 _MODEL, _USER, _ERROR, _SYSTEM = sdk.StepSource.MODEL, sdk.StepTarget.USER, sdk.StepStatus.ERROR, sdk.StepSource.SYSTEM
+_ENVIRONMENT, _ENDED = sdk.StepTarget.ENVIRONMENT, (sdk.StepStatus.DONE, sdk.StepStatus.ERROR)
+# The harness's error on the step that stands for a call it refused as invalid (an
+# unknown tool, arguments it cannot use); no hook sees such a call.
+INVALID = "invalid tool call"
+# The model's arguments that only feed the harness's step text (the hooks drop them).
+_SUMMARY_ARGS = ("toolSummary", "toolAction")
 
 
 class GoogleLiveAgent:
@@ -33,6 +39,11 @@ class GoogleLiveAgent:
         self._conv = agent.conversation
         self._process = internals.harness_process(agent)
         self._seen_steps: set[str] = set()
+        self._parents: dict[str, str] = {}  # subagent trajectory -> the one that delegated to it
+        self._hookless = transcript.Hookless()
+        self._streamed_hooks: set[str] = set()  # hook step ids a no-call step stood for, or a finish step ended
+        self._finishing: list[ToolSighting] = []  # finish calls whose step ended, waiting for their output
+        transcript.register(internals.app_data_dir(agent))
 
     @property
     def conversation_id(self) -> str | None:
@@ -50,6 +61,8 @@ class GoogleLiveAgent:
     async def send(self, prompt: Prompt) -> None:
         content = _content(prompt)
         self._seen_steps.clear()
+        self._hookless.begin_turn()
+        self._finishing.clear()
         try:
             await self._conv.send(content)
         except Exception as e:
@@ -65,7 +78,13 @@ class GoogleLiveAgent:
                     code = getattr(step, "http_code", 0)  # a LocalConnectionStep's, when the harness knows it
                     if isinstance(code, int) and 100 <= code <= 599:
                         system_status = code
-                yield self._event(step)
+                event = self._event(step)
+                self._found(event, final=False)
+                yield event
+            final = StepEvent("step", first=False)
+            self._found(final, final=True)
+            if final.calls or final.ended:
+                yield final
         except sdk.AntigravityCancelledError as e:
             raise TurnCancelledError() from e
         except Exception as e:
@@ -74,18 +93,78 @@ class GoogleLiveAgent:
     def _event(self, step: sdk.Step) -> StepEvent:
         first = step.id not in self._seen_steps
         self._seen_steps.add(step.id)
+        self._hookless.seen(step.trajectory_id)
         event = StepEvent("step", step.id, first)
+        if step.parent_trajectory_id:  # a subagent's work (the harness leaves `depth` at 0: we count)
+            event.trajectory_id, event.parent_trajectory_id = step.trajectory_id, step.parent_trajectory_id
+            event.depth = self._depth(step.trajectory_id, step.parent_trajectory_id)
+        if step.type == sdk.StepType.COMPACTION:
+            event.kind, event.text = "compaction", step.content if first else ""
+            return event
         if step.source == _MODEL and step.target == _USER and step.status != _ERROR:
             event.text, event.thought = step.content_delta or "", step.thinking_delta or ""
         if step.tool_calls:
             # A built-in or MCP tool's step is keyed by its step id; a custom tool's
             # own step has none, so by the call object (see to_wire.Labels).
-            event.calls = [callbacks.sighting(c, key=c.step_id or c) for c in step.tool_calls]
+            event.calls = [callbacks.sighting(c, key=c.step_id or c, streamed=True) for c in step.tool_calls]
+            if step.type == sdk.StepType.FINISH and step.status in _ENDED:
+                self._finished(step.trajectory_id)
         elif step.type == sdk.StepType.TOOL_CALL:
             event.kind = "custom_tool"
         elif step.status == _ERROR and DENIED in (step.error or ""):
             event.kind, event.error = "denied", step.error or ""
+        elif first and step.source == _MODEL and step.target == _ENVIRONMENT:
+            self._no_call_step(event, step)
+        elif first and step.source == _SYSTEM and step.status == _ERROR and INVALID in (step.error or ""):
+            self._hookless.add(step.id, step.trajectory_id, "invalid")
         return event
+
+    def _no_call_step(self, event: StepEvent, step: sdk.Step) -> None:
+        """A tool's step that does not carry the call: `ask_question`'s (its pre-tool
+        hook came first), or a call the harness runs without hooks."""
+        floor = self._hookless.floor(step.trajectory_id)
+        for index, (name, call_id) in sorted(transcript.hooked.of(step.trajectory_id).items()):
+            hook_step = f"{step.trajectory_id}:{index}"
+            if index > floor and name == "ask_question" and hook_step not in self._streamed_hooks:
+                self._streamed_hooks.add(hook_step)
+                key = (to_wire.STANDALONE, step.id)  # history shows the call on this step
+                event.calls = [ToolSighting(name, {}, call_id=call_id, step_id=step.id, key=key, sdk_name=name)]
+                return
+        self._hookless.add(step.id, step.trajectory_id, "generic")
+
+    def _finished(self, trajectory: str) -> None:
+        """`finish` gets no post-tool hook: its step ending ends it, with the output
+        the transcript has for it (the harness writes it about then)."""
+        floor = self._hookless.floor(trajectory)
+        for index, (name, call_id) in sorted(transcript.hooked.of(trajectory).items()):
+            hook_step = f"{trajectory}:{index}"
+            if index > floor and name == "finish" and hook_step not in self._streamed_hooks:
+                self._streamed_hooks.add(hook_step)
+                self._finishing.append(ToolSighting(name, {}, call_id=call_id, step_id=hook_step, sdk_name=name))
+                return
+
+    def _found(self, event: StepEvent, final: bool) -> None:
+        """Calls that end here: a `finish` whose output the transcript now has (at the
+        turn's end, with or without), and hookless calls the transcript now explains,
+        each shown (the model's name and arguments) and ended (its output) at once."""
+        for seen in list(self._finishing):
+            found = transcript.output(seen.step_id)
+            if found is not None or final:
+                self._finishing.remove(seen)
+                event.ended.append(ToolOutcome(seen, result=found.text if found else None, error=found.error if found else None))
+        for found in self._hookless.found(final):
+            args = {k: v for k, v in found.args.items() if k not in _SUMMARY_ARGS}
+            seen = ToolSighting(found.name, args, step_id=found.step_id, key=(to_wire.STANDALONE, found.step_id), hookless=True)
+            event.calls.append(seen)
+            error = found.output.error
+            event.ended.append(ToolOutcome(seen, result=None if error else found.output.text, error=error))
+
+    def _depth(self, trajectory: str, parent: str) -> int:
+        self._parents[trajectory] = parent
+        depth, seen = 0, trajectory
+        while seen in self._parents and depth < 64:
+            seen, depth = self._parents[seen], depth + 1
+        return depth
 
     def _failure(self, e: BaseException, system_status: int | None = None) -> AgyError:
         err = classify(e, system_http_status=system_status)
@@ -118,6 +197,7 @@ class GoogleLiveAgent:
 
     def snapshot(self) -> Snapshot:
         conv = self._conv
+        sandbox = conv.sandbox_status
         return Snapshot(
             conversation_id=self.conversation_id,
             turn_count=conv.turn_count,
@@ -125,10 +205,14 @@ class GoogleLiveAgent:
             compaction_indices=conv.compaction_indices,
             total_usage=to_wire.usage(conv.total_usage) or Usage(),
             last_turn_usage=to_wire.usage(conv.last_turn_usage),
+            sandbox=None if sandbox is None else SandboxStatus(available=sandbox.available, reason=sandbox.unavailable_reason),
+            trajectory_usage=[
+                TrajectoryUsage(trajectory_id=k, usage=to_wire.usage(v) or Usage()) for k, v in conv.trajectory_usages.items()
+            ],
         )
 
     def label(self, key: Any, call: ToolCall) -> None:
-        to_wire.labels.label(key, (call.id, call.call_id))
+        to_wire.labels.label(key, call)
 
     def clear_history(self) -> None:
         self._conv.clear_history()
@@ -175,6 +259,8 @@ def _content(prompt: Prompt) -> Any:
 def _part(part: ContentPart) -> Any:
     if part.type == "text":
         return part.text
+    if part.type == "command":
+        return sdk.SlashCommand(name=sdk.BuiltinSlashCommandName(part.text))
     try:
         raw = base64.b64decode(part.data or "", validate=True)
     except (binascii.Error, ValueError) as e:

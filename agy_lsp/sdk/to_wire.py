@@ -1,7 +1,7 @@
 """SDK (pydantic) objects -> wire Structs, field by field, without model_dump.
 
-Tool calls in history carry the id the running turn gave them (`Labels`), so
-`agy/history` shows the same ids as the live messages did.
+Tool calls in history carry the id and name the running turn gave them (`Labels`),
+so `agy/history` shows the same ids and names as the live messages did.
 """
 
 from __future__ import annotations
@@ -14,45 +14,55 @@ import msgspec
 from google.antigravity import types as sdk
 
 from agy_lsp.protocol.mcp_names import qualified_name
-from agy_lsp.protocol.types import Step, ToolCall, ToolResult, Usage
+from agy_lsp.protocol.types import Step, ToolCall, Usage
 from agy_lsp.sdk import internals
 from agy_lsp.secrets import scrub_known
 
-# A tool call's wire identity: (id, the model's call id when it is not the id).
-Ident = tuple[str, str | None]
+# `LiveAgent.label` key for a call its step does not carry (a call the harness ran
+# without hooks, or refused as invalid): history shows the call on that step.
+STANDALONE = "standalone"
 
 
 class Labels:
-    """The ids turns gave tool calls, for history.
+    """The ids and names turns gave tool calls, for history.
 
     The SDK's history holds the step objects it streamed, plus re-read copies after a
     wake-up or restart. A streamed step's call is known by its step id
     (`<trajectory>:<index>`, unique across conversations, so one book serves every
     agent of the process and survives restarts); a custom tool's own step (the SDK
-    gives it no step id) by the call object itself. Steps from before a server
-    restart fall back to the SDK's ids (docs/protocol.md#tool-call-ids).
+    gives it no step id) by the call object itself; a call the step does not carry
+    at all by `(STANDALONE, step id)`. Steps from before a server restart fall back to
+    the SDK's ids and names (docs/protocol.md#tool-call-ids).
     """
 
     def __init__(self, cap: int = 100_000) -> None:
-        self._by_step: OrderedDict[str, Ident] = OrderedDict()
-        self._by_object: dict[int, Ident] = {}
+        self._by_step: OrderedDict[str, ToolCall] = OrderedDict()
+        self._standalone: OrderedDict[str, ToolCall] = OrderedDict()
+        self._by_object: dict[int, ToolCall] = {}
         self._cap = cap
 
-    def label(self, key: Any, ident: Ident) -> None:
-        if isinstance(key, str):
-            self._by_step[key] = ident
-            self._by_step.move_to_end(key)
-            while len(self._by_step) > self._cap:
-                self._by_step.popitem(last=False)
-        elif key is not None and id(key) not in self._by_object:
-            self._by_object[id(key)] = ident
-            weakref.finalize(key, self._by_object.pop, id(key), None)
+    def label(self, key: Any, call: ToolCall) -> None:
+        if isinstance(key, tuple) and len(key) == 2 and key[0] == STANDALONE:  # pyright: ignore[reportUnknownArgumentType]
+            self._remember(self._standalone, str(key[1]), call)  # pyright: ignore[reportUnknownArgumentType]
+        elif isinstance(key, str):
+            self._remember(self._by_step, key, call)
+        elif key is not None:
+            if id(key) not in self._by_object:
+                weakref.finalize(key, self._by_object.pop, id(key), None)
+            self._by_object[id(key)] = call
 
-    def of(self, call: sdk.ToolCall) -> Ident:
-        d = internals.step_fields(call)
-        step_id: str | None = d["step_id"]
-        known = self._by_object.get(id(call)) or (self._by_step.get(step_id) if step_id else None)
-        return known or (d["id"] or step_id or "", None)
+    def _remember(self, book: OrderedDict[str, ToolCall], key: str, call: ToolCall) -> None:
+        book[key] = call
+        book.move_to_end(key)
+        while len(book) > self._cap:
+            book.popitem(last=False)
+
+    def of(self, call: sdk.ToolCall) -> ToolCall | None:
+        step_id: str | None = internals.step_fields(call)["step_id"]
+        return self._by_object.get(id(call)) or (self._by_step.get(step_id) if step_id else None)
+
+    def standalone(self, step_id: str) -> ToolCall | None:
+        return self._standalone.get(step_id)
 
 
 labels = Labels()
@@ -70,19 +80,53 @@ def usage(u: sdk.UsageMetadata | None) -> Usage | None:
     )
 
 
+# The harness offers the model some built-ins under other names than the SDK's hooks,
+# policies and steps use (google-antigravity 0.1.22, measured: tests/e2e/test_builtin_tools.py).
+# On our wire a call is named as the model called it.
+MODEL_NAMES = {
+    "create_file": "write_to_file",
+    "edit_file": "replace_file_content",
+    "find_file": "find_by_name",
+    "search_directory": "grep_search",
+    "list_directory": "list_dir",
+}
+SDK_NAMES = {model: sdk_name for sdk_name, model in MODEL_NAMES.items()}
+# The step the harness streams for a call, by the SDK's name of its tool, where it is
+# not the tool's own: a file the model writes streams as an `edit_file` step.
+STREAMED_AS = {"create_file": "edit_file"}
+
+
+def sdk_name(call: sdk.ToolCall | sdk.ToolResult) -> str:
+    return str(getattr(call.name, "value", call.name))
+
+
 def tool_name(call: sdk.ToolCall | sdk.ToolResult) -> str:
-    """MCP tools are named `server/tool` on our wire."""
-    return qualified_name(str(getattr(call.name, "value", call.name)), call.server_name)
+    """The name the model called: MCP tools are `server/tool`; a built-in the SDK
+    names otherwise gets the model's name back (`create_file` -> `write_to_file`)."""
+    name = sdk_name(call)
+    return qualified_name(name, call.server_name) if call.server_name else model_name(name)
 
 
-def tool_call(call: sdk.ToolCall, ident: Ident | None = None) -> ToolCall:
-    call_id, model_id = ident or labels.of(call)
-    return ToolCall(id=call_id, name=tool_name(call), args=call_args(dict(call.args), call.server_name), call_id=model_id)
+def model_name(name: str) -> str:
+    return MODEL_NAMES.get(name, name)
 
 
-def tool_result(result: sdk.ToolResult, ident: Ident) -> ToolResult:
-    error = scrub_known(result.error) if result.error else result.error
-    return ToolResult(id=ident[0], name=tool_name(result), result=jsonable(result.result), error=error, call_id=ident[1])
+def step_tool_name(call: sdk.ToolCall) -> str:
+    """A streamed step's tool, named without its call: an `edit_file` step stands for
+    `write_to_file` or `replace_file_content` alike, so it keeps the SDK's name."""
+    name = sdk_name(call)
+    if call.server_name:
+        return qualified_name(name, call.server_name)
+    return name if name in STREAMED_AS.values() else model_name(name)
+
+
+def tool_call(call: sdk.ToolCall) -> ToolCall:
+    args = call_args(dict(call.args), call.server_name)
+    known = labels.of(call)
+    if known is not None:
+        return ToolCall(id=known.id, name=known.name, args=args, call_id=known.call_id, outcome=known.outcome)
+    d = internals.step_fields(call)
+    return ToolCall(id=d["id"] or d["step_id"] or "", name=step_tool_name(call), args=args)
 
 
 def step(s: sdk.Step) -> Step:
@@ -101,12 +145,17 @@ def step(s: sdk.Step) -> Step:
         status=value(d["status"]),
         content=scrub_known(d["content"]),
         thinking=d["thinking"],
-        tool_calls=[tool_call(c) for c in calls] if calls else [],
+        tool_calls=[tool_call(c) for c in calls] if calls else _standalone(d["id"]),
         error=scrub_known(d["error"]) if d["error"] else "",
         is_complete_response=d.get("is_complete_response"),
         structured_output=structured if structured is None else jsonable(structured),
         usage=None if u is None else usage(u),
     )
+
+
+def _standalone(step_id: str) -> list[ToolCall]:
+    call = labels.standalone(step_id) if step_id else None
+    return [] if call is None else [call]
 
 
 def latest_snapshots(steps: list[sdk.Step]) -> list[sdk.Step]:

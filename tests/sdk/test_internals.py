@@ -2,7 +2,7 @@
 
 An SDK upgrade that moves one of them fails here, loudly, instead of agy-lsp
 quietly degrading (matching tool calls by name only, no stop reason, a harness it
-cannot kill)."""
+cannot kill, a tool's summary shown as its output)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import subprocess
 import tempfile
 from typing import Any
 
-from google.antigravity import Agent, LocalOpenAIAgentConfig
+from google.antigravity import Agent, CapabilitiesConfig, LocalOpenAIAgentConfig
 from google.antigravity import types as sdk
 from google.antigravity.connections.local.event_processor import LocalHarnessEventProcessor
+from google.antigravity.hooks import hooks as h
 from google.antigravity.hooks import policy
 from google.antigravity.proto import localharness_pb2 as pb
 from google.antigravity.tools.tool_runner import ToolRunner, ToolWithSchema
@@ -98,3 +99,63 @@ async def test_a_started_agent_shows_its_harness_and_stop_reason() -> None:
         assert process.poll() is not None
     finally:
         model.close()
+
+
+async def test_the_transcript_has_each_calls_real_output_before_its_post_tool_hook() -> None:
+    """What `transcript.py` relies on: the hooks' step index is the transcript's; the
+    entry is written before the post-tool hook runs, with what the model got back
+    (the SDK's own `result` is the call's toolSummary); the model's reply lists its
+    calls (name, args) in the order they run; a call run without hooks (define_subagent)
+    is a GENERIC entry; and the model's names differ from the hooks' (create_file)."""
+    ws = tempfile.mkdtemp(prefix="agy-transcript-")
+    with open(os.path.join(ws, "a.txt"), "w") as f:
+        f.write("alpha\n")
+    summary = {"toolSummary": "Just a summary", "toolAction": "Acting"}
+    write = {"Overwrite": False, "Description": "d"}
+    calls = [
+        {"name": "view_file", "id": "v1", "args": {"AbsolutePath": os.path.join(ws, "a.txt"), **summary}},
+        {"name": "define_subagent", "id": "d1", "args": {"name": "h", "description": "d", "system_prompt": "p", **summary}},
+        {"name": "write_to_file", "id": "w1", "args": {"TargetFile": os.path.join(ws, "b.txt"), "CodeContent": "b", **write, **summary}},
+    ]
+    model = ScriptedModel()
+    seen: list[tuple[str, str, str, Any, dict[int, dict[str, Any]]]] = []
+    try:
+        url, _ = model.register(parse_script({"replies": [{"toolCalls": calls}], "fallback": "done"}))
+        state = tempfile.mkdtemp(prefix="agy-internals-")
+        app = os.path.join(state, "a")
+
+        class Pre(h.PreToolCallDecideHook):
+            async def run(self, context: Any, data: Any) -> Any:
+                seen.append(("pre", str(data.name), data.id, data.step_id, {}))
+                return sdk.HookResult(allow=True)
+
+        class Post(h.PostToolCallHook):
+            async def run(self, context: Any, data: Any) -> None:
+                trajectory, _, index = str(data.step_id).rpartition(":")
+                seen.append(("post", str(data.name), data.id, data.result, internals.transcript(app, trajectory, int(index))))
+
+        config = LocalOpenAIAgentConfig(
+            model="scripted", base_url=url, save_dir=os.path.join(state, "c"), app_data_dir=app, workspaces=[ws],
+            policies=[policy.allow_all()], hooks=[Pre(), Post()], capabilities=CapabilitiesConfig(),
+        )  # fmt: skip
+        async with Agent(config) as agent:
+            assert internals.app_data_dir(agent) == app
+            response = await agent.chat("go")
+            assert await response.text() == "done"
+            trajectory = agent.conversation.conversation_id
+    finally:
+        model.close()
+    pre = {name: (ident, step) for kind, name, ident, step, _ in seen if kind == "pre"}
+    assert set(pre) == {"view_file", "create_file"}  # no hook for define_subagent; write_to_file's is create_file
+    assert pre["view_file"][0] == "v1" and pre["create_file"][0] == "w1"
+    post = {name: (result, entries) for kind, name, _, result, entries in seen if kind == "post"}
+    view_index = int(pre["view_file"][1].rpartition(":")[2])
+    result, entries = post["view_file"]
+    assert result == "Just a summary"  # the SDK's result: the toolSummary argument
+    assert entries[view_index]["type"] == "VIEW_FILE" and "1: alpha" in entries[view_index]["content"]
+    final = internals.transcript(app, trajectory)
+    reply = final[view_index - 1]
+    assert reply["type"] == "PLANNER_RESPONSE" and [c["name"] for c in reply["tool_calls"]] == [c["name"] for c in calls]
+    assert reply["tool_calls"][1]["args"]["name"] == "h"
+    assert final[view_index + 1]["type"] == "GENERIC" and 'Subagent "h" defined' in final[view_index + 1]["content"]
+    assert final[view_index + 2]["type"] == "CODE_ACTION" and int(pre["create_file"][1].rpartition(":")[2]) == view_index + 2
