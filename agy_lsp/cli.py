@@ -1,4 +1,4 @@
-"""`agy-lsp` command line: the LSP server (default), `--acp`, and `chat`."""
+"""`agy-lsp` command line: the LSP server (default), `--acp`, `--mcp`, and `chat`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from agy_lsp import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="agy-lsp", description="Google Antigravity agents over LSP (default) or ACP, on stdio.")
+    p = argparse.ArgumentParser(prog="agy-lsp", description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.")
     p.add_argument("--version", action="version", version=f"agy-lsp {__version__}")
     p.add_argument("--acp", action="store_true", help="speak the Agent Client Protocol instead of LSP")
+    p.add_argument("--mcp", action="store_true", help="serve agents as tools to an MCP host (Model Context Protocol) instead of LSP")
     p.add_argument("--backend", choices=["gemini", "vertex", "openai", "scripted"], help="default backend (AGY_BACKEND)")
     p.add_argument("--model", help="default model (AGY_MODEL)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (AGY_BASE_URL)")
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> None:
         from agy_lsp.acp.server import run_acp
 
         sys.exit(asyncio.run(run_acp(settings, client_process_id=ns.client_process_id)))
+    if ns.mcp:
+        from agy_lsp.mcp.server import run_mcp
+
+        sys.exit(asyncio.run(run_mcp(settings, client_process_id=ns.client_process_id)))
     from agy_lsp.lsp.server import build_server
 
     server = build_server(settings, client_process_id=ns.client_process_id)

@@ -1,0 +1,148 @@
+"""The core's `Editor`, spoken in MCP: one per server (stdio is one host).
+
+A running `agy_run` / `agy_reply` is a `Run`, found by its turn's id: chunks
+become its streamed text and tool calls (read by the progress notifications and
+the tool's result); a confirmation becomes an `elicitation/create` sent with that
+tool call's request, when the host can elicit. When it cannot, `can_confirm` says
+so and the core denies the call with a reason (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp.server.session import ServerSession
+from mcp_types import RequestId
+
+from agy_lsp.mcp.schemas import ToolCallOut
+from agy_lsp.protocol.types import (
+    AgentStateNotice,
+    ChatChunk,
+    ConfirmToolCallParams,
+    ConfirmToolCallResult,
+    HookParams,
+    HookResult,
+    QuotaNotice,
+    RunToolParams,
+    RunToolResult,
+)
+
+log = logging.getLogger(__name__)
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_ARGS_SHOWN = 1500  # characters of a tool call's arguments shown in a confirmation
+
+
+@dataclass
+class Run:
+    """One turn as its tools/call request sees it."""
+
+    session_id: str
+    agent_id: str
+    session: ServerSession  # the request's: elicitation and progress ride with it
+    request_id: RequestId | None
+    text: list[str] = field(default_factory=list[str])
+    calls: dict[str, ToolCallOut] = field(default_factory=dict[str, ToolCallOut])  # by id, in order
+    changes: int = 0
+    changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def touch(self) -> None:
+        self.changes += 1
+        self.changed.set()
+
+    def tool_calls(self) -> list[ToolCallOut]:
+        return list(self.calls.values())
+
+
+def decision_schema(options: list[tuple[str, str]]) -> dict[str, Any]:
+    """The elicitation form: one required choice among the core's options."""
+    return {
+        "type": "object",
+        "properties": {
+            "decision": {
+                "type": "string",
+                "title": "Decision",
+                "oneOf": [{"const": option_id, "title": name} for option_id, name in options],
+                "default": options[0][0],
+            }
+        },
+        "required": ["decision"],
+    }
+
+
+def confirmation_message(params: ConfirmToolCallParams) -> str:
+    call = params.tool_call
+    args = json.dumps(call.args, ensure_ascii=False, indent=1, default=str)
+    if len(args) > _ARGS_SHOWN:
+        args = args[:_ARGS_SHOWN] + "\n…"
+    why = f"\n\n{params.reason}" if params.reason else ""
+    return f"The Antigravity agent wants to run the tool `{call.name}` with:\n\n{args}{why}\n\nAllow it?"
+
+
+class McpEditor:
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}  # by turn id
+        self.can_elicit = False  # set from the host's capabilities on each request
+
+    # ------------------------------------------------------------------ events
+
+    def chunk(self, chunk: ChatChunk) -> None:
+        run = self.runs.get(chunk.turn_id)
+        if run is None:
+            return
+        if chunk.kind == "text" and chunk.text:
+            run.text.append(chunk.text)
+        elif chunk.kind == "toolCall" and chunk.tool_call is not None:
+            call = chunk.tool_call
+            run.calls.setdefault(call.id, ToolCallOut(id=call.id, name=call.name, outcome="completed"))
+        elif chunk.kind == "toolResult" and chunk.tool_result is not None:
+            result = chunk.tool_result
+            run.calls[result.id] = ToolCallOut(id=result.id, name=result.name, outcome=result.outcome or "completed", reason=result.error)
+        else:
+            return
+        run.touch()
+
+    def agent_state(self, notice: AgentStateNotice) -> None:
+        if notice.state in ("failed", "restarting"):
+            log.warning("agent %s is %s: %s", notice.agent_id, notice.state, notice.reason or "")
+
+    def quota(self, notice: QuotaNotice) -> None:
+        log.info("quota %s: %s (retry after %d ms)", notice.key, notice.state, notice.retry_after_ms)
+
+    def log(self, level: str, message: str) -> None:
+        log.log(_LEVELS.get(level.lower(), logging.INFO), message)
+
+    def can_confirm(self) -> bool:
+        return self.can_elicit
+
+    # ------------------------------------------------------------------ requests
+
+    async def confirm_tool_call(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
+        """An `elicitation/create` form with the core's options. Decline is a
+        rejection; cancel (dismissed) is cancelled; anything else raises and the
+        core denies the call."""
+        run = self.runs.get(params.turn_id)
+        if run is None:
+            return ConfirmToolCallResult(outcome="cancelled")
+        options = [(o.option_id, o.name) for o in params.options]
+        result = await run.session.elicit_form(confirmation_message(params), decision_schema(options), related_request_id=run.request_id)
+        if result.action == "decline":
+            return ConfirmToolCallResult(outcome="reject_once")
+        if result.action == "cancel":
+            return ConfirmToolCallResult(outcome="cancelled")
+        decision = (result.content or {}).get("decision")
+        if not isinstance(decision, str):
+            raise ValueError("the form came back without a decision")
+        return ConfirmToolCallResult(outcome=decision)
+
+    async def run_tool(self, params: RunToolParams) -> RunToolResult:
+        return RunToolResult(error="this server declares no editor tools")
+
+    async def hook(self, params: HookParams) -> HookResult:
+        return HookResult()  # MCP has no hooks; we never subscribe
+
+    def hook_notice(self, params: HookParams) -> None:
+        pass

@@ -1,0 +1,98 @@
+"""`agy-lsp --mcp`: Antigravity agents as tools for MCP hosts, on stdio, through the
+official `mcp` package (its lowlevel `Server`: framing, both protocol eras,
+cancellation, progress, elicitation), over the shared core."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+import anyio
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.stdio import stdio_server
+from mcp.server.subscriptions import ListenHandler
+
+from agy_lsp import __version__, parent_process
+from agy_lsp.agents.manager import AgentManager
+from agy_lsp.mcp.mcp_editor import McpEditor
+from agy_lsp.mcp.queries import Queries
+from agy_lsp.mcp.resources import Notifier, Resources
+from agy_lsp.mcp.sessions import Sessions
+from agy_lsp.mcp.tools import Tools
+from agy_lsp.mcp.turns import Turns
+from agy_lsp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "agy-lsp runs Google Antigravity coding agents. agy_run delegates a task to one and returns its answer, "
+    "the files it changed and a sessionId; agy_reply continues that conversation. By default an agent may "
+    "read files freely, but edits and commands need the person's approval (asked through the host when it "
+    "supports elicitation, otherwise denied): pass policy to allow more. Stored sessions are also resources "
+    "(agy://sessions/<sessionId>, Markdown transcripts)."
+)
+
+
+async def _exit(manager: AgentManager, why: str) -> None:
+    """SIGTERM, or the host's process is gone: close every agent, then exit at once.
+    The stdio transport reads stdin in a worker thread that nothing can interrupt, so
+    without EOF on stdin the normal way out would wait forever."""
+    log.info("%s: shutting down", why)
+    with anyio.move_on_after(manager.settings.shutdown_timeout_secs + 5, shield=True):
+        await manager.close_all()
+    logging.shutdown()
+    os._exit(0)
+
+
+async def _until_signal(manager: AgentManager) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            await _exit(manager, f"signal {signum}")
+
+
+async def _exit_when(gone: anyio.Event, manager: AgentManager) -> None:
+    await gone.wait()
+    await _exit(manager, "the host's process is gone")
+
+
+async def run_mcp(settings: Settings, client_process_id: int | None = None) -> int:
+    """Serve one MCP host on stdin/stdout until it hangs up (or its process dies, or
+    SIGTERM); every agent is closed on the way out. 0 on a clean end."""
+    editor = McpEditor()
+    async with AgentManager(settings, editor) as manager:
+        manager.announce_fallback()
+        async with anyio.create_task_group() as tg:
+            notifier = Notifier(tg)
+            sessions = Sessions(manager, os.getcwd())
+            tools = Tools(Turns(manager, editor, sessions, notifier, tg), Queries(manager, sessions), editor, notifier)
+            resources = Resources(manager, sessions, notifier)
+            listen = ListenHandler(notifier.bus)
+            server: Server[object] = Server(
+                "agy-lsp",
+                version=__version__,
+                title="Google Antigravity agents (agy-lsp)",
+                instructions=INSTRUCTIONS,
+                on_list_tools=tools.list,
+                on_call_tool=tools.call,
+                on_list_resources=resources.list,
+                on_list_resource_templates=resources.templates,
+                on_read_resource=resources.read,
+                on_subscribe_resource=resources.subscribe,
+                on_unsubscribe_resource=resources.unsubscribe,
+                on_subscriptions_listen=listen,
+            )
+            options = server.create_initialization_options(NotificationOptions(resources_changed=True))
+
+            async def serve() -> None:
+                async with stdio_server() as (read, write):
+                    await server.run(read, write, options)
+                tg.cancel_scope.cancel()  # the host hung up
+
+            tg.start_soon(serve)
+            tg.start_soon(_until_signal, manager)
+            if client_process_id is not None:
+                gone = anyio.Event()
+                tg.start_soon(parent_process.watch, client_process_id, gone.set)
+                tg.start_soon(_exit_when, gone, manager)
+    return 0

@@ -1,0 +1,137 @@
+"""MCP session ids <-> the core's agents.
+
+A session id is ours (a new session has no conversation id until its first turn
+ends); the core stores it with the session as an alias, so after a restart it
+still finds the stored conversation, as it does an id from another front-end
+(an ACP session id, a conversation id). A stored session opens without a harness;
+its next turn starts one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import anyio
+
+from agy_lsp.agents.manager import AgentManager
+from agy_lsp.agents.store import SessionMeta
+from agy_lsp.mcp.errors import invalid
+from agy_lsp.mcp.schemas import RunArgs, SessionOut
+from agy_lsp.protocol.agent_options import ModelOptions
+from agy_lsp.protocol.errors import AgyError, ErrorCode
+from agy_lsp.protocol.types import ConfigureAgentParams, CreateAgentParams
+
+DEFAULT_PRESET = "safeDefaults"  # reads allowed, the rest asks (and without elicitation is denied)
+
+
+def not_found(session_id: str) -> AgyError:
+    return AgyError(
+        ErrorCode.AGENT_NOT_FOUND,
+        f"no session {session_id!r}; agy_sessions lists the stored ones, and agy_run without sessionId starts a new one",
+        {"sessionId": session_id},
+    )
+
+
+def model_options(args: RunArgs) -> ModelOptions | None:
+    return ModelOptions(thinking_level=args.thinking_level) if args.thinking_level is not None else None
+
+
+def public_id(meta: SessionMeta) -> str:
+    """The id a stored session is known by: the first front-end's, else its conversation id."""
+    return meta.aliases[0] if meta.aliases else meta.conversation_id
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class Sessions:
+    def __init__(self, manager: AgentManager, default_cwd: str) -> None:
+        self.manager = manager
+        self.default_cwd = default_cwd
+        self.live: dict[str, str] = {}  # session id -> agent id
+        self.cwd: dict[str, str] = {}  # session id -> its working directory, for sessions started here
+        self._opening = anyio.Lock()  # two calls naming one stored session open it once
+
+    async def open(self, args: RunArgs) -> tuple[str, str, bool]:
+        """(session id, agent id, whether it is new) for `agy_run`: a new session, or
+        the one named, with the model and policy given applied from this turn on."""
+        if args.session_id is None:
+            return *(await self._new(args)), True
+        session_id = args.session_id
+        agent_id = await self.agent(session_id)
+        if args.cwd is not None and args.cwd != self.cwd.get(session_id, args.cwd):
+            raise invalid("cwd is fixed when a session starts; leave it out to continue this one", field="cwd")
+        if args.policy is not None or args.thinking_level is not None:
+            changes = ConfigureAgentParams(agent_id=agent_id, policies=args.policy, model_options=model_options(args))
+            await self.manager.configure(changes)
+        if args.model is not None:
+            await self.manager.set_model(agent_id, args.model)
+        return session_id, agent_id, False
+
+    async def _new(self, args: RunArgs) -> tuple[str, str]:
+        cwd = args.cwd or self.default_cwd
+        if not Path(cwd).is_absolute():
+            raise invalid("cwd must be an absolute path", field="cwd")
+        if not await anyio.Path(cwd).is_dir():
+            raise invalid(f"cwd {cwd!r} is not a directory", field="cwd")
+        session_id = uuid.uuid4().hex
+        params = CreateAgentParams(
+            backend=None if args.model is None else self.manager.default_backend(args.model),
+            workspaces=[cwd],
+            policies=args.policy or DEFAULT_PRESET,
+            model_options=model_options(args),
+        )
+        created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
+        self.live[session_id], self.cwd[session_id] = created.agent_id, cwd
+        return session_id, created.agent_id
+
+    async def agent(self, session_id: str) -> str:
+        """The agent of a live session, or of a stored one, opened now (no harness yet)."""
+        async with self._opening:
+            agent_id = self.live.get(session_id)
+            if agent_id is not None:
+                return agent_id
+            meta = self.manager.find_session(session_id)
+            if meta is None:
+                raise not_found(session_id)
+            agent_id = self.manager.agent_for(meta.conversation_id)
+            if agent_id is None:
+                params = CreateAgentParams(conversation_id=meta.conversation_id)
+                agent_id = (await self.manager.create(params, alias=session_id, start=False)).agent_id
+            self.live[session_id] = agent_id
+            if meta.cwd:
+                self.cwd[session_id] = meta.cwd
+            return agent_id
+
+    def stored(self, session_id: str) -> SessionMeta:
+        """A session's stored metadata; AGENT_NOT_FOUND if there is none."""
+        meta = self.manager.find_session(session_id)
+        if meta is None:
+            raise not_found(session_id)
+        return meta
+
+    def listing(self, cwd: str | None, limit: int) -> tuple[list[SessionOut], int]:
+        """Sessions newest first: live ones not stored yet (a first turn still
+        running), then the stored ones."""
+        metas = self.manager.stored_sessions(cwd)
+        stored_ids = {public_id(m) for m in metas} | {m.conversation_id for m in metas}
+        fresh = [
+            SessionOut(session_id=s, title="", updated_at=iso(datetime.now(timezone.utc).timestamp()), turn_count=0, live=True, cwd=c)
+            for s, c in self.cwd.items()
+            if s not in stored_ids and s in self.live and (cwd is None or c == cwd)
+        ]
+        listed = fresh + [
+            SessionOut(
+                session_id=public_id(m),
+                title=m.title,
+                updated_at=iso(m.updated_at),
+                turn_count=m.turn_count,
+                live=public_id(m) in self.live or self.manager.agent_for(m.conversation_id) is not None,
+                cwd=m.cwd,
+            )
+            for m in metas
+        ]
+        return listed[:limit], len(listed)
