@@ -217,12 +217,12 @@ class ToolCalls:
             lambda c: c.call_id == s.call_id,
         ) or self._new(s.name, s.args, s.call_id)
         rec.key = s.key
-        self._label(s.key, rec.wire())
+        self._label(s.key, rec.wire(outcome=rec.outcome))
         return rec
 
     def _place(self, rec: CallRecord, s: ToolSighting) -> None:
         rec.placed, rec.stream_step, rec.key = True, s.step_id, s.key
-        self._label(s.key, rec.wire())
+        self._label(s.key, rec.wire(outcome=rec.outcome))  # it may have ended first (a hook races the stream)
 
     # ------------------------------------------------------------------ records
 

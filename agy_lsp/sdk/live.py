@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 DENIED = "denied by pre-tool hook"
 _MODEL, _USER, _ERROR, _SYSTEM = sdk.StepSource.MODEL, sdk.StepTarget.USER, sdk.StepStatus.ERROR, sdk.StepSource.SYSTEM
 _ENVIRONMENT, _ENDED = sdk.StepTarget.ENVIRONMENT, (sdk.StepStatus.DONE, sdk.StepStatus.ERROR)
+_WAITING = sdk.StepStatus.WAITING_FOR_USER
+ASK = sdk.BuiltinTools.ASK_QUESTION.value
 # The harness's error on the step that stands for a call it refused as invalid (an
 # unknown tool, arguments it cannot use); no hook sees such a call.
 INVALID = "invalid tool call"
@@ -41,8 +43,9 @@ class GoogleLiveAgent:
         self._seen_steps: set[str] = set()
         self._parents: dict[str, str] = {}  # subagent trajectory -> the one that delegated to it
         self._hookless = transcript.Hookless()
-        self._streamed_hooks: set[str] = set()  # hook step ids a no-call step stood for, or a finish step ended
+        self._streamed_hooks: set[str] = set()  # hook step ids of the finish calls ended
         self._finishing: list[ToolSighting] = []  # finish calls whose step ended, waiting for their output
+        self._asked: set[str] = set()  # steps that waited for the person (ask_question's)
         transcript.register(internals.app_data_dir(agent))
 
     @property
@@ -63,6 +66,7 @@ class GoogleLiveAgent:
         self._seen_steps.clear()
         self._hookless.begin_turn()
         self._finishing.clear()
+        self._asked.clear()
         try:
             await self._conv.send(content)
         except Exception as e:
@@ -113,24 +117,25 @@ class GoogleLiveAgent:
             event.kind = "custom_tool"
         elif step.status == _ERROR and DENIED in (step.error or ""):
             event.kind, event.error = "denied", step.error or ""
-        elif first and step.source == _MODEL and step.target == _ENVIRONMENT:
-            self._no_call_step(event, step)
+        elif step.source == _MODEL and step.target == _ENVIRONMENT:
+            self._no_call_step(event, step, first)
         elif first and step.source == _SYSTEM and step.status == _ERROR and INVALID in (step.error or ""):
             self._hookless.add(step.id, step.trajectory_id, "invalid")
         return event
 
-    def _no_call_step(self, event: StepEvent, step: sdk.Step) -> None:
-        """A tool's step that does not carry the call: `ask_question`'s (its pre-tool
-        hook came first), or a call the harness runs without hooks."""
-        floor = self._hookless.floor(step.trajectory_id)
-        for index, (name, call_id) in sorted(transcript.hooked.of(step.trajectory_id).items()):
-            hook_step = f"{step.trajectory_id}:{index}"
-            if index > floor and name == "ask_question" and hook_step not in self._streamed_hooks:
-                self._streamed_hooks.add(hook_step)
-                key = (to_wire.STANDALONE, step.id)  # history shows the call on this step
-                event.calls = [ToolSighting(name, {}, call_id=call_id, step_id=step.id, key=key, sdk_name=name)]
-                return
-        self._hookless.add(step.id, step.trajectory_id, "generic")
+    def _no_call_step(self, event: StepEvent, step: sdk.Step, first: bool) -> None:
+        """A tool's step that does not carry the call: a call the harness runs without
+        hooks, or `ask_question`'s, which waits for the person (and came with its
+        pre-tool hook, whose call it then stands for; nothing else runs meanwhile)."""
+        if step.status != _WAITING:
+            if first:
+                self._hookless.add(step.id, step.trajectory_id, "generic")
+            return
+        if step.id not in self._asked:  # the core places it among the calls it has (by order, as any step)
+            self._asked.add(step.id)
+            self._hookless.withdraw(step.id)
+            key = (to_wire.STANDALONE, step.id)  # history shows the call on this step
+            event.calls = [ToolSighting(ASK, {}, step_id=step.id, key=key, sdk_name=ASK)]
 
     def _finished(self, trajectory: str) -> None:
         """`finish` gets no post-tool hook: its step ending ends it, with the output

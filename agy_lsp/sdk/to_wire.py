@@ -123,8 +123,8 @@ def step_tool_name(call: sdk.ToolCall) -> str:
 def tool_call(call: sdk.ToolCall) -> ToolCall:
     args = call_args(dict(call.args), call.server_name)
     known = labels.of(call)
-    if known is not None:
-        return ToolCall(id=known.id, name=known.name, args=args, call_id=known.call_id, outcome=known.outcome)
+    if known is not None:  # a step without the call's arguments (invoke_subagent's) shows the model's
+        return ToolCall(id=known.id, name=known.name, args=args or known.args, call_id=known.call_id, outcome=known.outcome)
     d = internals.step_fields(call)
     return ToolCall(id=d["id"] or d["step_id"] or "", name=step_tool_name(call), args=args)
 

@@ -178,6 +178,13 @@ class Hookless:
         self._counts[key] = ordinal = self._counts.get(key, 0) + 1
         self.waiting.append(_Waiting(step_id, trajectory, kind, ordinal))
 
+    def withdraw(self, step_id: str) -> None:
+        """The step turned out to be a hooked call's: it counts no more (nothing of its
+        trajectory started after it)."""
+        for w in [w for w in self.waiting if w.step_id == step_id]:
+            self.waiting.remove(w)
+            self._counts[(w.trajectory, w.kind)] -= 1
+
     def found(self, final: bool = False) -> list[Found]:
         """The waiting calls the transcript now explains (at most every 50 ms, unless final)."""
         now = time.monotonic()
