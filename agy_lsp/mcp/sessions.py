@@ -53,6 +53,9 @@ class Sessions:
         self.default_cwd = default_cwd
         self.live: dict[str, str] = {}  # session id -> agent id
         self.cwd: dict[str, str] = {}  # session id -> its working directory, for sessions started here
+        # What this server last set on a session (a stored session's are not known here).
+        self.policy: dict[str, str | None] = {}
+        self.thinking: dict[str, str | None] = {}
         self._opening = anyio.Lock()  # two calls naming one stored session open it once
 
     async def open(self, args: RunArgs) -> tuple[str, str, bool]:
@@ -64,9 +67,14 @@ class Sessions:
         agent_id = await self.agent(session_id)
         if args.cwd is not None and args.cwd != self.cwd.get(session_id, args.cwd):
             raise invalid("cwd is fixed when a session starts; leave it out to continue this one", field="cwd")
-        if args.policy is not None or args.thinking_level is not None:
-            changes = ConfigureAgentParams(agent_id=agent_id, policies=args.policy, model_options=model_options(args))
-            await self.manager.configure(changes)
+        # A calling model tends to repeat its arguments: only a change restarts the agent.
+        policy = args.policy if args.policy != self.policy.get(session_id) else None
+        thinking = args.thinking_level if args.thinking_level != self.thinking.get(session_id) else None
+        if policy is not None or thinking is not None:
+            options = ModelOptions(thinking_level=thinking) if thinking is not None else None
+            await self.manager.configure(ConfigureAgentParams(agent_id=agent_id, policies=policy, model_options=options))
+            self.policy[session_id] = policy or self.policy.get(session_id)
+            self.thinking[session_id] = thinking or self.thinking.get(session_id)
         if args.model is not None:
             await self.manager.set_model(agent_id, args.model)
         return session_id, agent_id, False
@@ -86,6 +94,7 @@ class Sessions:
         )
         created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
         self.live[session_id], self.cwd[session_id] = created.agent_id, cwd
+        self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
         return session_id, created.agent_id
 
     async def agent(self, session_id: str) -> str:

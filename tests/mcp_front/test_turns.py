@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agy_lsp.backends.script import parse_script
+from tests.helpers import harness_children
 from tests.mcp_front.conftest import Host, failed, ok, replies
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
@@ -32,9 +33,12 @@ async def test_a_run_and_a_reply_share_the_session(host: Host) -> None:
     last = host.script.requests[-1]
     assert "What is the answer?" in json.dumps(last["messages"]) and "The answer is 42." in json.dumps(last["messages"])
 
-    # agy_run with sessionId continues too; a run without one starts afresh.
-    third = await host.run("Third?", sessionId=session_id)
+    # agy_run with sessionId continues too (repeating the policy it has costs no restart);
+    # a run without one starts afresh.
+    harnesses = harness_children(host.pid)
+    third = await host.run("Third?", sessionId=session_id, policy="safeDefaults", model="scripted")
     assert third["sessionId"] == session_id and third["text"] == "You said: Third?"
+    assert harness_children(host.pid) == harnesses
     fresh = await host.run("Who am I?")
     assert fresh["sessionId"] != session_id
     assert "What is the answer?" not in json.dumps(host.script.requests[-1]["messages"])
