@@ -210,7 +210,7 @@ def start(model: ScriptedModel, tmp_path: Path) -> Callable[..., Any]:
     return run
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def shared(model: ScriptedModel, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Host]:
     """One server for the tests that need nothing of their own (it saves a server's and
     a harness's start-up each). Its contexts live in a task of their own: anyio's
@@ -234,7 +234,7 @@ async def shared(model: ScriptedModel, tmp_path_factory: pytest.TempPathFactory)
     await task
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="package")
 async def host(shared: Host) -> Host:
     """The shared server, with a fresh script (what a failed test left is dropped),
     elicitations answered "allow once", nothing recorded yet."""

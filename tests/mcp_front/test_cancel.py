@@ -10,7 +10,7 @@ import pytest
 
 from tests.mcp_front.conftest import Host, ok, replies
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 LONG = {"text": "word " * 80, "chunkDelayMs": 50}  # about 4 s of streaming
 

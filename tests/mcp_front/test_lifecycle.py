@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import harness_children, pid_alive
 from tests.mcp_front.conftest import ok
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 
 async def test_max_live_agents_hibernates_and_the_next_turn_wakes_it(start: Any) -> None:

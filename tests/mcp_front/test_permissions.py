@@ -10,7 +10,7 @@ import pytest
 
 from tests.mcp_front.conftest import Host, allow, decline, ok, replies
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 RUN_LS = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "echo agy-was-here", "Cwd": "/tmp"}}]}
 

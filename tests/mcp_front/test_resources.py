@@ -11,7 +11,7 @@ from mcp import MCPError
 
 from tests.mcp_front.conftest import Host, ok, replies
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 
 @pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")  # resources/subscribe is the 2025-11-25 way

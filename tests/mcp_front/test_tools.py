@@ -11,7 +11,7 @@ from mcp import MCPError
 
 from tests.mcp_front.conftest import Host, failed, replies
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 TOOLS = {"agy_run", "agy_reply", "agy_status", "agy_cancel", "agy_sessions", "agy_history"}
 

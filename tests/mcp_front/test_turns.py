@@ -15,7 +15,7 @@ from agy_lsp.backends.script import parse_script
 from tests.helpers import harness_children
 from tests.mcp_front.conftest import Host, failed, ok, replies
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the shared server lives in the session's loop
+pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
 
 
 async def test_a_run_and_a_reply_share_the_session(host: Host) -> None:
