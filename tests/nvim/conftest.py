@@ -57,8 +57,9 @@ class Nvim:
     def cmd(self, command: str) -> None:
         self.api.command(command)
 
-    def setup(self, replies: list[dict[str, Any]] | None = None, **opts: Any) -> None:
-        """require('agy').setup() with the scripted model as the default backend."""
+    def setup(self, replies: list[dict[str, Any]] | None = None, env: dict[str, str] | None = None, **opts: Any) -> None:
+        """require('agy').setup() with the scripted model as the default backend; `env`
+        adds to the server's environment."""
         config: dict[str, Any] = {
             "cmd": [sys.executable, "-m", "agy_lsp"],
             "env": {
@@ -69,6 +70,7 @@ class Nvim:
                 "GEMINI_API_KEY": "",
                 "GOOGLE_API_KEY": "",
                 "PYTHONPATH": str(ROOT),
+                **(env or {}),
             },
             "backend": {"type": "scripted", "script": {"replies": replies or [], "fallback": "echo"}},
             "chat": {"layout": "vsplit"},
@@ -84,6 +86,16 @@ class Nvim:
 
     def chat_lines(self) -> list[str]:
         return self.lua("return T.chat_lines()")
+
+
+@pytest.fixture
+def model():
+    """A scripted model in the test process, so a test can read what the model was sent."""
+    from agy_lsp.backends.scripted import ScriptedModel
+
+    server = ScriptedModel()
+    yield server
+    server.close()
 
 
 @pytest.fixture

@@ -42,7 +42,54 @@ chat.on_chunk = function(p)
   end
   local buf = running.buf
   local n = vim.api.nvim_buf_line_count(buf)
-  T.seen[#T.seen + 1] = { seq = p.seq, kind = p.kind, text = p.text, last = vim.api.nvim_buf_get_lines(buf, n - 1, n, false)[1] }
+  T.seen[#T.seen + 1] = {
+    seq = p.seq,
+    kind = p.kind,
+    text = p.text,
+    depth = p.depth,
+    trajectoryId = p.trajectoryId,
+    last = vim.api.nvim_buf_get_lines(buf, n - 1, n, false)[1],
+  }
+end
+
+--- Every request the plugin sent: { method, params }.
+T.sent = {}
+local client = require('agy.client')
+local request = client.request
+client.request = function(method, params, ...)
+  T.sent[#T.sent + 1] = { method = method, params = params }
+  return request(method, params, ...)
+end
+
+--- Every vim.notify: { msg, level }.
+T.notes = {}
+local notify = vim.notify
+vim.notify = function(msg, level, opts)
+  T.notes[#T.notes + 1] = { msg = msg, level = level }
+  return notify(msg, level, opts)
+end
+
+--- The params of the requests sent with `method`.
+function T.sent_params(method)
+  local out = {}
+  for _, r in ipairs(T.sent) do
+    if r.method == method then
+      out[#out + 1] = r.params
+    end
+  end
+  return out
+end
+
+--- Line highlight groups of row `row` (0-based) of the current agent's chat buffer.
+function T.line_hl(row)
+  local buf = require('agy.chat').buffer(T.current())
+  local out = {}
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, -1, { row, 0 }, { row, -1 }, { details = true })) do
+    if m[4].line_hl_group then
+      out[#out + 1] = m[4].line_hl_group
+    end
+  end
+  return out
 end
 
 function T.setup(opts)
@@ -68,6 +115,16 @@ end
 function T.chat_lines()
   local buf = require('agy.chat').buffer(T.current())
   return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+end
+
+--- True when a line of the chat buffer matches the Lua pattern `pattern`.
+function T.chat_has(pattern)
+  for _, line in ipairs(T.chat_lines()) do
+    if line:match(pattern) then
+      return true
+    end
+  end
+  return false
 end
 
 function T.wait(cond_src, timeout)

@@ -271,7 +271,9 @@ def test_help_tags(nvim: Nvim, tmp_path: Any) -> None:
     (doc / "agy.txt").write_text((PLUGIN / "doc" / "agy.txt").read_text())
     nvim.lua("vim.opt.rtp:prepend(...)", str(tmp_path / "rt"))
     nvim.cmd(f"helptags {doc}")
-    for tag in ("agy", ":AgyChat", ":AgyEdit", ":AgyCancel", "agy.setup()", "agy-statusline"):
+    tags = ("agy", ":AgyChat", ":AgyEdit", ":AgyCancel", "agy.setup()", "agy-statusline")
+    tags += (":AgyPlan", ":AgyGo", ":AgyThinking", ":AgyPolicy", "agy-plan", "agy-subagents", "agy-settings")
+    for tag in tags:
         nvim.cmd(f"help {tag}")
         assert nvim.lua("return vim.fn.expand('%:t')") == "agy.txt"
         nvim.cmd("helpclose")

@@ -34,3 +34,31 @@ end, { nargs = '?', desc = 'agy: show the conversation of an agent' })
 cmd('AgyNew', function()
   require('agy').new()
 end, { desc = 'agy: start a fresh agent' })
+
+cmd('AgyPlan', function(o)
+  require('agy').plan(o.args)
+end, { nargs = '*', desc = 'agy: ask for a plan (/plan), or open the newest plan' })
+
+cmd('AgyGo', function(o)
+  require('agy').go(o.args)
+end, { nargs = '*', desc = 'agy: go ahead with the plan' })
+
+cmd('AgyThinking', function(o)
+  require('agy').thinking(o.args)
+end, {
+  nargs = '?',
+  complete = function()
+    return { 'minimal', 'low', 'medium', 'high', 'extra_high' }
+  end,
+  desc = "agy: the current agent's thinking level",
+})
+
+cmd('AgyPolicy', function(o)
+  require('agy').policy(o.args)
+end, {
+  nargs = '?',
+  complete = function()
+    return { 'safeDefaults', 'confirmRunCommand', 'allowAll', 'denyAll', 'workspaceOnly', 'auto' }
+  end,
+  desc = "agy: the current agent's policy preset",
+})

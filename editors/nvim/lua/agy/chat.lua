@@ -1,6 +1,7 @@
 -- Chat buffers: one per agent. Streams agy/chatChunk into the buffer while agy/chat is pending.
 local client = require('agy.client')
 local config = require('agy.config')
+local blocks = require('agy.blocks')
 
 local M = {}
 
@@ -12,6 +13,8 @@ local turns = {}
 local buffers = {}
 --- The last finished turn per agent (for the statusline, tests and scripts).
 M.last = {}
+--- The newest plan per agent: { path, markdown, entries, awaiting = bool }.
+M.plans = {}
 
 local function valid(buf)
   return buf and vim.api.nvim_buf_is_valid(buf)
@@ -34,6 +37,9 @@ local function set_keymaps(buf)
       end
     end)
   end, 'agy: send a message')
+  map(keys.go, function()
+    require('agy').go()
+  end, 'agy: go ahead with the plan')
   map(keys.close, '<cmd>close<cr>', 'agy: close the chat window')
 end
 
@@ -174,26 +180,7 @@ local function write(turn, kind, text)
   scroll(buf)
 end
 
-local function short(value, max)
-  local s = type(value) == 'string' and value or vim.json.encode(value)
-  s = s:gsub('%s+', ' ')
-  max = max or 100
-  if #s > max then
-    s = s:sub(1, max - 1) .. '…'
-  end
-  return s
-end
-
-local function fmt_args(args)
-  if type(args) ~= 'table' or vim.tbl_isempty(args) then
-    return ''
-  end
-  local parts = {}
-  for k, v in vim.spairs(args) do
-    parts[#parts + 1] = ('%s=%s'):format(k, short(v, 60))
-  end
-  return table.concat(parts, ' ')
-end
+local fmt_args = blocks.fmt_args
 
 local function tool_line(turn, text, hl)
   if not valid(turn.buf) then
@@ -204,14 +191,37 @@ local function tool_line(turn, text, hl)
   vim.api.nvim_buf_set_extmark(turn.buf, ns, n - 1, 0, { line_hl_group = hl })
   turn.kind = 'tool'
   scroll(turn.buf)
+  return n - 1
 end
 
---- Adds a compact line to the running turn of `agent_id` (e.g. a confirmation outcome).
-function M.note(agent_id, text, hl)
+--- Adds a compact line to the running turn of `agent_id` (e.g. a confirmation outcome);
+--- under a subagent's block when `call_id` is one of its calls.
+function M.note(agent_id, text, hl, call_id)
   local turn = turns[agent_id]
   if turn and not turn.done then
+    if call_id and valid(turn.buf) and blocks.sub_note(turn, call_id, vim.trim(text), hl or 'AgyToolCall') then
+      return
+    end
     tool_line(turn, text, hl or 'AgyToolCall')
   end
+end
+
+--- Appends a dim line to the chat of `agent_id` between turns (e.g. a settings change).
+function M.notice(agent_id, text)
+  if not client.agents[agent_id] then
+    return
+  end
+  local buf = M.buffer(agent_id)
+  local turn = turns[agent_id]
+  if turn and not turn.done then
+    return tool_line(turn, '  ' .. text, 'AgyFooter')
+  end
+  local start = add_lines(buf, { '_' .. text .. '_', '', '' }, nil)
+  vim.api.nvim_buf_set_extmark(buf, ns, start, 0, { line_hl_group = 'AgyFooter' })
+end
+
+local function is_sub(p)
+  return type(p.depth) == 'number' and p.depth > 0
 end
 
 function M.on_chunk(p)
@@ -225,6 +235,9 @@ function M.on_chunk(p)
   turn.seq = p.seq or turn.seq + 1
   turn.turn_id = p.turnId
   turn.chunks[#turn.chunks + 1] = p.kind
+  if is_sub(p) then
+    return blocks.subagent_chunk(turn, p)
+  end
   if p.kind == 'text' then
     turn.streamed = true
     write(turn, 'text', p.text)
@@ -232,19 +245,28 @@ function M.on_chunk(p)
     if config.options.chat.show_thoughts ~= false then
       write(turn, 'thought', p.text)
     end
-  elseif p.kind == 'toolCall' then
-    local tc = p.toolCall or {}
-    tool_line(turn, ('  ⚙ %s %s'):format(tc.name or '?', fmt_args(tc.args)), 'AgyToolCall')
-  elseif p.kind == 'toolResult' then
-    local tr = p.toolResult or {}
-    if tr.error and tr.error ~= vim.NIL and tr.error ~= '' then
-      tool_line(turn, ('  ✗ %s: %s'):format(tr.name or '?', short(tr.error)), 'AgyToolError')
-    else
-      local result = tr.result
-      if result == nil or result == vim.NIL then
-        result = 'ok'
+  elseif p.kind == 'toolCall' or p.kind == 'toolResult' then
+    local text, hl, id = blocks.tool_text(p)
+    local r = tool_line(turn, '  ' .. text, hl)
+    if r then
+      local fields
+      if p.kind == 'toolCall' then
+        local tc = p.toolCall or {}
+        fields = { name = tc.name, args = tc.args }
+      else
+        local res = (p.toolResult or {}).result
+        fields = { result = type(res) == 'string' and res or ((res ~= nil and res ~= vim.NIL) and vim.json.encode(res) or nil) }
       end
-      tool_line(turn, ('  ↳ %s: %s'):format(tr.name or '?', short(result)), 'AgyToolResult')
+      blocks.track_call(turn, id, r, fields)
+    end
+  elseif p.kind == 'compaction' then
+    tool_line(turn, '  ⟲ ' .. blocks.compaction_text(p.text), 'AgyFooter')
+  elseif p.kind == 'plan' then
+    if valid(turn.buf) then
+      blocks.plan(turn, p)
+      local plan = vim.deepcopy(turn.plan)
+      plan.awaiting = turn.planning
+      M.plans[turn.agent] = plan
     end
   end
 end
@@ -257,6 +279,43 @@ local function footer(turn, text, hl)
   end
   local start = add_lines(turn.buf, { '', text, '', '' }, nil)
   vim.api.nvim_buf_set_extmark(turn.buf, ns, start + 1, 0, { line_hl_group = hl })
+  return vim.api.nvim_buf_set_extmark(turn.buf, blocks.ns, start + 1, 0, {})
+end
+
+--- Adds the subagents' share of the turn's tokens (agy/status trajectoryUsage) to its footer.
+local function subagent_usage(turn, footer_mark, info)
+  local ids = {}
+  for _, sub in ipairs(turn.sub_order) do
+    ids[sub.id] = true
+  end
+  client.request('agy/status', { agentId = turn.agent }, function(err, status)
+    if err or type(status) ~= 'table' or type(status.trajectoryUsage) ~= 'table' then
+      return
+    end
+    local total, n = 0, 0
+    for _, t in ipairs(status.trajectoryUsage) do
+      if ids[t.trajectoryId] then
+        n = n + 1
+        total = total + (type(t.usage) == 'table' and t.usage.totalTokens or 0)
+      end
+    end
+    if n == 0 then
+      return
+    end
+    -- The turn's usage includes its subagents'; say how much of it was theirs.
+    info.subagentTokens = total
+    if not (valid(turn.buf) and footer_mark) then
+      return
+    end
+    local r = vim.api.nvim_buf_get_extmark_by_id(turn.buf, blocks.ns, footer_mark, {})[1]
+    local line = r and vim.api.nvim_buf_get_lines(turn.buf, r, r + 1, false)[1]
+    local tail = ' ──'
+    if line and vim.endswith(line, tail) then
+      local extra = (' · %d by %s%s'):format(total, n == 1 and 'the subagent' or (n .. ' subagents'), tail)
+      vim.api.nvim_buf_set_text(turn.buf, r, #line - #tail, r, #line, { extra })
+    end
+    vim.api.nvim_exec_autocmds('User', { pattern = 'AgySubagentUsage', modeline = false, data = info })
+  end)
 end
 
 local function finish(turn, err, result)
@@ -288,7 +347,13 @@ local function finish(turn, err, result)
     if agent then
       agent.tokens = (agent.tokens or 0) + total
     end
-    footer(
+    local plan = M.plans[turn.agent]
+    if turn.planning and turn.plan and plan then
+      local keys = config.options.keymaps or {}
+      local key = (keys.go and keys.go ~= '') and (' (' .. keys.go .. ')') or ''
+      tool_line(turn, ('  ▶ review the plan, then :AgyGo%s to go ahead, or reply with changes'):format(key), 'AgyPlanHeader')
+    end
+    local mark = footer(
       turn,
       ('── %s · %d tokens (in %d, out %d) ──'):format(
         result.stopReason or 'done',
@@ -298,14 +363,82 @@ local function finish(turn, err, result)
       ),
       'AgyFooter'
     )
+    if #turn.sub_order > 0 then
+      subagent_usage(turn, mark, info)
+    end
+  end
+  if #turn.sub_order > 0 then
+    info.subagents = blocks.subagent_rows(turn)
+    if config.options.chat.fold_subagents ~= false then
+      blocks.fold_subagents(turn)
+    end
+  end
+  if turn.plan then
+    info.plan = turn.plan
   end
   M.last[turn.agent] = info
   vim.api.nvim_exec_autocmds('User', { pattern = 'AgyTurnDone', modeline = false, data = info })
 end
 
---- Sends `prompt` to the current agent (created on first use) and streams the reply.
+--- True for a prompt that asks for a plan (`/plan ...`).
+function M.is_plan(prompt)
+  return type(prompt) == 'string' and prompt:match('^%s*/plan%f[%s%z]') ~= nil
+end
+
+local function interactive(agent_id)
+  local agent = client.agents[agent_id]
+  local caps = agent and agent.capabilities
+  return type(caps) == 'table' and caps.agentBehavior == 'interactive'
+end
+
+--- Makes `agent_id` interactive (agy/configureAgent), so that the harness plans; `cb(ok)`.
+function M.make_interactive(agent_id, cb)
+  local agent = client.agents[agent_id] or {}
+  local caps = vim.tbl_extend('force', vim.deepcopy(agent.capabilities or config.options.capabilities or {}), { agentBehavior = 'interactive' })
+  client.configure(agent_id, { capabilities = caps }, function(err)
+    if err then
+      vim.notify('agy: could not make the agent interactive for planning: ' .. client.message(err), vim.log.levels.ERROR)
+      return cb(false)
+    end
+    M.notice(agent_id, 'this agent is now interactive: it plans, then waits for your go-ahead')
+    cb(true)
+  end)
+end
+
+local function start(agent_id, prompt, opts)
+  if turns[agent_id] then
+    vim.notify('agy: a turn is already running (:AgyCancel to stop it)', vim.log.levels.WARN)
+    return
+  end
+  local buf = opts.nofocus and M.buffer(agent_id) or M.open(agent_id)
+  if opts.nofocus and vim.fn.bufwinid(buf) == -1 then
+    M.open(agent_id, true)
+  end
+  add_lines(buf, { '## You' }, 'AgyHeader')
+  vim.api.nvim_buf_set_lines(buf, -1, -1, false, vim.split(prompt, '\n', { plain = true }))
+  vim.api.nvim_buf_set_lines(buf, -1, -1, false, { '', '## Agent' })
+  vim.api.nvim_buf_set_extmark(buf, ns, vim.api.nvim_buf_line_count(buf) - 1, 0, { line_hl_group = 'AgyHeader' })
+  local turn = { agent = agent_id, buf = buf, seq = -1, chunks = {}, kind = nil, planning = M.is_plan(prompt) }
+  blocks.new_turn_state(turn)
+  turns[agent_id] = turn
+  local plan = M.plans[agent_id]
+  if plan and not turn.planning then
+    plan.awaiting = false -- this message answers the plan
+  end
+  client.request('agy/chat', { agentId = agent_id, prompt = prompt }, function(err, result)
+    finish(turn, err, result)
+  end, function(id, c)
+    turn.request_id = id
+    turn.client = c
+  end)
+end
+
+--- Sends `prompt` to the current agent (created on first use) and streams the reply. A
+--- `/plan ...` prompt first makes the agent interactive, which planning needs.
 function M.send(prompt, opts)
   opts = opts or {}
+  local planning = M.is_plan(prompt)
+  local extra = planning and { capabilities = { agentBehavior = 'interactive' } } or nil
   client.ensure_agent(function(agent_id)
     if not agent_id then
       return
@@ -314,23 +447,15 @@ function M.send(prompt, opts)
       vim.notify('agy: a turn is already running (:AgyCancel to stop it)', vim.log.levels.WARN)
       return
     end
-    local buf = opts.nofocus and M.buffer(agent_id) or M.open(agent_id)
-    if opts.nofocus and vim.fn.bufwinid(buf) == -1 then
-      M.open(agent_id, true)
+    if planning and not interactive(agent_id) then
+      return M.make_interactive(agent_id, function(ok)
+        if ok then
+          start(agent_id, prompt, opts)
+        end
+      end)
     end
-    add_lines(buf, { '## You' }, 'AgyHeader')
-    vim.api.nvim_buf_set_lines(buf, -1, -1, false, vim.split(prompt, '\n', { plain = true }))
-    vim.api.nvim_buf_set_lines(buf, -1, -1, false, { '', '## Agent' })
-    vim.api.nvim_buf_set_extmark(buf, ns, vim.api.nvim_buf_line_count(buf) - 1, 0, { line_hl_group = 'AgyHeader' })
-    local turn = { agent = agent_id, buf = buf, seq = -1, chunks = {}, kind = nil }
-    turns[agent_id] = turn
-    client.request('agy/chat', { agentId = agent_id, prompt = prompt }, function(err, result)
-      finish(turn, err, result)
-    end, function(id, c)
-      turn.request_id = id
-      turn.client = c
-    end)
-  end)
+    start(agent_id, prompt, opts)
+  end, extra)
 end
 
 --- Cancels the running turn of `agent_id` (default: the current agent).

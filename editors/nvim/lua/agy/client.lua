@@ -174,59 +174,116 @@ local function message(err)
 end
 M.message = message
 
---- The createAgent params for a new agent.
-function M.agent_params(extra)
-  local o = config.options
-  local policies = o.policies
-  if o.editor_tools then
-    -- The built-in editor tools only read: allow them, leave the rest to the preset/rules.
-    local allow = { tool = 'editor_*', decision = 'allow' }
-    if type(policies) == 'string' then
-      policies = { preset = policies, rules = { allow } }
-    elseif type(policies) == 'table' and vim.islist(policies) then
-      policies = { rules = vim.list_extend({ allow }, policies) }
-    elseif type(policies) == 'table' then
-      policies = vim.deepcopy(policies)
-      policies.rules = vim.list_extend({ allow }, policies.rules or {})
-    elseif policies == nil then
-      policies = { rules = { allow } }
-    end
+--- `policies` (a preset name, a rule list or { preset, rules }) with the read-only editor
+--- tools allowed, when they are on.
+function M.policies(policies)
+  if not config.options.editor_tools then
+    return policies
   end
-  local params = {
-    name = extra and extra.name or nil,
-    workspaces = o.workspaces or { vim.fn.getcwd() },
-    policies = policies,
-    systemInstructions = o.system_instructions,
-  }
+  -- The built-in editor tools only read: allow them, leave the rest to the preset/rules.
+  local allow = { tool = 'editor_*', decision = 'allow' }
+  if type(policies) == 'string' then
+    return { preset = policies, rules = { allow } }
+  elseif type(policies) == 'table' and vim.islist(policies) then
+    return { rules = vim.list_extend({ allow }, vim.deepcopy(policies)) }
+  elseif type(policies) == 'table' then
+    policies = vim.deepcopy(policies)
+    policies.rules = vim.list_extend({ allow }, policies.rules or {})
+    return policies
+  end
+  return { rules = { allow } }
+end
+
+--- The preset of a `policies` option (nil for plain rules).
+function M.preset_of(policies)
+  if type(policies) == 'string' then
+    return policies
+  elseif type(policies) == 'table' and not vim.islist(policies) then
+    return policies.preset
+  end
+  return nil
+end
+
+--- The createAgent params for a new agent. `extra`: name, and overrides of the setup()
+--- options for this agent (policies, model_options, capabilities).
+function M.agent_params(extra)
+  extra = extra or {}
+  local o = config.options
+  local params = vim.deepcopy(o.agent or {})
+  params.name = extra.name
+  params.workspaces = o.workspaces or { vim.fn.getcwd() }
+  local policies = extra.policies
+  if policies == nil then
+    policies = o.policies
+  end
+  params.policies = M.policies(policies)
+  params.systemInstructions = o.system_instructions
+  local model_options = extra.model_options or o.model_options
+  if model_options and not vim.tbl_isempty(model_options) then
+    params.modelOptions = vim.deepcopy(model_options)
+  end
+  local caps = vim.tbl_extend('force', vim.deepcopy(o.capabilities or {}), extra.capabilities or {})
+  if not vim.tbl_isempty(caps) then
+    params.capabilities = caps
+  end
   if o.editor_tools then
     params.tools = require('agy.tools').specs()
   end
   return params
 end
 
---- Creates an agent; `cb(agent_id)` (nil on error, which is reported).
+--- Creates an agent; `cb(agent_id, err)` (agent_id nil on error, which is reported
+--- unless `extra.quiet`).
 function M.create_agent(extra, cb)
-  M.request('agy/createAgent', M.agent_params(extra), function(err, result)
+  extra = extra or {}
+  local params = M.agent_params(extra)
+  M.request('agy/createAgent', params, function(err, result)
     if err or not result then
-      vim.notify('agy: createAgent failed: ' .. message(err), vim.log.levels.ERROR)
-      return cb(nil)
+      if not extra.quiet then
+        vim.notify('agy: createAgent failed: ' .. message(err), vim.log.levels.ERROR)
+      end
+      return cb(nil, err)
     end
-    M.agents[result.agentId] = M.agents[result.agentId] or { tokens = 0, state = 'idle' }
-    M.agents[result.agentId].name = extra and extra.name or nil
+    local agent = M.agents[result.agentId] or { tokens = 0, state = 'idle' }
+    M.agents[result.agentId] = agent
+    agent.name = extra.name
+    -- What the plugin knows of its settings (for :AgyThinking, :AgyPolicy, :AgyPlan).
+    agent.policies = extra.policies or config.options.policies
+    agent.model_options = params.modelOptions
+    agent.capabilities = params.capabilities
     cb(result.agentId)
   end)
 end
 
---- The current chat agent, created on first use; `cb(agent_id)`.
-function M.ensure_agent(cb)
+--- The current chat agent, created on first use (with `extra` overrides); `cb(agent_id, err)`.
+function M.ensure_agent(cb, extra)
   if M.current and M.agents[M.current] then
     return cb(M.current)
   end
-  M.create_agent({ name = 'chat' }, function(id)
+  M.create_agent(vim.tbl_extend('force', { name = 'chat' }, extra or {}), function(id, err)
     if id then
       M.current = id
     end
-    cb(id)
+    cb(id, err)
+  end)
+end
+
+--- agy/configureAgent on `agent_id` with `fields` (wire names); the agent's next turn
+--- runs on them. `cb(err)`; on success the agent's record is updated.
+function M.configure(agent_id, fields, cb)
+  local params = vim.deepcopy(fields)
+  params.agentId = agent_id
+  M.request('agy/configureAgent', params, function(err)
+    local agent = M.agents[agent_id]
+    if not err and agent then
+      if fields.modelOptions then
+        agent.model_options = fields.modelOptions
+      end
+      if fields.capabilities then
+        agent.capabilities = fields.capabilities
+      end
+    end
+    cb(err)
   end)
 end
 
@@ -255,7 +312,12 @@ function M.statusline()
   for _, agent in pairs(M.agents) do
     tokens = tokens + (agent.tokens or 0)
   end
-  return ('agy %s %s tok'):format(any_busy() and 'busy' or 'idle', fmt_tokens(tokens))
+  local line = ('agy %s %s tok'):format(any_busy() and 'busy' or 'idle', fmt_tokens(tokens))
+  local plan = M.current and require('agy.chat').plans[M.current]
+  if plan and plan.awaiting then
+    line = line .. ' · plan ready'
+  end
+  return line
 end
 
 --- Stops the server and waits for it to exit (used on VimLeavePre).

@@ -14,8 +14,18 @@ M.defaults = {
   -- Shorthand that overrides backend.model.
   model = nil,
   -- Policies for new agents: a preset name ('safeDefaults', 'confirmRunCommand', 'allowAll',
-  -- 'denyAll', 'workspaceOnly'), a list of rules, or { preset = ..., rules = { ... } }.
+  -- 'denyAll', 'workspaceOnly', 'auto'), a list of rules, or { preset = ..., rules = { ... } }.
+  -- 'auto': a safety model (the agent's own) approves routine calls and asks you about the rest.
   policies = 'safeDefaults',
+  -- Model options for new agents (Gemini and Vertex models only), e.g.
+  -- { thinkingLevel = 'high', serviceTier = 'priority', maxOutputTokens = 8192 }.
+  model_options = nil,
+  -- createAgent capabilities for new agents, e.g. { agentBehavior = 'interactive',
+  -- disabledTools = { 'browser_subagent' } }. :AgyPlan makes an agent interactive when needed.
+  capabilities = nil,
+  -- More createAgent params for new agents, sent as they are: budget, compaction, runCommand,
+  -- subagents, skills, toolOutput, mcpServers (see the server's docs/protocol.md).
+  agent = nil,
   -- Workspaces given to new agents; nil means { cwd }.
   workspaces = nil,
   system_instructions = nil,
@@ -29,7 +39,11 @@ M.defaults = {
     layout = 'vsplit', -- 'vsplit' | 'split' | 'float' | 'current'
     width = 0.4, -- vsplit/float: fraction of the editor width (or columns if > 1)
     height = 0.4, -- split/float: fraction of the editor height (or lines if > 1)
-    show_thoughts = true, -- thoughts are shown dimmed (and folded)
+    show_thoughts = true, -- thoughts are shown dimmed
+    fold_subagents = true, -- fold a subagent's work once the turn ends (zo opens it)
+  },
+  plan = {
+    go = 'Go ahead with the plan.', -- what :AgyGo sends to approve a plan
   },
   -- Global keymaps (normal mode unless noted); false disables one.
   keymaps = {
@@ -39,6 +53,7 @@ M.defaults = {
     agents = '<leader>aa', -- :AgyAgents
     cancel = '<C-c>', -- in the chat buffer: cancel the running turn
     ask = '<CR>', -- in the chat buffer: prompt for the next message
+    go = 'ga', -- in the chat buffer: :AgyGo (approve the plan)
     close = 'q', -- in the chat buffer: close the window
   },
 }
@@ -48,8 +63,10 @@ M.options = vim.deepcopy(M.defaults)
 function M.set(opts)
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   -- Lists are replaced, not merged.
-  if opts and opts.cmd then
-    M.options.cmd = opts.cmd
+  for _, key in ipairs({ 'cmd', 'policies', 'workspaces' }) do
+    if opts and opts[key] ~= nil then
+      M.options[key] = opts[key]
+    end
   end
   return M.options
 end

@@ -149,11 +149,16 @@ function M.handle(p)
     if o.optionId == answer then
       label = o.name or answer
       local rejected = (o.kind or ''):match('^reject')
-      require('agy.chat').note(p.agentId, ('  %s %s: %s'):format(rejected and '✗' or '✓', tc.name or '?', label), rejected and 'AgyToolError' or 'AgyToolResult')
+      require('agy.chat').note(
+        p.agentId,
+        ('  %s %s: %s'):format(rejected and '✗' or '✓', tc.name or '?', label),
+        rejected and 'AgyToolError' or 'AgyToolResult',
+        tc.id
+      )
     end
   end
   if answer == 'cancelled' then
-    require('agy.chat').note(p.agentId, ('  ✗ %s: not confirmed'):format(tc.name or '?'), 'AgyToolError')
+    require('agy.chat').note(p.agentId, ('  ✗ %s: not confirmed'):format(tc.name or '?'), 'AgyToolError', tc.id)
   end
   M.last = { toolCall = tc, outcome = answer, options = p.options }
   M.history[#M.history + 1] = M.last

@@ -1,8 +1,73 @@
 -- :checkhealth agy
 local M = {}
 
-local presets = { safeDefaults = true, confirmRunCommand = true, allowAll = true, denyAll = true, workspaceOnly = true }
+local presets = { safeDefaults = true, confirmRunCommand = true, allowAll = true, denyAll = true, workspaceOnly = true, auto = true }
+local levels = { minimal = true, low = true, medium = true, high = true, extra_high = true }
+local tiers = { standard = true, priority = true, flex = true }
+local behaviors = { autonomous = true, interactive = true, minimal = true }
 local backend_types = { gemini = true, vertex = true, openai = true, scripted = true }
+
+--- The backend type new agents get, as far as the plugin can tell (nil: unknown).
+local function backend_kind(backend)
+  if backend then
+    return backend.type
+  end
+  local env = vim.env.AGY_BACKEND
+  if env and env ~= '' then
+    return env:match('^(%w+)')
+  end
+  if (vim.env.GEMINI_API_KEY or '') ~= '' or (vim.env.GOOGLE_API_KEY or '') ~= '' then
+    return 'gemini'
+  end
+  return 'scripted'
+end
+
+local function check_agent_options(config, backend)
+  local o = config.options
+  local mo = o.model_options
+  if mo ~= nil then
+    local bad = {}
+    if type(mo) ~= 'table' then
+      bad[#bad + 1] = 'model_options must be a table'
+    else
+      if mo.thinkingLevel ~= nil and not levels[mo.thinkingLevel] then
+        bad[#bad + 1] = ('thinkingLevel %q is not one of minimal, low, medium, high, extra_high'):format(tostring(mo.thinkingLevel))
+      end
+      if mo.serviceTier ~= nil and not tiers[mo.serviceTier] then
+        bad[#bad + 1] = ('serviceTier %q is not one of standard, priority, flex'):format(tostring(mo.serviceTier))
+      end
+      if mo.maxOutputTokens ~= nil and (type(mo.maxOutputTokens) ~= 'number' or mo.maxOutputTokens < 1) then
+        bad[#bad + 1] = 'maxOutputTokens must be a positive number'
+      end
+    end
+    local kind = backend_kind(backend)
+    if #bad > 0 then
+      vim.health.error('model_options: ' .. table.concat(bad, '; '))
+    elseif kind ~= 'gemini' and kind ~= 'vertex' then
+      vim.health.warn(('model_options are set but new agents get a %s backend: the server refuses them (Gemini and Vertex only)'):format(kind), {
+        'set backend = { type = "gemini", ... }, or remove model_options',
+      })
+    else
+      vim.health.ok('model_options: ' .. vim.json.encode(mo) .. ' (:AgyThinking changes the current agent)')
+    end
+  end
+  local caps = o.capabilities
+  local behavior = type(caps) == 'table' and caps.agentBehavior or nil
+  if behavior ~= nil and not behaviors[behavior] then
+    vim.health.error(('capabilities.agentBehavior %q is not one of autonomous, interactive, minimal'):format(tostring(behavior)))
+  elseif behavior == 'interactive' then
+    vim.health.ok('plan mode: new agents are interactive, so :AgyPlan plans at once')
+  else
+    vim.health.info('plan mode: :AgyPlan makes the agent interactive first (agy/configureAgent: a new harness, same conversation)')
+  end
+  if o.agent ~= nil then
+    if type(o.agent) ~= 'table' or vim.islist(o.agent) then
+      vim.health.error('agent must be a table of createAgent params (budget, compaction, runCommand, ...)')
+    else
+      vim.health.ok('agent: ' .. table.concat(vim.tbl_keys(o.agent), ', '))
+    end
+  end
+end
 
 local function check_backend(config)
   local backend = config.backend()
@@ -32,11 +97,18 @@ local function check_backend(config)
     })
   end
   local policies = config.options.policies
-  if type(policies) == 'string' and not presets[policies] then
-    vim.health.error(('policies preset %q is unknown'):format(policies))
+  local preset = require('agy.client').preset_of(policies)
+  if preset ~= nil and not presets[preset] then
+    vim.health.error(('policies preset %q is unknown'):format(preset), {
+      'one of safeDefaults, confirmRunCommand, allowAll, denyAll, workspaceOnly, auto',
+    })
   elseif policies ~= nil then
     vim.health.ok('policies: ' .. (type(policies) == 'string' and policies or vim.json.encode(policies)))
+    if preset == 'auto' then
+      vim.health.info("policies 'auto': the agent's own model vets risky calls (run_command, read_url_content); routine ones run, flagged ones ask you")
+    end
   end
+  check_agent_options(config, backend)
 end
 
 function M.check()
@@ -87,6 +159,34 @@ function M.check()
       )
     else
       vim.health.error('agy/serverInfo failed: ' .. client.message(err))
+    end
+    local id = client.current
+    local status = id and client.request_sync('agy/status', { agentId = id }, 5000)
+    if type(status) == 'table' then
+      local agent = client.agents[id] or {}
+      local mo = agent.model_options or {}
+      local parts = {
+        ('chat agent %s: %s, %d turns'):format(id, status.state or '?', status.turnCount or 0),
+        'policy ' .. tostring(client.preset_of(agent.policies) or 'rules'),
+        'thinking ' .. tostring(mo.thinkingLevel or 'default'),
+      }
+      local caps = agent.capabilities
+      parts[#parts + 1] = (type(caps) == 'table' and caps.agentBehavior or 'autonomous')
+      if type(status.trajectoryUsage) == 'table' and #status.trajectoryUsage > 1 then
+        parts[#parts + 1] = ('%d subagent trajectories'):format(#status.trajectoryUsage - 1)
+      end
+      vim.health.ok(table.concat(parts, ' · '))
+      local sandbox = status.sandbox
+      local run_command = type(config.options.agent) == 'table' and config.options.agent.runCommand or nil
+      local asked = type(run_command) == 'table' and run_command.sandbox == true
+      if type(sandbox) == 'table' and sandbox.available then
+        vim.health.ok('run_command runs in the OS sandbox')
+      elseif asked then
+        local reason = type(sandbox) == 'table' and sandbox.reason or nil
+        vim.health.warn('agent.runCommand.sandbox is on but the sandbox is not available: ' .. tostring(reason or 'no reason given'))
+      else
+        vim.health.info('run_command is not sandboxed (agent = { runCommand = { sandbox = true } } asks for it)')
+      end
     end
   else
     vim.health.info('not running (it starts on the first :AgyChat)')

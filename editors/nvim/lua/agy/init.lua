@@ -14,9 +14,16 @@ local function highlights()
     AgyToolResult = 'String',
     AgyToolError = 'DiagnosticError',
     AgyFooter = 'NonText',
+    AgySubagent = 'Comment',
+    AgySubagentHeader = 'Special',
+    AgyPlan = false, -- the plan's other lines keep their Markdown highlighting
+    AgyPlanHeader = 'Title',
+    AgyPlanDone = 'DiagnosticOk',
+    AgyPlanActive = 'DiagnosticWarn',
+    AgyPlanPending = 'DiagnosticInfo',
   }
   for group, link in pairs(links) do
-    vim.api.nvim_set_hl(0, group, { link = link, default = true })
+    vim.api.nvim_set_hl(0, group, link and { link = link, default = true } or { default = true })
   end
 end
 
@@ -142,6 +149,43 @@ end
 function M.new()
   ensure_setup()
   require('agy.chat').new()
+end
+
+--- :AgyPlan {request}: asks the current agent for a plan (`/plan {request}`); the agent is
+--- made interactive first if it is not. Without a request: opens the newest plan's file.
+function M.plan(request)
+  ensure_setup()
+  local chat = require('agy.chat')
+  if request and vim.trim(request) ~= '' then
+    return chat.send('/plan ' .. vim.trim(request))
+  end
+  local plan = client.current and chat.plans[client.current]
+  if not plan or not plan.path or plan.path == vim.NIL then
+    vim.notify('agy: no plan yet (:AgyPlan {request} asks for one)', vim.log.levels.INFO)
+    return
+  end
+  vim.cmd('botright split ' .. vim.fn.fnameescape(plan.path))
+end
+
+--- :AgyGo [message]: approves the plan (sends `plan.go`, or [message]) to the current agent.
+function M.go(message)
+  ensure_setup()
+  if not message or vim.trim(message) == '' then
+    message = (config.options.plan or {}).go or 'Go ahead with the plan.'
+  end
+  return require('agy.chat').send(message)
+end
+
+--- :AgyThinking [level]: the current agent's thinking level.
+function M.thinking(level)
+  ensure_setup()
+  require('agy.settings').thinking(level)
+end
+
+--- :AgyPolicy [preset]: the current agent's policy preset.
+function M.policy(preset)
+  ensure_setup()
+  require('agy.settings').policy(preset)
 end
 
 --- Statusline component, e.g. `agy idle 1.2k tok`; '' while the server is not running.
