@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import msgspec
 
-from agy_lsp.agents.session import AgentSession
+from agy_lsp.agents.session import AgentSession, stored_spec
 from agy_lsp.agents.store import RefusedCall, SessionMeta
+from agy_lsp.backends.identity import without_key
 from agy_lsp.protocol.errors import invalid_params
 from agy_lsp.protocol.types import (
     AgentSummary,
@@ -35,6 +36,7 @@ def status(session: AgentSession) -> StatusResult:
         last_turn_usage=snap.last_turn_usage if snap else None,
         permissions=session.permissions.remembered(),
         sandbox=snap.sandbox if snap else None,
+        spec=msgspec.structs.replace(stored_spec(session.spec), backend=without_key(session.backend)),
         trajectory_usage=snap.trajectory_usage if snap else [],
     )
 

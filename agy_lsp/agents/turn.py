@@ -55,7 +55,7 @@ class Turn:
         self.ended = anyio.Event()
         self.task: asyncio.Task[Any] | None = None  # the task running the turn (chat.py)
         self._seq = 0
-        self._subagent: StepEvent | None = None  # the subagent step being forwarded
+        self._step: StepEvent | None = None  # the streamed step being forwarded
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()
         self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
@@ -71,24 +71,26 @@ class Turn:
         tool_result: ToolResult | None = None,
         plan: Plan | None = None,
     ) -> None:
-        """One chunk, numbered from 1 within the turn; marked with the subagent's
-        trajectory while a subagent's step is being forwarded."""
+        """One chunk, numbered from 1 within the turn. While a streamed step is being
+        forwarded its chunks carry the step's id, and a subagent's step its trajectory."""
         self._seq += 1
         chunk = ChatChunk(agent_id=self.agent_id, turn_id=self.id, seq=self._seq, kind=kind, text=text, plan=plan)
         chunk.tool_call, chunk.tool_result = tool_call, tool_result
-        if (sub := self._subagent) is not None:
-            chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = sub.trajectory_id, sub.parent_trajectory_id, sub.depth
+        if (step := self._step) is not None:
+            chunk.step_id = step.step_id or None
+            if step.depth:
+                chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = step.trajectory_id, step.parent_trajectory_id, step.depth
         self.editor.chunk(chunk)
 
     def on_step(self, event: StepEvent) -> None:
         """A streamed step: text and thought deltas, calls seen for the first time,
         the call a "denied" step stands for, a compaction. A subagent's text is its
         own (shown, marked), not part of the turn's answer."""
-        self._subagent = event if event.depth else None
+        self._step = event
         try:
             self._forward(event)
         finally:
-            self._subagent = None
+            self._step = None
 
     def _forward(self, event: StepEvent) -> None:
         if event.kind == "compaction":

@@ -11,6 +11,8 @@ import hashlib
 import os
 from typing import Any
 
+import msgspec
+
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Scripted, Vertex
 from agy_lsp.settings import backend_from
 
@@ -23,6 +25,11 @@ def describe(backend: AnyBackend) -> dict[str, Any]:
         if value:
             out[field] = value
     return out
+
+
+def without_key(backend: AnyBackend) -> AnyBackend:
+    """The backend as it may be shown: its key left out (a script stays)."""
+    return msgspec.structs.replace(backend, api_key=None) if isinstance(backend, (OpenAI, Gemini, Vertex)) else backend
 
 
 def from_description(described: dict[str, Any]) -> AnyBackend | None:

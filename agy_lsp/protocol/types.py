@@ -195,6 +195,8 @@ class ChatChunk(Wire):
     text: str | None = None
     tool_call: ToolCall | None = None
     tool_result: ToolResult | None = None
+    # The streamed step this chunk came from: a new id is a new paragraph of the answer.
+    step_id: str | None = None
     # Work a subagent did: its trajectory, the one that delegated to it, and how deep.
     trajectory_id: str | None = None
     parent_trajectory_id: str | None = None
@@ -249,6 +251,7 @@ class StatusResult(Wire, omit_defaults=False):
     permissions: list[Permission] = []
     sandbox: SandboxStatus | None = None
     trajectory_usage: list[TrajectoryUsage] = []  # the agent's own trajectory and each subagent's
+    spec: CreateAgentParams | None = None  # what the agent runs with now: no key, no MCP env or headers
 
 
 class HistoryParams(Wire):

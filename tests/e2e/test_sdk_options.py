@@ -54,6 +54,8 @@ async def test_model_options_reach_a_gemini_model_and_change_between_turns(model
         assert config["thinkingConfig"]["thinkingLevel"] == "low" and config.get("maxOutputTokens") != 1234, config
         texts = [str(p.get("text")) for c in state.requests[-1]["contents"] for p in c["parts"]]
         assert any("first" in t for t in texts), "the conversation carried over the new harness"
+        spec = (await request(client, "agy/status", {"agentId": agent_id}))["spec"]
+        assert spec["modelOptions"] == {"thinkingLevel": "low"} and spec["backend"] == {"type": "gemini", "model": name}
 
         bad = await request_error(client, "agy/configureAgent", {"agentId": agent_id, "modelOptions": {"thinkingLevel": "extreme"}})
         assert bad.code == -32602 and "modelOptions.thinkingLevel" in json.dumps(bad.data), bad.data
@@ -106,6 +108,9 @@ async def test_a_subagents_work_is_marked_and_its_usage_counted_apart(client: La
     assert "".join(c["text"] for c in sub if c["kind"] == "text") == "sub says hi"
     assert all(c["depth"] == 1 and c["parentTrajectoryId"] and c["trajectoryId"] != c["parentTrajectoryId"] for c in sub)
     assert "sub says hi" not in result["text"], "a subagent's text is not the agent's answer"
+    own = [c for c in chunks if c["kind"] == "text" and not c.get("depth")]
+    assert "".join(c["text"] for c in own) == result["text"] == "waitingparent done"
+    assert len({c["stepId"] for c in own}) == 2, "the agent's two steps are told apart"
     usage = (await request(client, "agy/status", {"agentId": agent_id}))["trajectoryUsage"]
     assert len(usage) == 2 and sub[0]["trajectoryId"] in {u["trajectoryId"] for u in usage}
 
