@@ -3,8 +3,9 @@ the ACP session that owns the agent.
 
 Events become `session/update` notifications, sent in order by one sender task
 (`Outbox`); a turn flushes it before its `session/prompt` answer. Confirmations
-become `session/request_permission`; our file tools become `fs/read_text_file`
-and `fs/write_text_file` when the client can, so the agent sees unsaved buffers.
+become `session/request_permission`, questions `elicitation/create`; our editor
+tools become `fs/*` and `terminal/*` requests (editor_tools.py); the hooks a client
+subscribed with `_meta.agy.hooks` become `_agy/hook` requests and notifications.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import anyio
+import msgspec
 from acp import Client
-from acp.schema import AllowedOutcome, PermissionOption
+from acp.schema import AgentPlanUpdate, AllowedOutcome, PermissionOption, PlanEntry
 
-from agy_lsp.acp import updates
+from agy_lsp.acp import editor_tools, questions, updates
 from agy_lsp.acp.bindings import Binding
 from agy_lsp.acp.tool_tracker import Tracked
 from agy_lsp.protocol.types import (
@@ -27,7 +27,6 @@ from agy_lsp.protocol.types import (
     ChatChunk,
     ConfirmToolCallParams,
     ConfirmToolCallResult,
-    EditorTool,
     HookParams,
     HookResult,
     QuotaNotice,
@@ -38,31 +37,6 @@ from agy_lsp.protocol.types import (
 
 log = logging.getLogger(__name__)
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-
-FS_TOOLS = {
-    updates.FS_READ_TOOL: EditorTool(
-        name=updates.FS_READ_TOOL,
-        description="Read a text file as the editor has it (including unsaved changes). Lines are 1-based.",
-        parameters={
-            "type": "object",
-            "properties": {
-                "path": {"type": "string", "description": "absolute path"},
-                "line": {"type": "integer", "description": "first line to read (1-based)"},
-                "limit": {"type": "integer", "description": "how many lines"},
-            },
-            "required": ["path"],
-        },
-    ),
-    updates.FS_WRITE_TOOL: EditorTool(
-        name=updates.FS_WRITE_TOOL,
-        description="Write a whole text file through the editor (creates or replaces it).",
-        parameters={
-            "type": "object",
-            "properties": {"path": {"type": "string", "description": "absolute path"}, "content": {"type": "string"}},
-            "required": ["path", "content"],
-        },
-    ),
-}
 
 
 class Outbox:
@@ -105,12 +79,22 @@ class Outbox:
             self._task.cancel()
 
 
+def _marks(chunk: ChatChunk) -> dict[str, Any] | None:
+    """`_meta.agy` of a subagent's work: its trajectory, its parent's, and how deep."""
+    if not chunk.depth:
+        return None
+    return {"agy": {"trajectoryId": chunk.trajectory_id, "parentTrajectoryId": chunk.parent_trajectory_id, "depth": chunk.depth}}
+
+
 class AcpEditor:
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
         self.bindings: dict[str, Binding] = {}  # by agent id
+        # What the client advertised at initialize.
         self.fs_read = False
         self.fs_write = False
+        self.terminal = False
+        self.elicitation = False
 
     # ------------------------------------------------------------------ events
 
@@ -118,33 +102,44 @@ class AcpEditor:
         b = self.bindings.get(chunk.agent_id)
         if b is None:
             return
-        if chunk.kind == "text" and chunk.text:
-            self.outbox.put(b.session_id, updates.helpers.update_agent_message_text(chunk.text))
-        elif chunk.kind == "thought" and chunk.text:
-            self.outbox.put(b.session_id, updates.helpers.update_agent_thought_text(chunk.text))
+        meta = _marks(chunk)
+        if chunk.kind in ("text", "thought", "compaction") and chunk.text:
+            if chunk.kind == "compaction":  # older history was summarised: the harness's note, marked
+                meta = {"agy": {**(meta or {}).get("agy", {}), "compaction": True}}
+            make = updates.helpers.update_agent_thought_text if chunk.kind == "thought" else updates.helpers.update_agent_message_text
+            kind = f"{chunk.kind}:{chunk.trajectory_id or ''}"
+            self.outbox.put(b.session_id, updates.chunk(make(chunk.text), b.next_message_id(kind), meta))
+        elif chunk.kind == "plan" and chunk.plan is not None:
+            entries = [PlanEntry(content=e.content, priority="medium", status=e.status) for e in chunk.plan.entries]
+            plan_meta = {"agy": {"path": chunk.plan.path, "markdown": chunk.plan.markdown, **(meta or {}).get("agy", {})}}
+            self.outbox.put(b.session_id, AgentPlanUpdate(session_update="plan", entries=entries, field_meta=plan_meta))
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
-            self._announce(b, chunk.tool_call)
+            self._announce(b, chunk.tool_call, meta)
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:
             result = chunk.tool_result
-            call = self._announce(b, ToolCall(id=result.id, name=result.name))
+            call = self._announce(b, ToolCall(id=result.id, name=result.name), meta)
             if not call.done:
                 call.done = True
-                self.outbox.put(b.session_id, updates.tool_finished(call.call_id, result))
+                update = updates.tool_finished(call.call_id, result, keep_content=call.terminal)
+                update.field_meta = meta
+                self.outbox.put(b.session_id, update)
 
-    def _announce(self, b: Binding, call: ToolCall) -> Tracked:
+    def _announce(self, b: Binding, call: ToolCall, meta: Any = None) -> Tracked:
         """The tracked call with this call's id; its `tool_call` goes out the first time."""
         tracked = b.tools.get(call.id, call.name)
         if not tracked.announced:
             tracked.announced = True
-            self.outbox.put(b.session_id, updates.tool_call_start(tracked.call_id, call))
+            b.last_kind = "tool"  # text after a tool call is a new message
+            self.outbox.put(b.session_id, updates.tool_call_start(tracked.call_id, call, diff=tracked.diff, meta=meta))
         return tracked
 
     def end_turn(self, b: Binding) -> None:
         """Calls that never finished (denied by a remembered choice, cancelled) stop spinning."""
         for call in b.tools.calls.values():
-            if not call.done:
+            if call.announced and not call.done:
                 self.outbox.put(b.session_id, updates.tool_status(call.call_id, "failed", "The tool call did not run to completion."))
         b.tools.end_turn()
+        b.last_kind = ""
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         """ACP has no agent states: `_agy/agentState {sessionId, state, reason?}`, an
@@ -184,7 +179,7 @@ class AcpEditor:
         # A rejected or cancelled call ends with the core's toolResult (outcome denied
         # or cancelled), like every other call: see `chunk`.
         response = await client.request_permission(
-            session_id=b.session_id, tool_call=updates.permission_subject(call_id, call), options=options
+            session_id=b.session_id, tool_call=updates.permission_subject(call_id, call, tracked.diff), options=options
         )
         outcome = response.outcome
         if isinstance(outcome, AllowedOutcome):
@@ -196,39 +191,67 @@ class AcpEditor:
         return ConfirmToolCallResult(outcome="cancelled")
 
     async def run_tool(self, params: RunToolParams) -> RunToolResult:
-        """Our file tools: through the editor when it can, else the disk."""
+        """Our editor tools: through the editor when it can, else the disk."""
         b = self.bindings.get(params.agent_id)
-        args = params.tool_call.args
-        path = args.get("path")
-        if b is None or not isinstance(path, str) or not path:
-            return RunToolResult(error="`path` (an absolute path) is required")
-        if not Path(path).is_absolute():
-            path = str(Path(b.cwd) / path)
-        client = self.outbox.client
+        if b is None:
+            return RunToolResult(error="the session is gone")
+        name, args, client = params.tool_call.name, params.tool_call.args, self.outbox.client
         try:
-            if params.tool_call.name == updates.FS_READ_TOOL:
-                line, limit = args.get("line"), args.get("limit")
-                line = line if isinstance(line, int) else None
-                limit = limit if isinstance(limit, int) else None
-                if self.fs_read and client is not None:
-                    read = await client.read_text_file(session_id=b.session_id, path=path, line=line, limit=limit)
-                    return RunToolResult(content=read.content)
-                lines = (await anyio.Path(path).read_text()).splitlines(keepends=True)
-                start = max(0, (line or 1) - 1)
-                return RunToolResult(content="".join(lines[start : None if limit is None else start + limit]))
-            if params.tool_call.name == updates.FS_WRITE_TOOL:
-                content = str(args.get("content", ""))
-                if self.fs_write and client is not None:
-                    await client.write_text_file(session_id=b.session_id, path=path, content=content)
-                else:
-                    await anyio.Path(path).write_text(content)
-                return RunToolResult(content=f"wrote {len(content)} characters to {path}")
+            if name == updates.FS_READ_TOOL:
+                return await editor_tools.read_file(client, self.fs_read, b.session_id, args, b.cwd)
+            if name == updates.FS_WRITE_TOOL:
+                return await editor_tools.write_file(client, self.fs_write, b.session_id, args, b.cwd)
+            if name == updates.TERMINAL_TOOL and client is not None:
+                tracked = self._announce(b, params.tool_call)
+                tracked.terminal = True
+                await self.outbox.flush()
+                show: Callable[[Any], None] = lambda update: self.outbox.put(b.session_id, update)  # noqa: E731
+                return await editor_tools.run_in_terminal(client, b.session_id, tracked.call_id, args, b.cwd, show)
         except Exception as e:
             return RunToolResult(error=f"{type(e).__name__}: {e}")
-        return RunToolResult(error=f"unknown editor tool {params.tool_call.name!r}")
+        return RunToolResult(error=f"unknown editor tool {name!r}")
 
     async def hook(self, params: HookParams) -> HookResult:
-        return HookResult()  # ACP has no hooks; we never subscribe
+        """The hooks ACP itself needs (the old text of an edit before it runs; the
+        agent's questions), then the client's own `_agy/hook` subscription."""
+        b = self.bindings.get(params.agent_id)
+        if b is None:
+            return HookResult()
+        if params.point == "preToolCall" and isinstance(params.data, ToolCall):
+            await self._before_edit(b, params.data)
+        if params.point in b.client_hooks:
+            return await self._ask_client(b, params)
+        if params.point == "onInteraction":
+            asking = next((c.call_id for c in b.tools.calls.values() if c.name == "ask_question" and not c.done), None)
+            return await questions.ask(self.outbox.client, self.elicitation, b.session_id, asking, params.data)
+        return HookResult()
+
+    async def _before_edit(self, b: Binding, call: ToolCall) -> None:
+        """A file write about to run: its whole-file diff, with the old text read now
+        (from the editor's buffer when it can)."""
+        path = updates.written_path(call)
+        if path is None:
+            return
+        old = await editor_tools.old_text(self.outbox.client, self.fs_read, b.session_id, editor_tools.absolute(path, b.cwd))
+        tracked = b.tools.get(call.id, call.name)
+        tracked.diff = list(updates.diff_of(call, old))
+        if tracked.announced and tracked.diff:
+            self.outbox.put(b.session_id, updates.helpers.update_tool_call(tracked.call_id, content=tracked.diff))
+
+    def _hook_params(self, b: Binding, params: HookParams) -> dict[str, Any]:
+        out: dict[str, Any] = {"sessionId": b.session_id, "point": params.point, "data": msgspec.to_builtins(params.data)}
+        if params.turn_id:
+            out["turnId"] = params.turn_id
+        return out
+
+    async def _ask_client(self, b: Binding, params: HookParams) -> HookResult:
+        client = self.outbox.client
+        if client is None:
+            raise RuntimeError("no client")
+        answer = await client.ext_method("agy/hook", self._hook_params(b, params))
+        return msgspec.convert(answer or {}, HookResult)
 
     def hook_notice(self, params: HookParams) -> None:
-        pass
+        b = self.bindings.get(params.agent_id)
+        if b is not None and params.point in b.client_hooks:
+            self.outbox.notify("agy/hook", self._hook_params(b, params))

@@ -1,5 +1,6 @@
-"""The ACP `Agent`: session lifecycle, prompts, modes and options over the core's
-`AgentManager`.
+"""The ACP `Agent`: initialize, authentication, the session lifecycle (new, load,
+resume, close, delete, list), modes and config options, over the core's
+`AgentManager`. Prompts are in turns.py.
 
 Every method answers in the `acp` package's pydantic models or raises
 `acp.RequestError`; core failures keep their stable code and cause.
@@ -7,16 +8,22 @@ Every method answers in the `acp` package's pydantic models or raises
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from acp import PROTOCOL_VERSION, Client
 from acp.schema import (
     AgentCapabilities,
     AuthenticateResponse,
+    CloseSessionResponse,
+    ConfigOptionUpdate,
+    CurrentModeUpdate,
+    DeleteSessionResponse,
     Implementation,
     InitializeResponse,
     ListSessionsResponse,
@@ -24,41 +31,40 @@ from acp.schema import (
     McpCapabilities,
     NewSessionResponse,
     PromptCapabilities,
-    PromptResponse,
+    ResumeSessionResponse,
+    SessionAdditionalDirectoriesCapabilities,
     SessionCapabilities,
+    SessionCloseCapabilities,
+    SessionDeleteCapabilities,
     SessionInfo,
     SessionListCapabilities,
+    SessionResumeCapabilities,
     SetSessionConfigOptionResponse,
     SetSessionModeResponse,
     ToolCallStart,
-    Usage,
-    UsageUpdate,
 )
 
 from agy_lsp import __version__
-from agy_lsp.acp import inputs, updates
-from agy_lsp.acp.acp_editor import FS_TOOLS, AcpEditor
-from agy_lsp.acp.bindings import DEFAULT_MODE, MODE_POLICIES, Binding
+from agy_lsp.acp import auth, commands, editor_tools, inputs, options, turns, updates
+from agy_lsp.acp.acp_editor import AcpEditor
+from agy_lsp.acp.bindings import Binding
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import Capabilities, ChatResult, CreateAgentParams
+from agy_lsp.protocol.errors import AgyError
+from agy_lsp.protocol.types import Capabilities, ConfigureAgentParams, CreateAgentParams, HookPoint, ModelOptions, RunCommand, Vertex
 
 log = logging.getLogger(__name__)
 
 PAGE = 50
-_STOP = {
-    "end_turn": "end_turn",
-    "cancelled": "cancelled",
-    "MAX_MODEL_CALLS_EXCEEDED": "max_turn_requests",
-    "MAX_TOOL_CALLS_EXCEEDED": "max_turn_requests",
-}
+ACP_HOOKS: list[HookPoint] = ["preToolCall", "onInteraction"]  # what this front-end answers itself (acp_editor.py)
 
 
-class AgyAcpAgent:
+class AgyAcpAgent(turns.Turns):
     def __init__(self, manager: AgentManager, editor: AcpEditor) -> None:
         self.manager = manager
         self.editor = editor
         self.sessions: dict[str, Binding] = {}  # by ACP session id
+        self.booleans = False  # the client takes boolean config options
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def on_connect(self, conn: Client) -> None:
         self.editor.outbox.client = conn
@@ -68,24 +74,35 @@ class AgyAcpAgent:
     async def initialize(
         self, protocol_version: int, client_capabilities: Any = None, client_info: Any = None, **kwargs: Any
     ) -> InitializeResponse:
-        fs = getattr(client_capabilities, "fs", None)
+        caps = client_capabilities
+        fs = getattr(caps, "fs", None)
         self.editor.fs_read = bool(fs and fs.read_text_file)
         self.editor.fs_write = bool(fs and fs.write_text_file)
+        self.editor.terminal = bool(getattr(caps, "terminal", False))
+        elicitation = getattr(caps, "elicitation", None)
+        self.editor.elicitation = bool(elicitation and elicitation.form is not None)
+        session = getattr(caps, "session", None)
+        self.booleans = bool(session and session.config_options and session.config_options.boolean is not None)
         return InitializeResponse(
             protocol_version=PROTOCOL_VERSION,
             agent_capabilities=AgentCapabilities(
                 load_session=True,
-                prompt_capabilities=PromptCapabilities(image=False, audio=False, embedded_context=True),
+                prompt_capabilities=PromptCapabilities(image=True, audio=True, embedded_context=True),
                 mcp_capabilities=McpCapabilities(http=True, sse=False),
-                session_capabilities=SessionCapabilities(list=SessionListCapabilities()),
+                session_capabilities=SessionCapabilities(
+                    list=SessionListCapabilities(),
+                    resume=SessionResumeCapabilities(),
+                    close=SessionCloseCapabilities(),
+                    delete=SessionDeleteCapabilities(),
+                    additional_directories=SessionAdditionalDirectoriesCapabilities(),
+                ),
             ),
-            auth_methods=[],
+            auth_methods=list(auth.METHODS),
             agent_info=Implementation(name="agy-lsp", title="Google Antigravity (agy-lsp)", version=__version__),
         )
 
     async def authenticate(self, method_id: str, **kwargs: Any) -> AuthenticateResponse:
-        """We advertise no auth methods (keys come from the environment); clients
-        that authenticate anyway (some adapters always do) get a harmless success."""
+        auth.check(method_id)
         return AuthenticateResponse()
 
     # ------------------------------------------------------------------ sessions
@@ -93,7 +110,8 @@ class AgyAcpAgent:
     async def new_session(
         self, cwd: str, additional_directories: list[str] | None = None, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
-        b = await self._open(uuid.uuid4().hex, cwd, additional_directories, mcp_servers, kwargs.get("agy"), None)
+        """Answers without a harness: the first prompt starts one (clients open sessions eagerly)."""
+        b = await self._open(uuid.uuid4().hex, cwd, additional_directories, mcp_servers, kwargs.get("agy"), None, start=False)
         return NewSessionResponse(session_id=b.session_id, modes=b.modes(), config_options=b.config_options())
 
     async def load_session(
@@ -104,12 +122,7 @@ class AgyAcpAgent:
         additional_directories: list[str] | None = None,
         **kwargs: Any,
     ) -> LoadSessionResponse:
-        b = self.sessions.get(session_id)
-        if b is None:
-            meta = self.manager.find_session(session_id)
-            if meta is None:
-                raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
-            b = await self._open(session_id, cwd, additional_directories, mcp_servers, kwargs.get("agy"), meta.conversation_id)
+        b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=True)
         replay = updates.history(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
         for update in replay:
@@ -117,30 +130,138 @@ class AgyAcpAgent:
         await self.editor.outbox.flush()
         return LoadSessionResponse(modes=b.modes(), config_options=b.config_options())
 
+    async def resume_session(
+        self,
+        cwd: str,
+        session_id: str,
+        additional_directories: list[str] | None = None,
+        mcp_servers: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> ResumeSessionResponse:
+        """Reattach without a replay (and without a harness until the next prompt)."""
+        b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=False)
+        return ResumeSessionResponse(modes=b.modes(), config_options=b.config_options())
+
+    async def close_session(self, session_id: str, **kwargs: Any) -> CloseSessionResponse:
+        """Ends the session's agent (a running turn is cancelled); it stays stored."""
+        b = self._binding(session_id)
+        del self.sessions[session_id]
+        self.editor.bindings.pop(b.agent_id, None)
+        try:
+            await self.manager.shutdown_agent(b.agent_id)
+        except AgyError as e:
+            raise inputs.to_request_error(e) from e
+        return CloseSessionResponse()
+
+    async def delete_session(self, session_id: str, **kwargs: Any) -> DeleteSessionResponse:
+        """Deletes a stored session (closing it first when it is open here)."""
+        if session_id in self.sessions:
+            await self.close_session(session_id)
+        if not self._call(self.manager.delete_session, session_id):
+            raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
+        return DeleteSessionResponse()
+
+    async def _reopen(self, session_id: str, cwd: str, dirs: Any, servers: Any, kwargs: dict[str, Any], start: bool) -> Binding:
+        meta = self.manager.find_session(session_id)
+        if meta is None:
+            raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
+        return await self._open(session_id, cwd, dirs, servers, kwargs.get("agy"), meta.conversation_id, start=start)
+
     async def _open(
-        self, session_id: str, cwd: str, extra_dirs: list[str] | None, mcp_servers: list[Any] | None, agy: Any, conversation: str | None
+        self,
+        session_id: str,
+        cwd: str,
+        extra_dirs: list[str] | None,
+        mcp_servers: list[Any] | None,
+        raw: Any,
+        conversation: str | None,
+        start: bool,
     ) -> Binding:
         if not Path(cwd).is_absolute():
             raise inputs.invalid("cwd must be an absolute path", field="cwd")
-        replaced = (["view_file"] if self.editor.fs_read else []) + (["create_file", "edit_file"] if self.editor.fs_write else [])
-        tools = [FS_TOOLS[updates.FS_READ_TOOL]] * self.editor.fs_read + [FS_TOOLS[updates.FS_WRITE_TOOL]] * self.editor.fs_write
+        agy = inputs.meta(raw)
+        mode = agy.mode or options.DEFAULT_MODE
+        if mode not in options.MODE_POLICIES:
+            raise inputs.invalid(f"unknown mode {mode!r}", field="_meta.agy.mode", modes=sorted(options.MODE_POLICIES))
+        sandbox = bool(agy.run_command and agy.run_command.sandbox)
         params = CreateAgentParams(
-            backend=inputs.meta_backend(agy),
+            backend=agy.backend or self._default_backend(),
+            name=agy.name,
+            system_instructions=agy.system_instructions,
             workspaces=[cwd, *(extra_dirs or [])],
-            policies=MODE_POLICIES[DEFAULT_MODE],
-            tools=tools,
-            capabilities=Capabilities(disabled_tools=replaced) if replaced else None,
+            policies=options.MODE_POLICIES[mode],
+            tools=[editor_tools.TOOLS[t] for t in self._editor_tools()],
+            capabilities=self._capabilities(agy.capabilities, sandbox),
             conversation_id=conversation,
             mcp_servers=inputs.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
+            hooks=[*ACP_HOOKS, *(h for h in agy.hooks if h not in ACP_HOOKS)],
+            model_options=agy.model_options,
+            budget=agy.budget,
+            compaction=agy.compaction,
+            run_command=agy.run_command,
+            subagents=agy.subagents,
+            skills=agy.skills,
+            tool_output=agy.tool_output,
         )
         try:
-            created = await self.manager.create(params, alias=session_id)
+            created = await self.manager.create(params, alias=session_id, start=start)
         except AgyError as e:
             raise inputs.to_request_error(e) from e
-        b = Binding(session_id, created.agent_id, cwd, self.manager.backend_of(created.agent_id), extra_models=inputs.meta_models(agy))
+        b = Binding(session_id, created.agent_id, cwd, self.manager.backend_of(created.agent_id), mode=mode, extra_models=agy.models)
+        b.model_options, b.run_command, b.booleans = agy.model_options, agy.run_command, self.booleans
+        b.client_hooks = frozenset(agy.hooks)
+        b.skills = commands.skills_of(agy.skills)
         self.sessions[session_id] = b
         self.editor.bindings[created.agent_id] = b
+        self._spawn(self._introduce(b))
         return b
+
+    def _default_backend(self) -> Any:
+        """The server's backend; a Vertex one takes its project and location from the
+        environment when it has none (see auth.py)."""
+        backend = self.manager.default_backend()
+        if isinstance(backend, Vertex) and not (backend.project and backend.location) and (env := auth.vertex_from_env()):
+            return msgspec.structs.replace(backend, **env)
+        return None
+
+    def _editor_tools(self) -> list[str]:
+        e = self.editor
+        return [
+            t
+            for t, on in ((updates.FS_READ_TOOL, e.fs_read), (updates.FS_WRITE_TOOL, e.fs_write), (updates.TERMINAL_TOOL, e.terminal))
+            if on
+        ]
+
+    def _capabilities(self, given: Capabilities | None, sandbox: bool) -> Capabilities | None:
+        """The SDK built-ins our editor tools replace are off; `run_command` stays on in
+        the sandbox, which only the harness has."""
+        replaced = [n for t in self._editor_tools() for n in editor_tools.REPLACED[t] if not (sandbox and n == "run_command")]
+        if not replaced:
+            return given
+        given = given or Capabilities()
+        return msgspec.structs.replace(given, disabled_tools=sorted({*(given.disabled_tools or []), *replaced}))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _introduce(self, b: Binding) -> None:
+        """After the session's answer: its commands, and its model list from the backend
+        (a `config_option_update` when that changes the `model` option)."""
+        await asyncio.sleep(0.05)  # the client learns the session id first
+        self.editor.outbox.put(b.session_id, updates.helpers.update_available_commands(commands.available(b.skills)))
+        try:
+            listed = [m.id for m in await self.manager.models(b.agent_id)]
+        except AgyError:
+            return  # closed meanwhile
+        before = b.models()
+        b.listed_models = listed
+        if b.models() != before and b.session_id in self.sessions:
+            self.options_changed(b)
+
+    def options_changed(self, b: Binding) -> None:
+        self.editor.outbox.put(b.session_id, ConfigOptionUpdate(session_update="config_option_update", config_options=b.config_options()))
 
     async def list_sessions(self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any) -> ListSessionsResponse:
         try:
@@ -172,60 +293,43 @@ class AgyAcpAgent:
         except AgyError as e:
             raise inputs.to_request_error(e) from e
 
-    # ------------------------------------------------------------------ turns
-
-    async def prompt(self, prompt: list[inputs.Block], session_id: str, **kwargs: Any) -> PromptResponse:
-        b = self._binding(session_id)
-        parts = inputs.prompt(prompt)
-        try:
-            result = await self.manager.chat(b.agent_id, parts)
-        except AgyError as e:
-            await self.editor.outbox.flush()
-            if e.code == ErrorCode.MAX_TOKENS:
-                return PromptResponse(stop_reason="max_tokens")
-            if e.code == ErrorCode.SAFETY:
-                return PromptResponse(stop_reason="refusal")
-            raise inputs.to_request_error(e) from e
-        finally:
-            self.editor.end_turn(b)
-        usage = self._usage(b, result)
-        await self.editor.outbox.flush()
-        return PromptResponse(stop_reason=_STOP.get(result.stop_reason, "end_turn"), usage=usage)  # pyright: ignore[reportArgumentType]
-
-    def _usage(self, b: Binding, result: ChatResult) -> Usage | None:
-        u = result.usage
-        if u is None:
-            return None
-        used = u.total_tokens or (u.prompt_tokens + u.candidates_tokens + u.thoughts_tokens)
-        window = 1_048_576 if b.model().startswith("gemini") else 131_072
-        self.editor.outbox.put(b.session_id, UsageUpdate(session_update="usage_update", used=used, size=max(window, used)))
-        return Usage(
-            total_tokens=used,
-            input_tokens=u.prompt_tokens,
-            output_tokens=u.candidates_tokens,
-            thought_tokens=u.thoughts_tokens or None,
-            cached_read_tokens=u.cached_tokens or None,
-        )
-
-    async def cancel(self, session_id: str, **kwargs: Any) -> None:
-        b = self.sessions.get(session_id)
-        if b is not None:
-            self.manager.cancel(b.agent_id)
-
     # ------------------------------------------------------------------ modes and options
 
     async def set_session_mode(self, mode_id: str, session_id: str, **kwargs: Any) -> SetSessionModeResponse:
         b = self._binding(session_id)
-        if mode_id not in MODE_POLICIES:
-            raise inputs.invalid(f"unknown mode {mode_id!r}", field="modeId", modes=sorted(MODE_POLICIES))
-        self._call(self.manager.set_policies, b.agent_id, MODE_POLICIES[mode_id])
-        b.mode = mode_id
+        self._set_mode(b, mode_id, "modeId")
+        self.options_changed(b)  # the `mode` option changed with it
         return SetSessionModeResponse()
+
+    def _set_mode(self, b: Binding, mode_id: str, field: str) -> None:
+        if mode_id not in options.MODE_POLICIES:
+            raise inputs.invalid(f"unknown mode {mode_id!r}", field=field, modes=sorted(options.MODE_POLICIES))
+        self._call(self.manager.set_policies, b.agent_id, options.MODE_POLICIES[mode_id])
+        b.mode = mode_id
 
     async def set_config_option(self, config_id: str, session_id: str, value: str | bool, **kwargs: Any) -> SetSessionConfigOptionResponse:
         b = self._binding(session_id)
-        if config_id != "model":
-            raise inputs.invalid(f"unknown config option {config_id!r}", field="configId")
+        if config_id == "model":
+            await self._set_model(b, value)
+        elif config_id == "mode" and isinstance(value, str):
+            self._set_mode(b, value, "value")
+            self.editor.outbox.put(b.session_id, CurrentModeUpdate(session_update="current_mode_update", current_mode_id=value))
+        elif config_id == "thought_level" and isinstance(value, str) and value in options.THOUGHT_LEVELS:
+            level: Any = None if value == "default" else value
+            wanted = msgspec.structs.replace(b.model_options or ModelOptions(), thinking_level=level)
+            await self._configure(b, ConfigureAgentParams(agent_id=b.agent_id, model_options=wanted))
+            b.model_options = wanted
+        elif config_id == "sandbox" and (on := options.sandbox_value(value)) is not None:
+            wanted = msgspec.structs.replace(b.run_command or RunCommand(), sandbox=on)
+            caps = self._capabilities(None, on)
+            await self._configure(b, ConfigureAgentParams(agent_id=b.agent_id, run_command=wanted, capabilities=caps or Capabilities()))
+            b.run_command, b.sandbox_note = wanted, None
+        else:
+            known = [o.id for o in b.config_options()]
+            raise inputs.invalid(f"unknown config option {config_id!r} or value {value!r}", field="configId", options=known)
+        return SetSessionConfigOptionResponse(config_options=b.config_options())
+
+    async def _set_model(self, b: Binding, value: str | bool) -> None:
         if not isinstance(value, str) or value not in b.models():
             raise inputs.invalid(f"unknown model {value!r}", field="value", models=b.models())
         try:
@@ -233,9 +337,11 @@ class AgyAcpAgent:
         except ValueError as e:
             raise inputs.invalid(str(e), field="value") from e
         if backend != b.backend:
-            try:
-                await self.manager.set_backend(b.agent_id, backend)
-            except AgyError as e:
-                raise inputs.to_request_error(e) from e
+            await self._configure(b, ConfigureAgentParams(agent_id=b.agent_id, backend=backend))
             b.backend = backend
-        return SetSessionConfigOptionResponse(config_options=b.config_options())
+
+    async def _configure(self, b: Binding, params: ConfigureAgentParams) -> None:
+        try:
+            await self.manager.configure(params)
+        except AgyError as e:
+            raise inputs.to_request_error(e) from e

@@ -1,5 +1,5 @@
-"""One ACP session <-> one core agent, plus what ACP shows on top: modes (which are
-policy presets of the core, applied from the next turn) and the model option.
+"""One ACP session <-> one core agent, plus what ACP shows on top: the mode, the
+config options' values, the session's commands, its message ids and its running cost.
 
 A new conversation only gets its SDK conversation id after its first turn, so a
 `session/new` answers with an id of ours; the core stores it with the session as
@@ -8,44 +8,15 @@ an alias, and `session/list` / `session/load` accept both ids.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 import msgspec
-from acp.schema import (
-    SessionConfigOptionBoolean,
-    SessionConfigOptionSelect,
-    SessionConfigSelectOption,
-    SessionMode,
-    SessionModeState,
-)
 
+from agy_lsp.acp import options
 from agy_lsp.acp.tool_tracker import ToolTracker
-from agy_lsp.acp.updates import FS_READ_TOOL
 from agy_lsp.backends.identity import model_name
-from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Policies, PolicyRule, Vertex
-
-ASK_EVERY_TIME = "ask_every_time"
-AUTO_ALLOW_READS = "auto_allow_reads"
-MODES = [
-    SessionMode(id=ASK_EVERY_TIME, name="Ask every time", description="Every tool call asks for permission, reads included."),
-    SessionMode(
-        id=AUTO_ALLOW_READS,
-        name="Auto-allow reads",
-        description="Reading files and directories runs without asking; edits and commands ask.",
-    ),
-]
-# Each mode is a policy of the core: the SDK's policy engine decides, nothing else.
-MODE_POLICIES: dict[str, Policies] = {
-    ASK_EVERY_TIME: Policies(rules=[PolicyRule(tool="*", decision="ask_user")]),
-    AUTO_ALLOW_READS: Policies(preset="safeDefaults", rules=[PolicyRule(tool=FS_READ_TOOL, decision="allow")]),
-}
-DEFAULT_MODE = AUTO_ALLOW_READS
-
-# Models offered besides the current one, per backend type.
-_CATALOG: dict[str, list[str]] = {
-    "gemini": ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite"],
-    "vertex": ["gemini-2.5-flash", "gemini-2.5-pro"],
-}
+from agy_lsp.protocol.types import AnyBackend, Gemini, HookPoint, ModelOptions, OpenAI, RunCommand, Vertex
 
 
 @dataclass
@@ -56,35 +27,50 @@ class Binding:
     agent_id: str
     cwd: str
     backend: AnyBackend
-    mode: str = DEFAULT_MODE
+    mode: str = options.DEFAULT_MODE
     extra_models: list[str] = field(default_factory=list[str])
+    listed_models: list[str] = field(default_factory=list[str])  # from the backend
+    model_options: ModelOptions | None = None
+    run_command: RunCommand | None = None
+    sandbox_note: str | None = None  # why the sandbox is unavailable, once the harness said
+    booleans: bool = False  # the client takes boolean config options
+    client_hooks: frozenset[HookPoint] = frozenset()  # `_agy/hook` points the client subscribed
+    skills: dict[str, str] = field(default_factory=dict[str, str])  # name -> description
     tools: ToolTracker = field(default_factory=ToolTracker)
+    titled: bool = False  # a session_info_update with the title went out
+    cost: float | None = None  # USD so far, where the model's price is known
+    message_id: str | None = None  # of the agent message being streamed
+    thought_id: str | None = None
+    last_kind: str = ""  # "text" | "thought" | other: a change starts a new message
 
-    def modes(self) -> SessionModeState:
-        return SessionModeState(current_mode_id=self.mode, available_modes=MODES)
+    def modes(self) -> options.SessionModeState:
+        return options.modes(self.mode)
 
     def model(self) -> str:
         return model_name(self.backend)
 
     def models(self) -> list[str]:
         out = [self.model()]
-        kind = "gemini" if isinstance(self.backend, Gemini) else "vertex" if isinstance(self.backend, Vertex) else ""
-        for m in _CATALOG.get(kind, []) + self.extra_models:
+        for m in self.listed_models + self.extra_models:
             if m not in out:
                 out.append(m)
         return out
 
-    def config_options(self) -> list[SessionConfigOptionSelect | SessionConfigOptionBoolean]:
-        return [
-            SessionConfigOptionSelect(
-                id="model",
-                name="Model",
-                category="model",
-                type="select",
-                current_value=self.model(),
-                options=[SessionConfigSelectOption(value=m, name=m) for m in self.models()],
-            )
-        ]
+    @property
+    def sandbox(self) -> bool:
+        return bool(self.run_command and self.run_command.sandbox)
+
+    def config_options(self) -> list[options.Option]:
+        return options.config_options(
+            backend=self.backend,
+            model=self.model(),
+            models=self.models(),
+            mode=self.mode,
+            thought_level=self.model_options.thinking_level if self.model_options else None,
+            sandbox=self.sandbox,
+            sandbox_note=self.sandbox_note,
+            booleans=self.booleans,
+        )
 
     def with_model(self, model: str) -> AnyBackend:
         """The backend on another model. ValueError for a backend without models."""
@@ -93,3 +79,14 @@ class Binding:
         if model == self.model():
             return self.backend
         raise ValueError("the scripted backend has a single model")
+
+    def next_message_id(self, kind: str) -> str:
+        """The messageId of a chunk: the same for a run of chunks of one kind, new
+        after anything else (a tool call, the other kind, a new turn)."""
+        if kind != self.last_kind:
+            self.last_kind = kind
+            if kind == "text":
+                self.message_id = uuid.uuid4().hex
+            else:
+                self.thought_id = uuid.uuid4().hex
+        return (self.message_id if kind == "text" else self.thought_id) or ""

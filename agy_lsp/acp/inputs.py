@@ -20,8 +20,10 @@ from acp.schema import (
     TextResourceContents,
 )
 
+from agy_lsp.protocol.agent_options import Budget, Compaction, ModelOptions, RunCommand, Skills, Subagents, SystemInstructions, ToolOutput
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import AnyBackend, ContentPart, McpServer
+from agy_lsp.protocol.types import AnyBackend, Capabilities, ContentPart, HookPoint, McpServer
+from agy_lsp.protocol.wire import Wire
 
 log = logging.getLogger(__name__)
 _NOT_A_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -38,6 +40,39 @@ def to_request_error(err: AgyError) -> RequestError:
     agent is the spec's invalid params."""
     code = ErrorCode.INVALID_PARAMS if err.code == ErrorCode.AGENT_NOT_FOUND else err.code
     return RequestError(int(code), err.message, err.data)
+
+
+class AgyMeta(Wire):
+    """`_meta.agy` of `session/new`, `session/load` and `session/resume`: what the SDK
+    can do that ACP has no words for, as in `agy/createAgent` (docs/protocol.md)."""
+
+    backend: AnyBackend | None = None
+    models: list[str] = []  # extra entries for the `model` option
+    name: str | None = None
+    system_instructions: str | SystemInstructions | None = None
+    capabilities: Capabilities | None = None
+    model_options: ModelOptions | None = None
+    budget: Budget | None = None
+    compaction: Compaction | None = None
+    run_command: RunCommand | None = None
+    subagents: Subagents | None = None
+    skills: Skills | None = None
+    tool_output: ToolOutput | None = None
+    hooks: list[HookPoint] = []  # points the client answers as `_agy/hook`
+    mode: str | None = None  # the session's first mode
+
+
+def meta(raw: Any) -> AgyMeta:
+    if raw is None:
+        return AgyMeta()
+    try:
+        return msgspec.convert(raw, AgyMeta)
+    except msgspec.ValidationError as e:
+        field = str(e).rpartition("at `$")[2].rstrip("`")
+        raise invalid(f"_meta.agy: {e}", field=f"_meta.agy{field}") from e
+
+
+_MEDIA = {"image": "image", "audio": "audio", "video": "video"}
 
 
 def prompt(blocks: list[Block]) -> list[ContentPart]:
@@ -57,32 +92,14 @@ def prompt(blocks: list[Block]) -> list[ContentPart]:
             if isinstance(res, TextResourceContents):
                 parts.append(ContentPart(type="text", text=f'<context uri="{res.uri}">\n{res.text}\n</context>'))
             elif isinstance(res, BlobResourceContents):  # pyright: ignore[reportUnnecessaryIsInstance]
-                parts.append(ContentPart(type="document", data=res.blob, mime_type=res.mime_type or "application/octet-stream"))
+                mime = res.mime_type or "application/octet-stream"
+                kind: Any = _MEDIA.get(mime.partition("/")[0], "document")
+                parts.append(ContentPart(type=kind, data=res.blob, mime_type=mime))
         else:
-            raise invalid("audio prompts are not supported (promptCapabilities.audio is false)", field="prompt")
+            parts.append(ContentPart(type="audio", data=block.data, mime_type=block.mime_type))
     if not parts:
         raise invalid("the prompt has no content", field="prompt")
     return parts
-
-
-def meta_backend(meta: Any) -> AnyBackend | None:
-    """`_meta.agy.backend` of `session/new` / `session/load`: a per-session backend."""
-    if meta is None:
-        return None
-    if not isinstance(meta, dict) or not isinstance(meta.get("backend", {}), dict):  # pyright: ignore
-        raise invalid("_meta.agy must be an object with an optional `backend` object", field="_meta.agy")
-    raw = meta.get("backend")  # pyright: ignore
-    if raw is None:
-        return None
-    try:
-        return msgspec.convert(raw, AnyBackend)  # pyright: ignore[reportArgumentType]
-    except msgspec.ValidationError as e:
-        raise invalid(f"_meta.agy.backend: {e}", field="_meta.agy.backend") from e
-
-
-def meta_models(meta: Any) -> list[str]:
-    models: Any = meta.get("models") if isinstance(meta, dict) else None  # pyright: ignore
-    return [str(m) for m in models] if isinstance(models, list) else []  # pyright: ignore
 
 
 def mcp_servers(servers: list[Any] | None) -> list[McpServer]:

@@ -10,6 +10,7 @@ id again after the session's agent was restarted): then it gets a suffix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Tracked:
     name: str
     announced: bool = False  # a `tool_call` went out
     done: bool = False  # finished, rejected or cancelled
+    diff: list[Any] | None = None  # whole-file diff content, once the old text was read
+    terminal: bool = False  # its content is the editor's terminal running it
 
 
 @dataclass

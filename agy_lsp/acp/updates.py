@@ -1,7 +1,9 @@
 """Core events and history -> ACP `session/update` payloads (pure functions).
 
 Tool calls get a kind from the tool's name, a title, `rawInput`, locations (file
-paths found in the arguments) and, for file writes, diff content.
+paths found in the arguments) and, for file writes, diff content (the whole file
+before and after, when the old text could be read). Outputs are bounded: the tail,
+and a note of how much was cut, so a huge output never floods the stream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from agy_lsp.protocol.types import Step, ToolCall, ToolResult
 # Our editor-delegated file tools (see bridge.py) next to the SDK's built-ins.
 FS_READ_TOOL = "read_file"
 FS_WRITE_TOOL = "write_file"
+TERMINAL_TOOL = "run_in_terminal"  # run_command in the editor's terminal (editor_tools.py)
 
 # Every built-in the harness offers, as the model calls it (docs/protocol.md#built-in-tools);
 # then the SDK's names, which history shows for steps from before a server restart.
@@ -55,11 +58,12 @@ _KINDS: dict[str, ToolKind] = {
     "edit_file": "edit",
     FS_READ_TOOL: "read",
     FS_WRITE_TOOL: "edit",
+    TERMINAL_TOOL: "execute",
 }
 _WRITES = ("write_to_file", "create_file")
 _EDITS = ("replace_file_content", "edit_file")
 
-_MAX_OUTPUT = 20_000
+MAX_OUTPUT = 20_000  # characters of a tool's output shown in its update (the tail)
 
 
 def kind_of(name: str) -> ToolKind:
@@ -69,7 +73,7 @@ def kind_of(name: str) -> ToolKind:
 def title_of(call: ToolCall) -> str:
     args = call.args
     command = args.get("CommandLine", args.get("command_line"))
-    if call.name == "run_command" and isinstance(command, str):
+    if call.name in ("run_command", TERMINAL_TOOL) and isinstance(command, str):
         return f"Run `{command}`"
     paths = [loc.path for loc in locations_of(call)]
     return f"{call.name} {paths[0]}" if paths else call.name
@@ -87,50 +91,73 @@ def locations_of(call: ToolCall) -> list[ToolCallLocation]:
     return out
 
 
-def diff_of(call: ToolCall) -> list[FileEditToolCallContent]:
+def written_path(call: ToolCall) -> str | None:
+    """The file a write or edit (as the model wrote it) changes."""
+    key = "path" if call.name == FS_WRITE_TOOL else "TargetFile" if call.name in _WRITES + _EDITS else None
+    path = call.args.get(key) if key else None
+    return path if isinstance(path, str) and path else None
+
+
+def diff_of(call: ToolCall, old: str | None = None) -> list[FileEditToolCallContent]:
     """Diff content for file writes (as the model wrote them: a confirmation's
-    arguments): write_to_file, replace_file_content and our write_file."""
-    args = call.args
-    if call.name == FS_WRITE_TOOL and isinstance(args.get("path"), str):
-        return [helpers.tool_diff_content(args["path"], str(args.get("content", "")))]
-    path = args.get("TargetFile")
-    if not isinstance(path, str):
+    arguments): write_to_file, replace_file_content and our write_file. `old`: the
+    file's text before the call (read from the editor), for a whole-file diff."""
+    args, path = call.args, written_path(call)
+    if path is None:
         return []
+    if call.name == FS_WRITE_TOOL:
+        return [helpers.tool_diff_content(path, str(args.get("content", "")), old)]
     if call.name in _WRITES:
-        return [helpers.tool_diff_content(path, str(args.get("CodeContent", "")))]
-    if call.name in _EDITS:
-        chunks: Any = args.get("ReplacementChunks") or [args]
-        out: list[FileEditToolCallContent] = []
-        items: list[Any] = chunks if isinstance(chunks, list) else []  # pyright: ignore[reportUnknownVariableType]
-        for item in items:
-            chunk: dict[str, Any] = item if isinstance(item, dict) else {}  # pyright: ignore[reportUnknownVariableType]
-            if "ReplacementContent" in chunk:
-                old = chunk.get("TargetContent")
-                out.append(helpers.tool_diff_content(path, str(chunk["ReplacementContent"]), None if old is None else str(old)))
-        return out
-    return []
+        new = str(args.get("CodeContent", ""))
+        return [helpers.tool_diff_content(path, old + new if old is not None and args.get("Append") else new, old)]
+    chunks = _chunks(args)
+    if old is not None:
+        new = old
+        for target, replacement in chunks:
+            if target is None or target not in new:
+                break
+            new = new.replace(target, replacement) if args.get("AllowMultiple") else new.replace(target, replacement, 1)
+        else:
+            return [helpers.tool_diff_content(path, new, old)]
+    return [helpers.tool_diff_content(path, replacement, target) for target, replacement in chunks]
 
 
-def tool_call_start(call_id: str, call: ToolCall, status: Any = "pending") -> ToolCallStart:
-    return helpers.start_tool_call(
+def _chunks(args: dict[str, Any]) -> list[tuple[str | None, str]]:
+    chunks: Any = args.get("ReplacementChunks") or [args]
+    items: list[Any] = chunks if isinstance(chunks, list) else []  # pyright: ignore[reportUnknownVariableType]
+    out: list[tuple[str | None, str]] = []
+    for item in items:
+        chunk: dict[str, Any] = item if isinstance(item, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+        if "ReplacementContent" in chunk:
+            old = chunk.get("TargetContent")
+            out.append((None if old is None else str(old), str(chunk["ReplacementContent"])))
+    return out
+
+
+def tool_call_start(
+    call_id: str, call: ToolCall, status: Any = "pending", diff: list[Any] | None = None, meta: Any = None
+) -> ToolCallStart:
+    start = helpers.start_tool_call(
         call_id,
         title_of(call),
         kind=kind_of(call.name),
         status=status,
-        content=diff_of(call) or None,
+        content=diff or diff_of(call) or None,
         locations=locations_of(call) or None,
         raw_input=call.args,
     )
+    start.field_meta = meta
+    return start
 
 
-def permission_subject(call_id: str, call: ToolCall) -> ToolCallUpdate:
+def permission_subject(call_id: str, call: ToolCall, diff: list[Any] | None = None) -> ToolCallUpdate:
     """The `toolCall` of a `session/request_permission`."""
     return ToolCallUpdate(
         tool_call_id=call_id,
         title=title_of(call),
         kind=kind_of(call.name),
         status="pending",
-        content=list(diff_of(call)) or None,
+        content=diff or list(diff_of(call)) or None,
         locations=locations_of(call) or None,
         raw_input=call.args,
     )
@@ -140,16 +167,19 @@ def tool_status(call_id: str, status: Any, text: str | None = None) -> ToolCallP
     return helpers.update_tool_call(call_id, status=status, content=[_text(text)] if text else None)
 
 
-def tool_finished(call_id: str, result: ToolResult) -> ToolCallProgress:
+def tool_finished(call_id: str, result: ToolResult, keep_content: bool = False) -> ToolCallProgress:
+    """The update that ends a call. `keep_content`: the call shows a terminal, which
+    stays its content."""
     if result.outcome in ("denied", "cancelled"):  # it never ran: say why, nothing else
         return tool_status(call_id, "failed", refusal(result.outcome, result.error))
     failed = result.error is not None
     value = _unwrap(result.result)
+    rendered = _render(result.error if failed else value)
     return helpers.update_tool_call(
         call_id,
         status="failed" if failed else "completed",
-        content=[_text(result.error if failed else _render(value))],
-        raw_output={"error": result.error} if failed else value,
+        content=None if keep_content else [_text(rendered)],
+        raw_output={"error": rendered} if failed else (rendered if isinstance(value, str) else value),
     )
 
 
@@ -175,36 +205,59 @@ def _render(value: Any) -> str:
             text = json.dumps(value, ensure_ascii=False, indent=1)
         except (TypeError, ValueError):
             text = str(value)
-    return text if len(text) <= _MAX_OUTPUT else text[:_MAX_OUTPUT] + "\n… (truncated)"
+    return tail(text)
+
+
+def tail(text: str, limit: int = MAX_OUTPUT) -> str:
+    """At most `limit` characters: the end of the text, after a note of what was cut."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"… ({cut:,} earlier characters cut; the agent saw its own copy)\n" + text[cut:]
 
 
 def _text(text: str | None) -> ContentToolCallContent:
     return helpers.tool_content(helpers.text_block(text or ""))
 
 
+_OUTPUT_ARGS = ("combined_output", "diff_block", "output", "results")  # where a stored step keeps its output
+
+
 def history(steps: list[Step]) -> list[Any]:
-    """A stored conversation replayed as the updates a live turn would have sent."""
+    """A stored conversation replayed as the updates a live turn would have sent:
+    messages (one messageId each), thoughts, and each tool call with its outcome
+    (the output the stored step kept, or why it never ran)."""
     out: list[Any] = []
     for step in steps:
+        message_id = step.id or None
         if step.source == "USER":
             if step.content:
-                out.append(helpers.update_user_message_text(step.content))
+                out.append(chunk(helpers.update_user_message_text(step.content), message_id))
             continue
         if step.source != "MODEL":
             continue
         if step.thinking:
-            out.append(helpers.update_agent_thought_text(step.thinking))
+            out.append(chunk(helpers.update_agent_thought_text(step.thinking), f"{message_id}:thought" if message_id else None))
         if step.content and step.target == "TARGET_USER":
-            out.append(helpers.update_agent_message_text(step.content))
+            out.append(chunk(helpers.update_agent_message_text(step.content), message_id))
         for n, call in enumerate(step.tool_calls):
             call_id = call.id or f"{step.id}:{n}"
+            out.append(tool_call_start(call_id, call, status="pending"))
             if call.outcome in ("denied", "cancelled"):  # it never ran: as the live turn ended it
-                start = tool_call_start(call_id, call, status="failed")
-                start.content = [_text(refusal(call.outcome, step.error))]
-                out.append(start)
-            else:
-                out.append(tool_call_start(call_id, call, status="completed" if step.status == "DONE" else "failed"))
+                out.append(tool_status(call_id, "failed", refusal(call.outcome, step.error)))
+                continue
+            failed = call.outcome == "failed" or step.status not in ("DONE", "")
+            output = next((v for k in _OUTPUT_ARGS if isinstance(v := call.args.get(k), str) and v), None)
+            text = step.error if failed and step.error else output
+            out.append(tool_status(call_id, "failed" if failed else "completed", tail(text) if text else None))
     return out
+
+
+def chunk(update: Any, message_id: str | None, meta: Any = None) -> Any:
+    """A message or thought chunk with its messageId (and `_meta`, when given)."""
+    update.message_id = message_id
+    update.field_meta = meta
+    return update
 
 
 def refusal(outcome: str, reason: str | None) -> str:

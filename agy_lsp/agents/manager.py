@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from agy_lsp.agents import queries
+from agy_lsp.agents import models, queries
 from agy_lsp.agents.chat import run_chat
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.hibernation import LiveAgents
@@ -44,6 +44,7 @@ from agy_lsp.protocol.types import (
     Prompt,
     SendResult,
     StatusResult,
+    Usage,
     UsageResult,
 )
 from agy_lsp.sdk import installed_version
@@ -241,6 +242,15 @@ class AgentManager:
         backend = with_model(self.backend_of(agent_id), model)
         if backend != self.backend_of(agent_id):
             await self.set_backend(agent_id, backend)
+
+    async def models(self, agent_id: str) -> list[models.ModelInfo]:
+        """The models the agent's backend offers, its own first (agents/models.py)."""
+        return await models.available(self.backend_of(agent_id))
+
+    def meter(self, agent_id: str, usage: Usage) -> tuple[int | None, float | None]:
+        """The agent's model's context window, and what `usage` cost in USD, where known."""
+        model = models.model_name(self.backend_of(agent_id))
+        return models.context_window(model), models.cost(model, usage)
 
     def name_of(self, agent_id: str) -> str:
         session = self._get(agent_id)

@@ -26,8 +26,9 @@ async def test_fs_delegation_modes_and_model_option(start, state_dir: str) -> No
         result = await server.conn.prompt(session_id=sid, prompt=[text_block("edit it")])
         assert result.stop_reason == "end_turn" and client.text(sid) == "edited"
 
-        # Reads are auto-allowed in the default mode and come from the editor's buffer.
-        assert client.reads == [path]
+        # Reads are auto-allowed in the default mode and come from the editor's buffer;
+        # so does the old text of the write, for its diff.
+        assert client.reads == [path, path]
         starts = {u.kind: u for u in client.of(sid, s.ToolCallStart)}
         read_id = starts["read"].tool_call_id
         done = [u for u in client.of(sid, s.ToolCallProgress) if u.tool_call_id == read_id and u.status == "completed"]
@@ -38,10 +39,13 @@ async def test_fs_delegation_modes_and_model_option(start, state_dir: str) -> No
         assert [p[1].kind for p in client.permissions] == ["edit"]
         diff = starts["edit"].content[0]
         assert isinstance(diff, s.FileEditToolCallContent) and diff.path == path and diff.new_text == "saved = True\n"
+        assert diff.old_text == "unsaved = True\n" and client.permissions[0][1].content[0].old_text == "unsaved = True\n"
         assert client.files[path] == "saved = True\n" and not exists(path)
 
-        # Ask every time: now the read asks too.
+        # Ask every time: now the read asks too; the `mode` option follows.
         await server.conn.set_session_mode(session_id=sid, mode_id="ask_every_time")
+        modes = lambda: [o.current_value for u in client.of(sid, s.ConfigOptionUpdate) for o in u.config_options if o.id == "mode"]  # noqa: E731
+        await client.wait_for(lambda: "ask_every_time" in modes())
         await server.conn.prompt(session_id=sid, prompt=[text_block("read it again")])
         assert [p[1].kind for p in client.permissions] == ["edit", "read"]
         assert client.text(sid).endswith("read again")

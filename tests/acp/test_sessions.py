@@ -21,15 +21,15 @@ async def test_initialize_new_session_and_streamed_prompt(start) -> None:
         assert caps.load_session is True
         assert caps.session_capabilities.list is not None
         assert caps.prompt_capabilities.embedded_context is True
-        assert caps.prompt_capabilities.image is False and caps.prompt_capabilities.audio is False
+        assert caps.prompt_capabilities.image is True and caps.prompt_capabilities.audio is True
         assert server.init.agent_info.name == "agy-lsp"
 
         created = await server.conn.new_session(
             cwd="/tmp", mcp_servers=[], **scripted({"text": "one two three", "chunks": 3, "chunkDelayMs": 50})
         )
         assert created.modes.current_mode_id == "auto_allow_reads"
-        assert {m.id for m in created.modes.available_modes} == {"ask_every_time", "auto_allow_reads"}
-        assert created.config_options[0].id == "model"
+        assert {m.id for m in created.modes.available_modes} == {"ask_every_time", "auto_allow_reads", "auto", "allow_all", "plan"}
+        assert [o.id for o in created.config_options] == ["model", "mode", "sandbox"]
         sid = created.session_id
         result = await server.conn.prompt(
             session_id=sid,
