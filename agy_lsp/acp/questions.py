@@ -68,13 +68,13 @@ def _each(data: Any, answer: dict[str, Any]) -> HookResult:
 
 async def ask(client: Client | None, can_elicit: bool, session_id: str, tool_call_id: str | None, data: Any) -> HookResult:
     if client is None or not can_elicit:
-        return _each(data, {"freeformResponse": NO_ONE, "skipped": True})
+        return _each(data, {"freeformResponse": NO_ONE})
     questions = _questions(data)
     message = questions[0].get("question", "The agent has a question") if len(questions) == 1 else "The agent has questions"
     mode = ElicitationFormSessionMode(session_id=session_id, tool_call_id=tool_call_id, requested_schema=form(data))
     response = await client.create_elicitation(message=str(message), mode=mode)
     if isinstance(response, DeclineElicitationResponse):
-        return _each(data, {"freeformResponse": DECLINED, "skipped": True})
+        return _each(data, {"freeformResponse": DECLINED})
     if not isinstance(response, AcceptElicitationResponse):  # cancelled: the interaction is cancelled
         return HookResult(answer=None)
     content = response.content or {}

@@ -33,6 +33,12 @@ _PARAMS = {
     "session/request_permission": s.RequestPermissionRequest,
     "fs/read_text_file": s.ReadTextFileRequest,
     "fs/write_text_file": s.WriteTextFileRequest,
+    "terminal/create": s.CreateTerminalRequest,
+    "terminal/output": s.TerminalOutputRequest,
+    "terminal/wait_for_exit": s.WaitForTerminalExitRequest,
+    "terminal/release": s.ReleaseTerminalRequest,
+    "terminal/kill": s.KillTerminalRequest,
+    "elicitation/create": s.CreateFormSessionElicitationRequest,
 }
 # Results of our requests, by method.
 _RESULTS = {
@@ -43,6 +49,10 @@ _RESULTS = {
     "session/prompt": s.PromptResponse,
     "session/set_mode": s.SetSessionModeResponse,
     "session/set_config_option": s.SetSessionConfigOptionResponse,
+    "session/resume": s.ResumeSessionResponse,
+    "session/close": s.CloseSessionResponse,
+    "session/delete": s.DeleteSessionResponse,
+    "authenticate": s.AuthenticateResponse,
 }
 _ERROR = {
     "type": "object",
@@ -97,6 +107,8 @@ class SchemaCheck:
         model = _RESULTS.get(method or "")
         if model is not None:
             _validator(model).validate(msg.get("result") or {})
+        elif not (method or "").startswith("_"):  # every response of ours has its schema
+            self.errors.append(f"a response to {method!r} that no schema checks")
 
 
 PermissionHandler = Callable[[str, s.ToolCallUpdate, list[s.PermissionOption]], Awaitable[s.RequestPermissionResponse]]
@@ -117,6 +129,46 @@ class RecordingClient:
         self.reads: list[str] = []
         self.changed = asyncio.Event()
         self.extensions: list[tuple[str, dict[str, Any]]] = []
+        self.elicitations: list[tuple[str, Any]] = []
+        self.on_elicitation: Callable[[str, Any], s.CreateElicitationResponse] | None = None
+        self.hook_answers: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.terminals: dict[str, Any] = {}
+
+    async def ext_method(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.extensions.append((method, params))
+        self.changed.set()
+        return self.hook_answers(params) if self.hook_answers else {}
+
+    async def create_elicitation(self, message: str, mode: Any = None, **kwargs: Any) -> Any:
+        self.elicitations.append((message, mode))
+        self.changed.set()
+        return self.on_elicitation(message, mode) if self.on_elicitation else s.DeclineElicitationResponse(action="decline")
+
+    async def create_terminal(self, session_id: str, command: str, args: list[str] | None = None, cwd: str | None = None, **kwargs: Any):
+        proc = await asyncio.create_subprocess_exec(
+            command, *(args or []), cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        terminal_id = f"term-{len(self.terminals) + 1}"
+        self.terminals[terminal_id] = {"proc": proc, "command": [command, *(args or [])], "released": False}
+        return s.CreateTerminalResponse(terminal_id=terminal_id)
+
+    async def wait_for_terminal_exit(self, session_id: str, terminal_id: str, **kwargs: Any):
+        term = self.terminals[terminal_id]
+        term["output"] = (await term["proc"].stdout.read()).decode()
+        return s.WaitForTerminalExitResponse(exit_code=await term["proc"].wait())
+
+    async def terminal_output(self, session_id: str, terminal_id: str, **kwargs: Any):
+        term = self.terminals[terminal_id]
+        status = s.TerminalExitStatus(exit_code=term["proc"].returncode)
+        return s.TerminalOutputResponse(output=term.get("output", ""), truncated=False, exit_status=status)
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any):
+        self.terminals[terminal_id]["released"] = True
+        return s.ReleaseTerminalResponse()
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **kwargs: Any):
+        self.terminals[terminal_id]["proc"].kill()
+        return s.KillTerminalResponse()
 
     async def ext_notification(self, method: str, params: dict[str, Any]) -> None:
         self.extensions.append((method, params))
@@ -169,8 +221,10 @@ class Server:
         self.conn, self.client, self.check, self.init = conn, client, check, init
         self.pid = 0  # the server process
 
-    async def new(self, *replies: dict[str, Any], cwd: str | None = None, mcp_servers: list[Any] | None = None) -> str:
-        created = await self.conn.new_session(cwd=cwd or tempfile.gettempdir(), mcp_servers=mcp_servers or [], **scripted(*replies))
+    async def new(self, *replies: dict[str, Any], cwd: str | None = None, mcp_servers: list[Any] | None = None, **agy: Any) -> str:
+        meta = scripted(*replies)
+        meta["agy"].update(agy)
+        created = await self.conn.new_session(cwd=cwd or tempfile.gettempdir(), mcp_servers=mcp_servers or [], **meta)
         return created.session_id
 
     async def raw(self, method: str, params: Any) -> Any:
@@ -197,7 +251,7 @@ def start(state_dir: str) -> Callable[..., Any]:
     """`async with start(fs=False, env=None) as server:` runs one server process."""
 
     @asynccontextmanager
-    async def run(fs: bool = False, env: dict[str, str] | None = None) -> AsyncIterator[Server]:
+    async def run(fs: bool = False, env: dict[str, str] | None = None, caps: dict[str, Any] | None = None) -> AsyncIterator[Server]:
         extra = env or {}
         env = {
             **os.environ,
@@ -220,9 +274,10 @@ def start(state_dir: str) -> Callable[..., Any]:
                 env=env,
                 transport_kwargs={"stderr": log, "shutdown_timeout": 20.0},
                 observers=[check],
+                use_unstable_protocol=True,  # elicitation/create, session/resume and session/close
             ) as (conn, process):
-                caps = s.ClientCapabilities(fs=s.FileSystemCapabilities(read_text_file=fs, write_text_file=fs))
-                init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=caps)
+                capabilities = s.ClientCapabilities(fs=s.FileSystemCapabilities(read_text_file=fs, write_text_file=fs), **(caps or {}))
+                init = await conn.initialize(protocol_version=PROTOCOL_VERSION, client_capabilities=capabilities)
                 server = Server(conn, client, check, init)
                 server.pid = process.pid
                 yield server
