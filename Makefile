@@ -24,6 +24,7 @@ demo: $(STAMP) ## A short streamed session on the scripted model, through the re
 test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim) and the VS Code extension
 	$(MAKE) lint
 	$(PY) -m pytest -q
+	bash tests/acp_ts/run.sh
 	$(MAKE) vscode
 	@# harnesses of this checkout only (by executable path), so other work on the machine is not blamed
 	@leaked=$$(for p in $$(pgrep -x localharness); do readlink /proc/$$p/exe; done | grep -F "$(CURDIR)/" || true); \

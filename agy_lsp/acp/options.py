@@ -26,6 +26,7 @@ AUTO = "auto"
 ALLOW_ALL = "allow_all"
 PLAN = "plan"
 _READS = PolicyRule(tool=FS_READ_TOOL, decision="allow")  # our editor read tool is a read like view_file
+_ASK = PolicyRule(tool="ask_question", decision="allow")  # a question asks the person anyway
 MODES = [
     SessionMode(id=ASK_EVERY_TIME, name="Ask every time", description="Every tool call asks for permission, reads included."),
     SessionMode(
@@ -47,10 +48,10 @@ MODES = [
 ]
 MODE_POLICIES: dict[str, Policies] = {
     ASK_EVERY_TIME: Policies(rules=[PolicyRule(tool="*", decision="ask_user")]),
-    AUTO_ALLOW_READS: Policies(preset="safeDefaults", rules=[_READS]),
-    AUTO: Policies(preset="auto", rules=[_READS]),
+    AUTO_ALLOW_READS: Policies(preset="safeDefaults", rules=[_READS, _ASK]),
+    AUTO: Policies(preset="auto", rules=[_READS, _ASK]),
     ALLOW_ALL: Policies(preset="allowAll"),
-    PLAN: Policies(preset="safeDefaults", rules=[_READS]),
+    PLAN: Policies(preset="safeDefaults", rules=[_READS, _ASK]),
 }
 DEFAULT_MODE = AUTO_ALLOW_READS
 
