@@ -14,8 +14,10 @@ unknown tool (or with arguments it cannot use) without hooks: then the only live
 is a streamed step without the call. `Hookless` finds those calls in the transcript:
 the harness starts calls one at a time in the order of their step index, so the k-th
 such step of a trajectory in a turn is the k-th transcript entry of its kind (`GENERIC`
-for the former, an "invalid tool call" error for the latter) that no hook saw; the
-model's reply before it (`tool_calls`) gives its name and arguments.
+for the former, an "invalid tool call" error for the latter) that no hook saw, once
+every step before that entry has ended (an entry is written when its step ends, and
+steps may end out of order); the model's reply before it (`tool_calls`) gives its
+name and arguments.
 """
 
 from __future__ import annotations
@@ -205,6 +207,8 @@ class Hookless:
                 if len(ranked) < w.ordinal:
                     continue
                 index = ranked[w.ordinal - 1]
+                if not final and any(i not in entries for i in range(floor + 1, index)):
+                    continue  # a step before it is still running: it may be an earlier call of this kind
                 call = model_call(entries, index)
                 if call is None:
                     continue

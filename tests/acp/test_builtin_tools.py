@@ -107,6 +107,7 @@ async def test_every_builtin_is_one_tool_call_with_its_kind_and_real_output(star
             # Permission requests name the call by the same toolCallId as its tool_call.
             starts = {u.tool_call_id for sid in (main, sub) for u in client.of(sid, s.ToolCallStart)}
             assert {p[1].tool_call_id for p in client.permissions} <= starts
+            assert [len(client.of(sid, s.ToolCallStart)) for sid in (main, sub)] == [len(todo), len(subagent)]  # nothing else
     finally:
         page.shutdown()
 

@@ -32,7 +32,7 @@ def test_interactive_chat_in_a_pty() -> None:
         session.send("run it\r")
         mark = session.expect(r"allow run_command\(.*typed-yes.*\)\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark).end()
         session.send("y\r")
-        mark = session.expect(r"⚙ run_command.*\n\s+↳ typed-yes", start=mark).end()
+        mark = session.expect(r"⚙ run_command.*\n\s+↳ .*typed-yes", start=mark).end()
         mark = session.expect(r"the command ran\n.*tokens:.*\n› ", start=mark).end()
         # Ctrl-C cancels the running turn; the chat goes on
         session.send("slow\r")

@@ -39,5 +39,5 @@ def test_docs_example_and_demo_run(tmp_path: Path) -> None:
 
     out, err = demo.communicate(timeout=40)
     assert demo.returncode == 0, err
-    assert "answered by the demo" in out and "⚙ run_command" in out and "↳ hello from a tool call" in out
+    assert "answered by the demo" in out and "⚙ run_command" in out and "Output: hello from a tool call" in out
     assert "tokens:" in out and "server exited with code 0" in out

@@ -273,6 +273,11 @@ async def test_one_id_one_name_and_the_real_output(seen: Seen, tool: str) -> Non
     assert "toolSummary" not in in_history[0]["args"] and "toolSummary" not in call["args"]
 
 
-async def test_the_turns_ended_normally(seen: Seen) -> None:
+async def test_the_turns_ended_normally_with_each_call_once(seen: Seen) -> None:
     assert {a: r["stopReason"] for a, r in seen.results.items()} == {"main": "end_turn", "sub": "end_turn", "finish": "end_turn"}
+    for agent in seen.chunks:
+        want = sorted(c.wire_name for c in seen.cases.values() if c.agent == agent) + (["define_subagent"] if agent == "sub" else [])
+        for kind in ("toolCall", "toolResult"):
+            got = [c[kind] for c in seen.chunks[agent] if c["kind"] == kind and "trajectoryId" not in c]  # not a subagent's
+            assert sorted(c["name"] for c in got) == sorted(want) and len({c["id"] for c in got}) == len(got), (agent, kind)
     assert seen.results["finish"].get("structuredOutput") == {"answer": "42"}
