@@ -30,6 +30,8 @@ from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_
 
 log = logging.getLogger(__name__)
 
+_BUILTINS = frozenset(t.value for t in sdk.BuiltinTools)
+
 _INSPECT: dict[HookPoint, Any] = {
     "postTurn": h.PostTurnHook,
     "onCompaction": h.OnCompactionHook,
@@ -105,7 +107,7 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
     class _AfterTool(h.PostToolCallHook):
         async def run(self, context: Any, data: Any) -> None:
             seen = sighting(data)
-            result = await _output(seen.step_id, data.result)
+            result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
             core.after_tool(ToolOutcome(seen, result=result, error=data.error or None))
 
     out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
@@ -152,19 +154,23 @@ def _pre_turn(core: HarnessCallbacks) -> Any:
     return _PreTurn()
 
 
-async def _output(step_id: str, sdk_result: Any) -> Any:
-    """A call's output: the transcript's (bounded), an editor tool's own, else the SDK's.
-    The harness writes the step before it calls the post-tool hook; a slow disk gets
-    a few tries."""
+async def _output(step_id: str, sdk_result: Any, builtin: bool) -> Any:
+    """A call's output: the transcript's (bounded), an editor tool's own, else the SDK's,
+    but never a built-in's bare string (that is its `toolSummary` argument). The
+    harness writes the step before it calls the post-tool hook; a slow disk gets a
+    few tries."""
     found = transcript.output(step_id) if step_id else None
     for _ in range(5 if step_id and found is None else 0):
         await anyio.sleep(0.02)
         if (found := transcript.output(step_id)) is not None:
             break
-    if found is None or found.type == "AGENCY_TOOL_CALL":
-        value = _editor_output(sdk_result) if found is not None else jsonable(sdk_result)
-        return transcript.bounded(value) if isinstance(value, str) else value
-    return found.text
+    if found is not None and found.type != "AGENCY_TOOL_CALL":
+        return found.text
+    if found is None and builtin:
+        log.warning("no transcript entry for %s: its output is not known", step_id)
+        return None if isinstance(sdk_result, str) else jsonable(sdk_result)
+    value = _editor_output(sdk_result)
+    return transcript.bounded(value) if isinstance(value, str) else value
 
 
 def _editor_output(value: Any) -> Any:
