@@ -50,7 +50,7 @@ from agy_lsp.acp.acp_editor import AcpEditor
 from agy_lsp.acp.bindings import Binding
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.protocol.errors import AgyError
-from agy_lsp.protocol.types import Capabilities, ConfigureAgentParams, CreateAgentParams, HookPoint, ModelOptions, RunCommand, Vertex
+from agy_lsp.protocol.types import Capabilities, ConfigureAgentParams, HookPoint, ModelOptions, RunCommand, Vertex
 
 log = logging.getLogger(__name__)
 
@@ -180,37 +180,29 @@ class AgyAcpAgent(turns.Turns):
         if not Path(cwd).is_absolute():
             raise inputs.invalid("cwd must be an absolute path", field="cwd")
         agy = inputs.meta(raw)
+        spec = agy.spec
         mode = agy.mode or options.DEFAULT_MODE
         if mode not in options.MODE_POLICIES:
             raise inputs.invalid(f"unknown mode {mode!r}", field="_meta.agy.mode", modes=sorted(options.MODE_POLICIES))
-        sandbox = bool(agy.run_command and agy.run_command.sandbox)
-        params = CreateAgentParams(
-            backend=agy.backend or self._default_backend(),
-            name=agy.name,
-            system_instructions=agy.system_instructions,
+        params = msgspec.structs.replace(
+            spec,
+            backend=spec.backend or self._default_backend(),
             workspaces=[cwd, *(extra_dirs or [])],
             policies=options.MODE_POLICIES[mode],
             tools=[editor_tools.TOOLS[t] for t in self._editor_tools()],
-            capabilities=self._capabilities(agy.capabilities, sandbox),
+            capabilities=self._capabilities(spec.capabilities, bool(spec.run_command and spec.run_command.sandbox)),
             conversation_id=conversation,
             mcp_servers=inputs.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
-            hooks=[*ACP_HOOKS, *(h for h in agy.hooks if h not in ACP_HOOKS)],
-            model_options=agy.model_options,
-            budget=agy.budget,
-            compaction=agy.compaction,
-            run_command=agy.run_command,
-            subagents=agy.subagents,
-            skills=agy.skills,
-            tool_output=agy.tool_output,
+            hooks=[*ACP_HOOKS, *(h for h in spec.hooks if h not in ACP_HOOKS)],
         )
         try:
             created = await self.manager.create(params, alias=session_id, start=start)
         except AgyError as e:
             raise inputs.to_request_error(e) from e
         b = Binding(session_id, created.agent_id, cwd, self.manager.backend_of(created.agent_id), mode=mode, extra_models=agy.models)
-        b.model_options, b.run_command, b.booleans = agy.model_options, agy.run_command, self.booleans
-        b.client_hooks = frozenset(agy.hooks)
-        b.skills = commands.skills_of(agy.skills)
+        b.model_options, b.run_command, b.booleans = spec.model_options, spec.run_command, self.booleans
+        b.client_hooks = frozenset(spec.hooks)
+        b.skills = commands.skills_of(spec.skills)
         self.sessions[session_id] = b
         self.editor.bindings[created.agent_id] = b
         self._spawn(self._introduce(b))

@@ -20,9 +20,8 @@ from acp.schema import (
     TextResourceContents,
 )
 
-from agy_lsp.protocol.agent_options import Budget, Compaction, ModelOptions, RunCommand, Skills, Subagents, SystemInstructions, ToolOutput
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import AnyBackend, Capabilities, ContentPart, HookPoint, McpServer
+from agy_lsp.protocol.types import ContentPart, CreateAgentParams, McpServer
 from agy_lsp.protocol.wire import Wire
 
 log = logging.getLogger(__name__)
@@ -44,29 +43,33 @@ def to_request_error(err: AgyError) -> RequestError:
 
 class AgyMeta(Wire):
     """`_meta.agy` of `session/new`, `session/load` and `session/resume`: what the SDK
-    can do that ACP has no words for, as in `agy/createAgent` (docs/protocol.md)."""
+    can do that ACP has no words for, as the fields of `agy/createAgent`
+    (docs/protocol.md), plus the ACP session's own `models` and `mode`."""
 
-    backend: AnyBackend | None = None
+    spec: CreateAgentParams
     models: list[str] = []  # extra entries for the `model` option
-    name: str | None = None
-    system_instructions: str | SystemInstructions | None = None
-    capabilities: Capabilities | None = None
-    model_options: ModelOptions | None = None
-    budget: Budget | None = None
-    compaction: Compaction | None = None
-    run_command: RunCommand | None = None
-    subagents: Subagents | None = None
-    skills: Skills | None = None
-    tool_output: ToolOutput | None = None
-    hooks: list[HookPoint] = []  # points the client answers as `_agy/hook`
     mode: str | None = None  # the session's first mode
+
+
+# What an ACP session decides itself (from cwd, mcpServers, modes and the client's capabilities).
+_OWN = {"workspaces", "policies", "tools", "conversationId", "mcpServers", "responseSchema"}
 
 
 def meta(raw: Any) -> AgyMeta:
     if raw is None:
-        return AgyMeta()
+        return AgyMeta(spec=CreateAgentParams())
+    if not isinstance(raw, dict):
+        raise invalid("_meta.agy must be an object", field="_meta.agy")
+    fields: dict[str, Any] = dict(raw)  # pyright: ignore[reportUnknownArgumentType]
+    if taken := sorted(_OWN & set(fields)):
+        raise invalid(f"_meta.agy.{taken[0]} is set by the ACP session itself", field=f"_meta.agy.{taken[0]}")
+    models, mode = fields.pop("models", []), fields.pop("mode", None)
     try:
-        return msgspec.convert(raw, AgyMeta)
+        return AgyMeta(
+            spec=msgspec.convert(fields, CreateAgentParams),
+            models=msgspec.convert(models, list[str]),
+            mode=msgspec.convert(mode, str | None),
+        )
     except msgspec.ValidationError as e:
         field = str(e).rpartition("at `$")[2].rstrip("`")
         raise invalid(f"_meta.agy: {e}", field=f"_meta.agy{field}") from e

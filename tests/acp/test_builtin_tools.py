@@ -135,4 +135,3 @@ def _check(client: Any, session_id: str, call: Call) -> list[str]:
     if "Summary of" in _text(ends[0]):
         out.append(f"{name}: shows its toolSummary argument as its output")
     return out
-

@@ -47,4 +47,3 @@ async def test_parallel_calls_of_one_tool_are_tracked_separately(start, state_di
                     assert statuses[0] == "in_progress"
         assert exists(one) and not exists(two) and all(exists(p) for p in both)
         assert client.text(mixed) == "half" and client.text(allowed) == "all"
-

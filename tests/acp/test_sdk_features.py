@@ -155,7 +155,9 @@ async def test_subagent_work_is_marked_hooks_reach_the_client_and_long_output_is
         ).session_id
         await server.conn.prompt(session_id=sid, prompt=[text_block("delegate")])
         marked = [u for u in server.client.of(sid, s.AgentMessageChunk) if u.field_meta]
-        assert "".join(u.content.text for u in marked) == "sub says hi"
+        assert "sub says hi" in "".join(u.content.text for u in marked), [
+            (u.content.text, u.field_meta) for u in server.client.of(sid, s.AgentMessageChunk)
+        ]
         assert all(u.field_meta["agy"]["depth"] == 1 and u.field_meta["agy"]["parentTrajectoryId"] for u in marked)
         points = [p["point"] for m, p in server.client.extensions if m == "agy/hook"]
         assert "stop" in points and "postTurn" in points
