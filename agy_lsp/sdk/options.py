@@ -18,6 +18,7 @@ from google.antigravity.models import GeminiModelOptions, ServiceTier, ThinkingL
 from agy_lsp.protocol.agent_options import Budget, Compaction, ModelOptions, Skills, Subagents, SystemInstructions
 from agy_lsp.protocol.errors import invalid_params
 from agy_lsp.sdk.port import StartSpec
+from agy_lsp.sdk.to_wire import SDK_NAMES, model_name
 
 T = TypeVar("T")
 
@@ -35,8 +36,8 @@ def capabilities(spec: StartSpec) -> CapabilitiesConfig | None:
     behavior = wanted.agent_behavior if wanted else None
     if behavior is None and ("onInteraction" in spec.hooks or spec.ask_questions):
         behavior = "interactive"  # the harness lets only an interactive agent ask questions
-    enabled = wanted.enabled_tools if wanted else None
-    disabled = wanted.disabled_tools if wanted else None
+    enabled = _sdk_names(wanted.enabled_tools) if wanted else None
+    disabled = _sdk_names(wanted.disabled_tools) if wanted else None
     if spec.ask_questions:
         enabled, disabled = _with_ask_question(enabled, disabled)
     fields: dict[str, Any] = {
@@ -60,6 +61,11 @@ def capabilities(spec: StartSpec) -> CapabilitiesConfig | None:
     return checked("capabilities", lambda: CapabilitiesConfig(**fields))
 
 
+def _sdk_names(names: list[str] | None) -> list[str] | None:
+    """Tools may be named as the model sees them or as the SDK does."""
+    return None if names is None else [SDK_NAMES.get(n, n) for n in names]
+
+
 def _with_ask_question(enabled: list[str] | None, disabled: list[str] | None) -> tuple[list[str], None]:
     """`ask_question` is off by default; an agent someone can answer gets it."""
     tools = list(enabled) if enabled is not None else [t.value for t in sdk.BuiltinTools.default() if t.value not in (disabled or [])]
@@ -74,9 +80,10 @@ def builtin_tools(spec: StartSpec) -> list[str]:
 
     caps = capabilities(spec) or sdk.CapabilitiesConfig()
     try:
-        return sorted(str(getattr(t, "value", t)) for t in resolve_active_tools(caps))
+        names = [str(getattr(t, "value", t)) for t in resolve_active_tools(caps)]
     except Exception:
-        return [t.value for t in sdk.BuiltinTools.default()]
+        names = [t.value for t in sdk.BuiltinTools.default()]
+    return sorted(model_name(n) for n in names)  # as the model sees them (write_to_file, not create_file)
 
 
 def budget(b: Budget | None) -> sdk.BudgetConfig | None:

@@ -89,4 +89,6 @@ async def test_new_pacing_spaces_the_next_model_requests(core: CoreFactory) -> N
             tg.start_soon(c.manager.chat, a, "a")
             tg.start_soon(c.manager.chat, b, "b")
         (sent_a,), (sent_b,) = c.sdk.sends_of(a), c.sdk.sends_of(b)
-        assert abs(sent_a - sent_b) >= 0.145
+        # Pacing spaces the turns' start slots; the sends follow them through a few awaits,
+        # which a loaded machine can stretch for one and not the other (unpaced: ~0 s apart).
+        assert abs(sent_a - sent_b) >= 0.1

@@ -99,7 +99,7 @@ async def test_client_without_the_capability_is_denied(model: ScriptedModel) -> 
         await request(client, "agy/chat", {"agentId": agent_id, "prompt": "write"})
         assert not os.path.exists(path)
         assert any("denied" in m.lower() for m in tool_messages(state))
-        assert any("confirmToolCall" in m.message for m in client.log_messages)
+        assert any("this client cannot ask for it" in m.message for m in client.log_messages)
     finally:
         await client.shutdown_session()
         await client.stop()

@@ -289,3 +289,12 @@ async def test_the_auto_preset_lets_a_safety_model_decide_and_asks_about_what_it
     await request(client, "agy/chat", {"agentId": agent_id, "prompt": "clean up"})
     assert len(asked) == 1 and asked[0]["toolCall"]["name"] == "run_command" and asked[0].get("reason"), asked
     assert os.path.isdir(victim), "the flagged call asked the person, who said no"
+
+
+async def test_tools_are_listed_and_chosen_by_the_names_the_model_sees(client: LanguageClient, model: ScriptedModel) -> None:
+    backend, _ = openai_backend(model, {"text": "x"})
+    created = await request(client, "agy/createAgent", {"backend": backend})
+    assert "write_to_file" in created["tools"] and "create_file" not in created["tools"]
+    for name in ("write_to_file", "create_file"):  # the model's name or the SDK's
+        narrowed = await request(client, "agy/createAgent", {"backend": backend, "capabilities": {"enabledTools": ["view_file", name]}})
+        assert sorted(narrowed["tools"]) == ["view_file", "write_to_file"], narrowed["tools"]
