@@ -28,6 +28,7 @@ class AgentSession(Protocol):
     spawning: bool
 
     def holds_harness(self) -> bool: ...
+    def check_harness(self) -> None: ...
     def can_hibernate(self) -> bool: ...
     async def hibernate(self, reason: str) -> bool: ...
 
@@ -95,6 +96,19 @@ class LiveAgents:
         while cap > 0 and self.live_count() > cap and (victim := self._least_recently_used(None)) is not None:
             if not await victim.hibernate(f"maxLiveAgents={cap}"):
                 return
+
+    async def watch(self) -> None:
+        """The manager's watcher: notice a harness that died (killed, OOM) while nobody
+        was talking to it, hibernate agents idle past idleTimeoutSecs, keep the cap."""
+        while True:
+            await anyio.sleep(self.poll_interval())
+            try:
+                for session in list(self._sessions()):
+                    session.check_harness()
+                await self.hibernate_idle()
+                await self.trim()
+            except Exception:  # the watcher must outlive any one agent's trouble
+                log.exception("agent watcher")
 
     def poll_interval(self) -> float:
         """How often the manager's watcher looks: often enough for short test timeouts."""

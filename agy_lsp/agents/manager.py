@@ -97,7 +97,7 @@ class AgentManager:
     async def __aenter__(self) -> AgentManager:
         self._tasks = anyio.create_task_group()
         await self._tasks.__aenter__()
-        self._tasks.start_soon(self._watch)
+        self._tasks.start_soon(self.live.watch)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -168,19 +168,6 @@ class AgentManager:
                 await session.close()
             raise
         return CreateAgentResult(agent_id=agent_id, conversation_id=session.conversation_id, tools=session.tool_names)
-
-    async def _watch(self) -> None:
-        """Notice a harness that died (killed, OOM) while nobody was talking to it,
-        and hibernate agents left idle past idleTimeoutSecs."""
-        while True:
-            await anyio.sleep(self.live.poll_interval())
-            try:
-                for session in list(self._agents.values()):
-                    session.check_harness()
-                await self.live.hibernate_idle()
-                await self.live.trim()
-            except Exception:  # the watcher must outlive any one agent's trouble
-                log.exception("agent watcher")
 
     async def shutdown_agent(self, agent_id: str) -> None:
         session = self._agents.pop(agent_id, None)

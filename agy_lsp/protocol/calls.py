@@ -1,4 +1,5 @@
-"""What a turn is made of: prompt parts, tool calls and results, token usage."""
+"""What a turn is made of: prompt parts, tool calls and results, token usage, and the
+steps history keeps."""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ class Usage(Wire):
     candidates_tokens: int = 0
     thoughts_tokens: int = 0
     total_tokens: int = 0
+
+
+class Step(Wire):
+    """One history step, encoded from the SDK's pydantic Step without pydantic."""
+
+    id: str = ""
+    index: int = 0
+    type: str = ""
+    source: str = ""
+    target: str = ""
+    status: str = ""
+    content: str = ""
+    thinking: str = ""
+    tool_calls: list[ToolCall] = []
+    error: str = ""
+    is_complete_response: bool | None = None
+    structured_output: Any = None
+    usage: Usage | None = None

@@ -24,6 +24,7 @@ from agy_lsp.protocol.backends import Scripted as Scripted
 from agy_lsp.protocol.backends import Vertex as Vertex
 from agy_lsp.protocol.calls import ContentPart as ContentPart
 from agy_lsp.protocol.calls import Prompt as Prompt
+from agy_lsp.protocol.calls import Step as Step
 from agy_lsp.protocol.calls import ToolCall as ToolCall
 from agy_lsp.protocol.calls import ToolOutcome as ToolOutcome
 from agy_lsp.protocol.calls import ToolResult as ToolResult
@@ -258,24 +259,6 @@ class HistoryParams(Wire):
     agent_id: str
     offset: int = 0
     limit: int | None = None
-
-
-class Step(Wire):
-    """One history step, encoded from the SDK's pydantic Step without pydantic."""
-
-    id: str = ""
-    index: int = 0
-    type: str = ""
-    source: str = ""
-    target: str = ""
-    status: str = ""
-    content: str = ""
-    thinking: str = ""
-    tool_calls: list[ToolCall] = []
-    error: str = ""
-    is_complete_response: bool | None = None
-    structured_output: Any = None
-    usage: Usage | None = None
 
 
 class HistoryResult(Wire, omit_defaults=False):
