@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     serverItem.hide();
     controller?.dispose();
     const agy = new AgyClient(client as unknown as RpcConnection);
-    const c = new AgentController(vscode, agy, settings, proposed);
+    const c = new AgentController(vscode, agy, settings, proposed, { log: (line) => output.info(line) });
     controller = c;
     // A restarted server has none of the old agents.
     client.onDidChangeState((e) => {
@@ -162,7 +162,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const lm = (vscode as { lm?: Partial<typeof vscode.lm> }).lm;
   if (lm?.registerLanguageModelChatProvider) {
     const version = (context.extension.packageJSON as { version?: string }).version ?? '0';
-    context.subscriptions.push(lm.registerLanguageModelChatProvider(LM_VENDOR, new AgyLanguageModelProvider(vscode, ready, version)));
+    context.subscriptions.push(lm.registerLanguageModelChatProvider(LM_VENDOR, new AgyLanguageModelProvider(vscode, ready, version, (line) => output.info(line))));
+    // Resolving the models makes the Chat view settle on a model: without Copilot, agy's.
+    // Until then VS Code answers @agy with "Language model unavailable".
+    void lm.selectChatModels?.().then(
+      (models) => output.info(`language models: ${models.map((m) => `${m.vendor}/${m.id}`).join(', ') || 'none'}`),
+      (e: unknown) => output.warn(`language models: ${String(e)}`),
+    );
   }
   if (!chatApi?.createChatParticipant || vscode.workspace.getConfiguration('chat').get<boolean>('disableAIFeatures') === true) {
     void vscode.window

@@ -70,7 +70,7 @@ describe('activate() of the bundle', () => {
       },
       commands: { registerCommand: (id: string) => (registered.push(id), disposable), executeCommand: async () => undefined },
       chat: { createChatParticipant: (id: string) => (participants.push(id), { ...disposable, iconPath: undefined }) },
-      lm: { registerLanguageModelChatProvider: (vendor: string) => (vendors.push(vendor), disposable) },
+      lm: { registerLanguageModelChatProvider: (vendor: string) => (vendors.push(vendor), disposable), selectChatModels: async () => [] },
       languages: { registerCodeLensProvider: () => disposable },
       version: '1.139.1',
       env: { machineId: 'test', appName: 'test' },

@@ -203,6 +203,11 @@ describe('tool items', () => {
     items.started({ id: 'c5', name: 'run_command' });
     assert.deepEqual(items.cancelAll().map((i) => i.id), ['c5']);
     assert.deepEqual(items.all().map((i) => i.state), ['done', 'denied', 'cancelled', 'failed', 'cancelled']);
+    const ending = new ToolItems();
+    ending.answered({ id: 'a', name: 'x' }, 'allow_once');
+    ending.started({ id: 'b', name: 'edit_file' });
+    ending.finished({ id: 'c', name: 'y', error: 'e' });
+    assert.deepEqual(ending.finishAll().map((i) => [i.id, i.state]), [['a', 'done'], ['b', 'done']], 'a turn that ended leaves nothing running');
     const anon = new ToolItems();
     assert.notEqual(anon.started({ name: 'a' }).id, anon.started({ name: 'a' }).id, 'calls without ids stay apart');
   });

@@ -51,6 +51,8 @@ export function toolProgress(item: ToolItem): string | undefined {
 export interface ControllerOptions {
   /** Extra createAgent params (tests pass a scripted backend here). */
   agentDefaults?: Partial<CreateAgentParams>;
+  /** A line for the log (the agy-lsp output channel). */
+  log?: (line: string) => void;
 }
 
 export class AgentController implements vscode.Disposable {
@@ -119,6 +121,7 @@ export class AgentController implements vscode.Disposable {
     this.state = 'starting';
     this.render();
     const created = await this.client.createAgent(params);
+    this.options.log?.(`new agent ${created.agentId} (policies: ${typeof params.policies === 'string' ? params.policies : 'custom'})`);
     this.agentId = created.agentId;
     this.state = 'idle';
     this.lastUsage = null;
@@ -190,7 +193,8 @@ export class AgentController implements vscode.Disposable {
       }
       throw e;
     } finally {
-      if (cancelled || source.token.isCancellationRequested) for (const item of turn.items.cancelAll()) this.emitTool(turn, item);
+      const ended = cancelled || source.token.isCancellationRequested ? turn.items.cancelAll() : turn.items.finishAll();
+      for (const item of ended) this.emitTool(turn, item);
       this.turns.delete(source);
       if (this.active.get(id) === turn) this.active.delete(id);
       source.dispose();

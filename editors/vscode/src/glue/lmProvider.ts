@@ -40,6 +40,7 @@ export class AgyLanguageModelProvider implements vscode.LanguageModelChatProvide
     private readonly vs: LmApi,
     private readonly controller: () => Promise<AgentController>,
     private readonly version: string,
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   provideLanguageModelChatInformation(): vscode.LanguageModelChatInformation[] {
@@ -55,6 +56,7 @@ export class AgyLanguageModelProvider implements vscode.LanguageModelChatProvide
   ): Promise<void> {
     const controller = await this.controller();
     const prompt = promptFromMessages(messages.map((m) => plain(this.vs, m)));
+    this.log(`language model request (${messages.length} messages): ${prompt.slice(0, 200).replace(/\s+/g, ' ')}`);
     const agentId = await controller.createSideAgent('language model request');
     try {
       await controller.runTurn(

@@ -69,6 +69,22 @@ export class ToolItems {
     return out;
   }
 
+  /**
+   * When the turn ends normally: items still shown running have ended with it.
+   * (agy-lsp 0.1.0 streams a write_to_file call's toolCall chunk as edit_file with
+   * another id, and no toolResult for that id.)
+   */
+  finishAll(): ToolItem[] {
+    const out: ToolItem[] = [];
+    for (const item of this.items.values()) {
+      if (item.state === 'running' || item.state === 'allowed') {
+        item.state = 'done';
+        out.push({ ...item });
+      }
+    }
+    return out;
+  }
+
   all(): ToolItem[] {
     return [...this.items.values()].map((i) => ({ ...i }));
   }
