@@ -236,6 +236,8 @@ describe('agy in a real VS Code (code-server 4.139, VS Code 1.139)', { timeout: 
     assert.match(await page.locator('.tabs-container .tab.active').innerText(), /agy: fix the bug in add/);
     await waitFor('the proposed code in the diff', async () => /return a \+ b/.test(await textOf(page.locator('.monaco-diff-editor').first())));
     await clickNotificationButton(page, /apply the edit/, 'Accept');
+    // The edit lands in the open document (unsaved) first.
+    await page.locator('.tabs-container .tab.dirty', { hasText: 'calc.py' }).waitFor({ state: 'visible', timeout: 15_000 });
     await runCommand(page, 'File: Save All Files');
     await waitFor('calc.py saved', () => /return a \+ b/.test(fs.readFileSync(path.join(wb.workspace, 'calc.py'), 'utf8')), 15_000);
   });
