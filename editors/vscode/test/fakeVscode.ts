@@ -60,6 +60,20 @@ export class FakeWorkspaceEdit {
   }
 }
 
+export class FakePosition {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class FakeRange {
+  constructor(
+    readonly start: Pos,
+    readonly end: Pos,
+  ) {}
+}
+
 export function selection(start: Pos, end: Pos): { start: Pos; end: Pos; isEmpty: boolean } {
   return { start, end, isEmpty: start.line === end.line && start.character === end.character };
 }
@@ -102,6 +116,12 @@ export function fakeVscode(): Fake {
   const vs = {
     Uri: FakeUri,
     WorkspaceEdit: FakeWorkspaceEdit,
+    Position: FakePosition,
+    Range: FakeRange,
+    env: {
+      openExternal: async (...args: unknown[]) => (fake.calls.push({ method: 'openExternal', args }), true),
+      clipboard: { writeText: record('clipboard.writeText') },
+    },
     StatusBarAlignment: { Left: 1, Right: 2 },
     ViewColumn: { Beside: -2 },
     window: {
@@ -122,6 +142,10 @@ export function fakeVscode(): Fake {
     workspace: {
       workspaceFolders: [{ uri: FakeUri.file('/work/project'), name: 'project', index: 0 }],
       fs: {
+        async stat(uri: FakeUri) {
+          if (!fake.files.has(uri.fsPath)) throw new Error(`ENOENT ${uri.fsPath}`);
+          return { type: 1 };
+        },
         async readFile(uri: FakeUri) {
           const text = fake.files.get(uri.fsPath);
           if (text === undefined) throw new Error(`ENOENT ${uri.fsPath}`);

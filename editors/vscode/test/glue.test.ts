@@ -8,7 +8,9 @@ import { AgentController } from '../src/glue/controller';
 import { vsEditorHost } from '../src/glue/editorHost';
 import { inlineEdit } from '../src/glue/inlineEdit';
 import { ProposedContent } from '../src/glue/vs';
-import { chatPanelHandler, type ToWebview } from '../src/glue/webviewChat';
+import { chatPanelHandler, chatPanelHtml, type ToWebview } from '../src/glue/chatPanel';
+import { openLink } from '../src/glue/links';
+import { toolProgress } from '../src/glue/controller';
 import { TokenSource } from '../src/protocol/cancellation';
 import { DEFAULT_SETTINGS, type AgySettings } from '../src/protocol/settings';
 import type { ConfirmToolCallParams, PermissionOption } from '../src/protocol/types';
@@ -159,7 +161,7 @@ describe('controller against agy-lsp', { timeout: 120_000 }, () => {
         { markdown: (t: string) => stream.markdown.push(t), progress: (t: string) => stream.progress.push(t) } as never,
         token as never,
       );
-      assert.equal(stream.markdown.join(''), 'all done here');
+      assert.match(stream.markdown.join(''), /^all done here\n\n_prompt \d+ · output \d+ · total \d+ tokens_$/, 'the reply, then the usage of the turn');
       assert.ok(stream.progress.some((p) => /run_command: ls/.test(p)), stream.progress.join('|'));
       assert.ok(stream.progress.some((p) => /run_command finished/.test(p)), stream.progress.join('|'));
       assert.equal(fake.callsTo('showQuickPick').length, 1);
@@ -242,21 +244,102 @@ describe('controller against agy-lsp', { timeout: 120_000 }, () => {
     }
   });
 
-  it('the webview panel fallback streams the same turn', async () => {
+  it('the chat panel streams the turn, shows tool calls as items with their outcome, and the usage', async () => {
     const fake = fakeVscode();
-    const controller = controllerWith(fake, [{ text: 'panel reply' }]);
+    let answer = 'reject_once';
+    fake.answers.showQuickPick = [
+      (items: unknown) => (items as PickItem[]).find((i) => i.choice.kind === answer),
+      (items: unknown) => (items as PickItem[]).find((i) => i.choice.kind === 'allow_once'),
+    ];
+    const cmd = (c: string) => ({ toolCalls: [{ name: 'run_command', args: { CommandLine: c } }] });
+    const controller = controllerWith(fake, [{ text: 'panel **reply**', chunks: 2, chunkDelayMs: 30 }, cmd('rm -rf x'), { text: 'ok, not removed' }, cmd('echo hi'), { text: 'ran it' }]);
     try {
       const posted: ToWebview[] = [];
-      const handle = chatPanelHandler(controller, (m) => posted.push(m));
+      const copied: string[] = [];
+      const opened: string[] = [];
+      const handle = chatPanelHandler(controller, (m) => posted.push(m), {
+        copy: async (t) => void copied.push(t),
+        open: async (h) => void opened.push(h),
+      });
       await handle({ type: 'prompt', text: 'hello panel' });
       assert.deepEqual(posted[0], { type: 'start', prompt: 'hello panel' });
-      assert.equal(
-        posted.filter((m) => m.type === 'text').map((m) => (m as { text: string }).text).join(''),
-        'panel reply',
-      );
-      assert.deepEqual(posted.at(-1), { type: 'done', cancelled: false });
+      assert.equal(posted.filter((m) => m.type === 'text').map((m) => (m as { text: string }).text).join(''), 'panel **reply**');
+      const done = posted.at(-1) as Extract<ToWebview, { type: 'done' }>;
+      assert.equal(done.type, 'done');
+      assert.equal(done.cancelled, false);
+      assert.match(done.usage ?? '', /prompt \d+ · output \d+ · total \d+ tokens/);
+
+      posted.length = 0;
+      await handle({ type: 'prompt', text: 'remove x' });
+      const denied = posted.filter((m) => m.type === 'tool').map((m) => (m).item);
+      assert.deepEqual(denied.map((i) => i.state), ['asking', 'denied']);
+      assert.equal(denied[0]?.name, 'run_command');
+      assert.equal(denied[0]?.args.CommandLine, 'rm -rf x');
+      assert.equal(denied[0]?.id, denied[1]?.id);
+
+      posted.length = 0;
+      answer = 'allow_once';
+      await handle({ type: 'prompt', text: 'say hi' });
+      const allowed = posted.filter((m) => m.type === 'tool').map((m) => (m).item);
+      assert.deepEqual(allowed.map((i) => i.state), ['asking', 'allowed', 'running', 'done']);
+      assert.ok(allowed.every((i) => i.id === allowed[0]?.id), 'one id across confirm and chunks');
+      assert.equal(allowed[2]?.args.CommandLine, 'echo hi', 'keeps the arguments the person saw');
+      assert.match(JSON.stringify(allowed[3]?.result), /hi/);
+
+      await handle({ type: 'copy', text: 'npm test' });
+      assert.deepEqual(copied, ['npm test']);
+      assert.deepEqual(posted.at(-1), { type: 'copied' });
+      await handle({ type: 'open', href: 'src/a.ts#L3' });
+      assert.deepEqual(opened, ['src/a.ts#L3']);
     } finally {
       controller.dispose();
     }
+  });
+
+  it('Stop in the chat panel cancels the turn and marks running tools cancelled', async () => {
+    const fake = fakeVscode();
+    const controller = controllerWith(fake, [{ text: 'never finished', delayMs: 5000 }]);
+    try {
+      const posted: ToWebview[] = [];
+      const handle = chatPanelHandler(controller, (m) => posted.push(m));
+      const turn = handle({ type: 'prompt', text: 'slow' });
+      await new Promise((r) => setTimeout(r, 300));
+      await handle({ type: 'cancel' });
+      await turn;
+      assert.deepEqual(posted.at(-1), { type: 'done', cancelled: true });
+    } finally {
+      controller.dispose();
+    }
+  });
+});
+
+describe('chat panel page and links', () => {
+  it('has a strict CSP: no inline script or style, the script by nonce', () => {
+    const html = chatPanelHtml({ cspSource: 'vscode-resource:' }, 'abc123', 'vscode-resource:/dist/webview.js', 'vscode-resource:/media/chat.css');
+    const csp = /content="([^"]+)"/.exec(html)?.[1] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-abc123'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match(html, /<script nonce="abc123" src="vscode-resource:\/dist\/webview.js"><\/script>/);
+    assert.doesNotMatch(html, /<style|\sstyle="|\son[a-z]+="/i, 'no inline styles or handlers');
+  });
+
+  it('opens file links in the editor at the line, web links outside', async () => {
+    const fake = fakeVscode();
+    fake.files.set('/work/project/src/a.ts', 'x');
+    assert.equal(await openLink(fake.vs, 'src/a.ts#L3'), true);
+    const [uri, opts] = fake.callsTo('showTextDocument')[0] as [FakeUri, { selection: { start: { line: number } } }];
+    assert.equal(uri.fsPath, '/work/project/src/a.ts');
+    assert.equal(opts.selection.start.line, 2);
+    assert.equal(await openLink(fake.vs, 'https://example.com/x'), true);
+    assert.equal(String(fake.callsTo('openExternal')[0]?.[0]), 'https://example.com/x');
+    assert.equal(await openLink(fake.vs, 'missing.ts'), false);
+    assert.match(String(fake.callsTo('showWarningMessage').at(-1)?.[0]), /missing\.ts is not in the workspace/);
+  });
+
+  it('tool items become progress lines where the sink has no item view', () => {
+    assert.equal(toolProgress({ id: '1', name: 'run_command', args: { CommandLine: 'ls' }, state: 'running' }), 'Running run_command: ls');
+    assert.equal(toolProgress({ id: '1', name: 'run_command', args: {}, state: 'denied' }), 'run_command denied');
+    assert.match(toolProgress({ id: '1', name: 'x', args: {}, state: 'asking' }) ?? '', /Waiting for your answer/);
   });
 });

@@ -10,11 +10,13 @@ import { EXTENSION_ROOT } from './server';
 interface Manifest {
   main: string;
   engines: { vscode: string };
+  scripts: Record<string, string>;
   dependencies: Record<string, string>;
   contributes: {
     commands: { command: string; title: string; category?: string }[];
     configuration: { properties: Record<string, { type: string; default: unknown; enum?: string[] }> };
     chatParticipants: { id: string; name: string; fullName?: string }[];
+    languageModelChatProviders: { vendor: string; displayName: string }[];
   };
 }
 
@@ -52,11 +54,21 @@ describe('package.json contributions', () => {
     assert.ok(source.includes(`createChatParticipant('${participant.id}'`));
   });
 
-  it('points main at the compiled entry point and ships the language client', () => {
-    assert.equal(manifest.main, './out/src/extension.js');
-    assert.ok(fs.existsSync(path.join(EXTENSION_ROOT, manifest.main)), 'compiled entry exists');
+  it('points main at the bundle, built by vscode:prepublish, and contributes agy as a language model vendor', () => {
+    assert.equal(manifest.main, './dist/extension.js');
+    assert.ok(fs.existsSync(path.join(EXTENSION_ROOT, manifest.main)), 'bundle exists');
     assert.ok(manifest.dependencies['vscode-languageclient']);
-    assert.match(manifest.engines.vscode, /^\^1\.(9\d|1\d\d)/, 'engine new enough for the Chat API');
+    assert.match(manifest.scripts['vscode:prepublish'] ?? '', /prepublish/);
+    // The Language Model Chat Provider API is final from 1.104 on.
+    assert.match(manifest.engines.vscode, /^\^1\.(10[4-9]|1[1-9]\d)\./);
+    assert.deepEqual(manifest.contributes.languageModelChatProviders, [{ vendor: 'agy', displayName: 'Antigravity (agy-lsp)' }]);
+  });
+
+  it('ships only the bundle, the stylesheet and the wheel (.vscodeignore)', () => {
+    const ignore = fs.readFileSync(path.join(EXTENSION_ROOT, '.vscodeignore'), 'utf8');
+    for (const pattern of ['node_modules/**', 'src/**', 'test/**', 'out/**', '.cache/**', '**/*.map']) {
+      assert.ok(ignore.split('\n').includes(pattern), `${pattern} is ignored`);
+    }
   });
 
   it('keeps the protocol layer free of vscode imports', () => {

@@ -8,7 +8,9 @@ import { TokenSource, linkedSource } from '../src/protocol/cancellation';
 import { confirmChoices, describeConfirmation, fileChangeOf, outcomeFor, outcomeForLabel } from '../src/protocol/confirm';
 import { extractReplacement, inlineEditPrompt, spliceText } from '../src/protocol/inlineEdit';
 import { isCancellation } from '../src/protocol/methods';
-import { createAgentParams, initializationOptions, readSettings, resolveServerCommand, DEFAULT_SETTINGS } from '../src/protocol/settings';
+import { createAgentParams, initializationOptions, readSettings, DEFAULT_SETTINGS } from '../src/protocol/settings';
+import { ToolItems, parseLink, usageLine } from '../src/protocol/toolItems';
+import { estimateTokens, promptFromMessages } from '../src/protocol/lmPrompt';
 import { formatTokens, renderHistory, statusView } from '../src/protocol/status';
 import { runEditorTool } from '../src/protocol/editorTools';
 import type { ChatChunk } from '../src/protocol/types';
@@ -131,12 +133,6 @@ describe('settings', () => {
     assert.deepEqual(p, { workspaces: ['/w'], chatTimeoutSecs: 120, policies: 'workspaceOnly', tools: [{ name: 't' }], name: 'n' });
     assert.equal(createAgentParams({ ...DEFAULT_SETTINGS, policyPreset: 'workspaceOnly' }, [], []).policies, 'safeDefaults', 'workspaceOnly needs a folder');
   });
-
-  it('resolves the server command: setting, bundled, PATH', () => {
-    assert.deepEqual(resolveServerCommand({ ...DEFAULT_SETTINGS, serverCommand: '/opt/agy', serverArgs: ['-v'] }, '/ext', () => true), { command: '/opt/agy', args: ['-v'] });
-    assert.deepEqual(resolveServerCommand(DEFAULT_SETTINGS, '/ext', (p) => p === '/ext/server/agy-lsp', 'linux'), { command: '/ext/server/agy-lsp', args: [] });
-    assert.deepEqual(resolveServerCommand(DEFAULT_SETTINGS, '/ext', () => false), { command: 'agy-lsp', args: [] });
-  });
 });
 
 describe('inline edit text', () => {
@@ -188,5 +184,63 @@ describe('editor tool dispatch', () => {
     assert.equal(res.diagnostics.length, 200);
     assert.equal(res.total, 250);
     assert.equal(res.truncated, true);
+  });
+});
+
+describe('tool items', () => {
+  it('merges confirmation and chunks by id into one item with its outcome', () => {
+    const items = new ToolItems();
+    const call = { id: 'c1', name: 'run_command', args: { CommandLine: 'ls' } };
+    assert.equal(items.asking(call).state, 'asking');
+    assert.equal(items.answered(call, 'allow_once').state, 'allowed');
+    const started = items.started({ id: 'c1', name: 'run_command', args: { command_line: 'ls' } });
+    assert.equal(started.state, 'running');
+    assert.deepEqual(started.args, { CommandLine: 'ls' }, 'keeps what the person was shown');
+    assert.equal(items.finished({ id: 'c1', name: 'run_command', result: 'a.txt' }).state, 'done');
+    assert.equal(items.answered({ id: 'c2', name: 'run_command' }, 'reject_once').state, 'denied');
+    assert.equal(items.answered({ id: 'c3', name: 'x' }, 'cancelled').state, 'cancelled');
+    assert.equal(items.finished({ id: 'c4', name: 'view_file', error: 'no such file' }).state, 'failed');
+    items.started({ id: 'c5', name: 'run_command' });
+    assert.deepEqual(items.cancelAll().map((i) => i.id), ['c5']);
+    assert.deepEqual(items.all().map((i) => i.state), ['done', 'denied', 'cancelled', 'failed', 'cancelled']);
+    const ending = new ToolItems();
+    ending.answered({ id: 'a', name: 'x' }, 'allow_once');
+    ending.started({ id: 'b', name: 'edit_file' });
+    ending.finished({ id: 'c', name: 'y', error: 'e' });
+    assert.deepEqual(ending.finishAll().map((i) => [i.id, i.state]), [['a', 'done'], ['b', 'done']], 'a turn that ended leaves nothing running');
+    const anon = new ToolItems();
+    assert.notEqual(anon.started({ name: 'a' }).id, anon.started({ name: 'a' }).id, 'calls without ids stay apart');
+  });
+
+  it('formats usage per turn', () => {
+    assert.equal(usageLine(null), '');
+    assert.equal(usageLine({ promptTokens: 10, candidatesTokens: 5, totalTokens: 15 }), 'prompt 10 · output 5 · total 15 tokens');
+    assert.match(usageLine({ promptTokens: 1, candidatesTokens: 1, thoughtsTokens: 3, cachedTokens: 2, totalTokens: 5 }), /thoughts 3 · cached 2/);
+  });
+
+  it('classifies links: web, file with line, nothing', () => {
+    assert.deepEqual(parseLink('https://x.org/a'), { kind: 'external', url: 'https://x.org/a' });
+    assert.deepEqual(parseLink('src/a.ts#L12'), { kind: 'file', path: 'src/a.ts', line: 12 });
+    assert.deepEqual(parseLink('src/a.ts#L12C4'), { kind: 'file', path: 'src/a.ts', line: 12, column: 4 });
+    assert.deepEqual(parseLink('/w/my%20file.py:3:5'), { kind: 'file', path: '/w/my file.py', line: 3, column: 5 });
+    assert.deepEqual(parseLink('file:///w/a.py'), { kind: 'file', path: '/w/a.py' });
+    assert.deepEqual(parseLink('#anchor'), { kind: 'none' });
+    assert.deepEqual(parseLink('command:workbench.action.quit'), { kind: 'none' }, 'no command links from model output');
+    assert.deepEqual(parseLink('javascript:alert(1)'), { kind: 'none' });
+  });
+});
+
+describe('language model requests', () => {
+  it('sends one user message as is, a conversation as a transcript', () => {
+    assert.equal(promptFromMessages([{ role: 'user', text: 'hi' }]), 'hi');
+    const p = promptFromMessages([
+      { role: 'system', text: 'be brief' },
+      { role: 'user', text: 'hi' },
+      { role: 'assistant', text: 'hello' },
+      { role: 'user', text: 'and now?' },
+    ]);
+    assert.match(p, /^Continue this conversation/);
+    assert.match(p, /System: be brief\n\nUser: hi\n\nAssistant: hello\n\nUser: and now\?$/);
+    assert.equal(estimateTokens('abcdefgh'), 2);
   });
 });

@@ -2,27 +2,57 @@
 // Imports `vscode` for types only, so tests drive it with a fake API.
 
 import type * as vscode from 'vscode';
-import { describeToolCall, describeToolResult } from '../protocol/chunks';
+import { describeToolCall } from '../protocol/chunks';
 import type { AgyClient, CancellationToken, ChatOutcome } from '../protocol/client';
 import { TokenSource, linkedSource } from '../protocol/cancellation';
 import { EDITOR_TOOLS, runEditorTool } from '../protocol/editorTools';
 import { isCancellation } from '../protocol/methods';
 import { createAgentParams, type AgySettings } from '../protocol/settings';
 import { renderHistory, statusView } from '../protocol/status';
+import { ToolItems, usageLine, type ToolItem } from '../protocol/toolItems';
 import type { AgentState, CreateAgentParams, Prompt, Usage } from '../protocol/types';
 import { confirmToolCall } from './confirmUi';
 import { vsEditorHost } from './editorHost';
 import type { ProposedContent, VsApi } from './vs';
 
-/** Where a turn's output goes: the chat response stream or the webview panel. */
+/** Where a turn's output goes: the chat response stream, the chat panel or a language model response. */
 export interface TurnSink {
   markdown(text: string): void;
   progress(text: string): void;
+  /** A tool call's item changed (asked, answered, started, finished). Without it, tool calls become progress lines. */
+  tool?(item: ToolItem): void;
+}
+
+interface ActiveTurn {
+  sink: TurnSink;
+  items: ToolItems;
+}
+
+/** The progress line for a tool item, where the sink has no richer view. */
+export function toolProgress(item: ToolItem): string | undefined {
+  switch (item.state) {
+    case 'asking':
+      return `Waiting for your answer: may ${item.name} run?`;
+    case 'running':
+      return describeToolCall({ name: item.name, args: item.args });
+    case 'done':
+      return `${item.name} finished`;
+    case 'failed':
+      return `${item.name} failed: ${item.error ?? ''}`;
+    case 'denied':
+      return `${item.name} denied`;
+    case 'cancelled':
+      return `${item.name} cancelled`;
+    default:
+      return undefined;
+  }
 }
 
 export interface ControllerOptions {
   /** Extra createAgent params (tests pass a scripted backend here). */
   agentDefaults?: Partial<CreateAgentParams>;
+  /** A line for the log (the agy-lsp output channel). */
+  log?: (line: string) => void;
 }
 
 export class AgentController implements vscode.Disposable {
@@ -31,6 +61,7 @@ export class AgentController implements vscode.Disposable {
   lastUsage: Usage | null = null;
   totalUsage: Usage | undefined;
   private readonly turns = new Set<TokenSource>();
+  private readonly active = new Map<string, ActiveTurn>();
   private creating: Promise<string> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   readonly statusItem: vscode.StatusBarItem;
@@ -47,9 +78,17 @@ export class AgentController implements vscode.Disposable {
     this.render();
     this.statusItem.show();
     const host = vsEditorHost(vs);
-    client.setConfirmHandler((params, token) =>
-      confirmToolCall(vs, proposed, this.settings().confirmationStyle, params, token),
-    );
+    client.setConfirmHandler(async (params, token) => {
+      const turn = this.active.get(params.agentId);
+      if (turn) this.emitTool(turn, turn.items.asking(params.toolCall));
+      let outcome = 'cancelled';
+      try {
+        outcome = await confirmToolCall(vs, proposed, this.settings().confirmationStyle, params, token);
+      } finally {
+        if (turn) this.emitTool(turn, turn.items.answered(params.toolCall, outcome));
+      }
+      return outcome;
+    });
     client.setToolHandler((params) => Promise.resolve(runEditorTool(host, params)));
     this.disposables.push(
       client.onAgentState((notice) => {
@@ -82,12 +121,22 @@ export class AgentController implements vscode.Disposable {
     this.state = 'starting';
     this.render();
     const created = await this.client.createAgent(params);
+    this.options.log?.(`new agent ${created.agentId} (policies: ${typeof params.policies === 'string' ? params.policies : 'custom'})`);
     this.agentId = created.agentId;
     this.state = 'idle';
     this.lastUsage = null;
     this.totalUsage = undefined;
     this.render();
     return created.agentId;
+  }
+
+  /** After a server restart: the old agent is gone, the next turn creates a new one. */
+  forgetAgent(): void {
+    this.agentId = undefined;
+    this.state = 'none';
+    this.lastUsage = null;
+    this.totalUsage = undefined;
+    this.render();
   }
 
   /** The current agent, created on first use. */
@@ -99,33 +148,68 @@ export class AgentController implements vscode.Disposable {
     return this.creating;
   }
 
-  /** One chat turn streamed into `sink`. Resolves undefined when cancelled. */
-  async runTurn(prompt: Prompt, sink: TurnSink, token?: CancellationToken): Promise<ChatOutcome | undefined> {
-    const agentId = await this.ensureAgent();
+  private emitTool(turn: ActiveTurn, item: ToolItem): void {
+    if (turn.sink.tool) {
+      turn.sink.tool(item);
+      return;
+    }
+    const line = toolProgress(item);
+    if (line) turn.sink.progress(line);
+  }
+
+  /**
+   * One chat turn streamed into `sink`, on the current agent (or `agentId`).
+   * Resolves undefined when cancelled.
+   */
+  async runTurn(prompt: Prompt, sink: TurnSink, token?: CancellationToken, agentId?: string): Promise<ChatOutcome | undefined> {
+    const id = agentId ?? (await this.ensureAgent());
+    const own = id === this.agentId;
     const source = linkedSource(token);
+    const turn: ActiveTurn = { sink, items: new ToolItems() };
     this.turns.add(source);
-    this.state = 'busy';
-    this.render();
+    this.active.set(id, turn);
+    if (own) {
+      this.state = 'busy';
+      this.render();
+    }
+    let cancelled = false;
     try {
-      const outcome = await this.client.chat(agentId, prompt, {
+      const outcome = await this.client.chat(id, prompt, {
         token: source.token,
         onEvent: (e) => {
           if (e.kind === 'text') sink.markdown(e.text);
-          else if (e.kind === 'toolCall') sink.progress(describeToolCall(e.toolCall));
-          else if (e.kind === 'toolResult') sink.progress(describeToolResult(e.toolResult));
+          else if (e.kind === 'toolCall') this.emitTool(turn, turn.items.started(e.toolCall));
+          else if (e.kind === 'toolResult') this.emitTool(turn, turn.items.finished(e.toolResult));
           else sink.progress('Thinking…');
         },
       });
-      this.lastUsage = outcome.usage;
+      if (own) this.lastUsage = outcome.usage;
+      if (outcome.stopReason === 'cancelled') cancelled = true;
       return outcome;
     } catch (e) {
-      if (isCancellation(e)) return undefined;
+      if (isCancellation(e)) {
+        cancelled = true;
+        return undefined;
+      }
       throw e;
     } finally {
+      const ended = cancelled || source.token.isCancellationRequested ? turn.items.cancelAll() : turn.items.finishAll();
+      for (const item of ended) this.emitTool(turn, item);
       this.turns.delete(source);
+      if (this.active.get(id) === turn) this.active.delete(id);
       source.dispose();
-      await this.refreshUsage(agentId);
+      if (own) await this.refreshUsage(id);
     }
+  }
+
+  /** A separate agent (e.g. for a language model request); the caller shuts it down. */
+  async createSideAgent(name: string): Promise<string> {
+    const params = { ...createAgentParams(this.settings(), this.workspaces(), EDITOR_TOOLS, name), ...this.options.agentDefaults };
+    return (await this.client.createAgent(params)).agentId;
+  }
+
+  async shutdownAgent(agentId: string): Promise<void> {
+    await this.client.shutdownAgent(agentId);
   }
 
   private async refreshUsage(agentId: string): Promise<void> {
@@ -180,7 +264,9 @@ export class AgentController implements vscode.Disposable {
           stream.markdown('\n\n_Cancelled._');
           return { metadata: { cancelled: true } };
         }
-        return { metadata: { turnId: outcome.turnId, stopReason: outcome.stopReason } };
+        const usage = usageLine(outcome.usage);
+        if (usage) stream.markdown(`\n\n_${usage}_`);
+        return { metadata: { turnId: outcome.turnId, stopReason: outcome.stopReason, usage: outcome.usage } };
       } catch (e) {
         return { errorDetails: { message: `agy: ${e instanceof Error ? e.message : String(e)}` } };
       }

@@ -5,7 +5,7 @@ import type * as vscode from 'vscode';
 
 export type VsApi = Pick<
   typeof vscode,
-  'window' | 'workspace' | 'commands' | 'languages' | 'Uri' | 'WorkspaceEdit' | 'Range' | 'StatusBarAlignment' | 'ViewColumn'
+  'window' | 'workspace' | 'commands' | 'languages' | 'env' | 'Uri' | 'WorkspaceEdit' | 'Range' | 'Position' | 'StatusBarAlignment' | 'ViewColumn'
 >;
 
 /** Read-only content for `agy-proposed:` URIs (diff views of proposed changes). */

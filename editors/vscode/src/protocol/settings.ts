@@ -1,7 +1,6 @@
 // VS Code `agy.*` settings -> server initializationOptions / createAgent params.
 // No `vscode` import here: the glue reads the configuration into `AgySettings`.
 
-import * as path from 'node:path';
 import type { Backend, CreateAgentParams, EditorTool, PolicyPreset } from './types';
 
 export type BackendChoice = 'auto' | 'gemini' | 'vertex' | 'openai' | 'scripted';
@@ -96,26 +95,6 @@ export function createAgentParams(
   };
   if (name) params.name = name;
   return params;
-}
-
-/**
- * The command that starts the server: the setting, else a bundled
- * `server/agy-lsp` inside the extension, else `agy-lsp` on PATH.
- */
-export function resolveServerCommand(
-  s: AgySettings,
-  extensionPath: string,
-  exists: (p: string) => boolean,
-  platform: NodeJS.Platform = process.platform,
-): { command: string; args: string[] } {
-  if (s.serverCommand) {
-    return { command: s.serverCommand, args: s.serverArgs };
-  }
-  const bundled = path.join(extensionPath, 'server', platform === 'win32' ? 'agy-lsp.exe' : 'agy-lsp');
-  if (exists(bundled)) {
-    return { command: bundled, args: s.serverArgs };
-  }
-  return { command: 'agy-lsp', args: s.serverArgs };
 }
 
 /** Settings whose change needs a server restart rather than didChangeConfiguration. */
