@@ -193,7 +193,7 @@ class ToolCalls:
             elif event.kind == "denied" and (rec := self._pick(lambda c: not c.placed)) is not None:
                 rec.placed = True
                 if rec.outcome is None:
-                    rec.outcome, rec.reason = "denied", rec.reason or "denied by a policy"
+                    rec.outcome, rec.reason = "denied", rec.reason or event.error or "denied by a policy"
                 return fresh, rec
         return fresh, None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import subprocess
 import threading
 from collections.abc import AsyncIterator
@@ -116,7 +117,7 @@ class GoogleLiveAgent:
         elif step.type == sdk.StepType.TOOL_CALL:
             event.kind = "custom_tool"
         elif step.status == _ERROR and DENIED in (step.error or ""):
-            event.kind, event.error = "denied", step.error or ""
+            event.kind, event.error = "denied", denial_reason(step.error or "")
         elif step.source == _MODEL and step.target == _ENVIRONMENT:
             self._no_call_step(event, step, first)
         elif first and step.source == _SYSTEM and step.status == _ERROR and INVALID in (step.error or ""):
@@ -271,3 +272,15 @@ def _part(part: ContentPart) -> Any:
     except (binascii.Error, ValueError) as e:
         raise invalid_params("prompt part data is not valid base64", field="prompt") from e
     return sdk.from_bytes(raw, mime_type=part.mime_type or "")
+
+
+_DEFAULT_DENIAL = re.compile(r"^Denied by policy '[^']*'\.?$")
+
+
+def denial_reason(error: str) -> str:
+    """The reason a policy gave for a denial, as the harness reports it ("...denied by
+    pre-tool hook: <reason>"); "" for the SDK's default text, which names an internal
+    rule ("Denied by policy 'rule:*'.")."""
+    reason = error.split(DENIED, 1)[1].lstrip(": ").strip() if DENIED in error else ""
+    reason = reason.removesuffix('")').removesuffix('"')  # the harness quotes it: `(error: "...")`
+    return "" if _DEFAULT_DENIAL.match(reason) else reason

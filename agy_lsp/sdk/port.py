@@ -136,7 +136,8 @@ class StepEvent:
     tool calls the step carries; `ended`: calls that ended with it and that no
     post-tool hook reports (`finish`, and the calls the harness runs without hooks). `kind`: "custom_tool" for the step the harness makes
     for an editor tool (without its call), "denied" for the error step that is all
-    the harness keeps of a call a hook or policy refused, "compaction" when older
+    the harness keeps of a call a hook or policy refused (`error`: the policy's own
+    reason, "" when it gave none), "compaction" when older
     history was summarised (`text` holds the summary), else "step". A subagent's
     steps carry its trajectory, the one that delegated to it, and the depth."""
 

@@ -457,7 +457,9 @@ class FakeLive:
         if not allowed:
             error = f"{DENIED}: {message}"
             self.conv.add(id=step_id, type="SYSTEM_MESSAGE", source="SYSTEM", status="ERROR", error=error)
-            out.send_nowait(StepEvent("denied", step_id, error=error))
+            # The adapter hands the core the policy's own reason, "" for the SDK's default text.
+            reason = "" if message.startswith("Denied by policy '") else message
+            out.send_nowait(StepEvent("denied", step_id, error=reason))
             return
         call = ToolCall(id=call_id, name=act.name, args=args)
         result, error = act.result, act.error

@@ -185,7 +185,7 @@ async def test_two_agents_confirm_at_once(client: LanguageClient, model: Scripte
     assert not os.path.exists(paths[0])
 
 
-async def test_deny_rule_with_an_argument_matcher(client: LanguageClient, model: ScriptedModel) -> None:
+async def test_deny_rule_with_an_argument_matcher(client: LanguageClient, model: ScriptedModel, recorder) -> None:
     seen: list[dict[str, Any]] = []
     answer_with(client, ["allow_once"], seen)
     victim = target()
@@ -195,9 +195,11 @@ async def test_deny_rule_with_an_argument_matcher(client: LanguageClient, model:
     backend, state = openai_backend(model, rm, {"text": "blocked"}, write_call(safe, "ok1"), {"text": "wrote"})
     rules = [{"tool": "run_command", "decision": "deny", "when": [{"arg": "CommandLine", "pattern": r"\brm\b"}], "reason": "no rm"}]
     agent_id = (await request(client, "agy/createAgent", {"backend": backend, "policies": {"rules": rules}}))["agentId"]
-    await request(client, "agy/chat", {"agentId": agent_id, "prompt": "delete"})
+    denied = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "delete"})
     assert os.path.exists(victim) and not seen, "rm was denied without asking"
     assert any("no rm" in m for m in tool_messages(state))
+    (result,) = [c["toolResult"] for c in recorder.chunks(denied["turnId"]) if c["kind"] == "toolResult"]
+    assert (result["id"], result["outcome"], result["error"]) == ("rm1", "denied", "no rm"), "the rule's own reason reaches the person"
     await request(client, "agy/chat", {"agentId": agent_id, "prompt": "write"})
     assert os.path.exists(safe) and len(seen) == 1, "other commands still ask and run when allowed"
 
