@@ -219,10 +219,15 @@ async def test_a_resumed_agent_keeps_its_options(model: ScriptedModel) -> None:
         spec = {
             "backend": backend,
             "systemInstructions": {"custom": "Be brief."},
-            "subagents": {"enabled": False},
-            "toolOutput": {"maxTokens": 80},
-            "budget": {"maxToolCalls": 5},
-            "runCommand": {"enableDaemons": True},
+            "subagents": {"enabled": False, "custom": [{"name": "critic", "description": "finds flaws"}]},
+            "toolOutput": {"maxTokens": 80, "mcpMaxBytes": 9000},
+            "budget": {"maxToolCalls": 5, "scope": "forwardLooking"},
+            "runCommand": {"enableDaemons": True, "timeoutSecs": 30},
+            "compaction": {"tokenThreshold": 50000},
+            "skills": {"inline": [{"name": "haiku", "description": "answers in haiku", "content": "5-7-5."}]},
+            "capabilities": {"agentBehavior": "interactive"},
+            "policies": "auto",
+            "hooks": ["stop"],
         }
         created = await request(client, "agy/createAgent", spec)
         await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "hi"})
@@ -231,7 +236,11 @@ async def test_a_resumed_agent_keeps_its_options(model: ScriptedModel) -> None:
         resumed = await request(client, "agy/createAgent", {"conversationId": conversation})
         await request(client, "agy/chat", {"agentId": resumed["agentId"], "prompt": "again"})
         assert "Be brief." in system_prompt(state, -1) and "invoke_subagent" not in tools_offered(state, -1)
-        assert "IsDaemon" in json.dumps(state.requests[-1]["tools"])
+        assert "IsDaemon" in json.dumps(state.requests[-1]["tools"]) and "haiku" in system_prompt(state, -1)
+        kept = (await request(client, "agy/status", {"agentId": resumed["agentId"]}))["spec"]
+        for field, value in spec.items():
+            if field != "backend":
+                assert kept[field] == value, (field, kept[field], value)
     finally:
         await stop(client)
 
