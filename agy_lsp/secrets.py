@@ -11,13 +11,16 @@ import os
 import re
 
 _known: set[str] = set()
+generation = 0  # bumped when a new key is registered (scrubbed text made earlier may show it)
 _SHAPED = re.compile(r"(AIza[0-9A-Za-z_\-]{10,}|sk-[0-9A-Za-z_\-]{10,}|(?i:key=)[^&\s\"']+)")
 REDACTED = "[redacted]"
 
 
 def register(secret: str | None) -> None:
-    if secret and len(secret) >= 8:
+    global generation
+    if secret and len(secret) >= 8 and secret not in _known:
         _known.add(secret)
+        generation += 1
 
 
 def register_environment() -> None:

@@ -15,7 +15,7 @@ class Pacer:
     def __init__(self, min_interval_ms: int) -> None:
         self.min_interval = max(0, min_interval_ms) / 1000
         self._next_slot = 0.0
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock(fast_acquire=True)
 
     async def wait_turn(self) -> float:
         """Sleep until this caller may start; returns the seconds waited."""

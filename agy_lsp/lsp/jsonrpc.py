@@ -49,7 +49,8 @@ def agy_converter() -> Converter:
 
 
 class FrameWriter:
-    """Buffers Content-Length frames and writes them once per loop tick."""
+    """Writes Content-Length frames: the first of a loop tick at once, the rest of
+    that tick together at its end."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._fd = stream.fileno()
@@ -59,6 +60,8 @@ class FrameWriter:
         self.broken = False
 
     def write_body(self, body: bytes) -> None:
+        """The first frame of a loop tick goes out at once (a chunk never waits for
+        the next tick); any more in the same tick are written together after it."""
         self._frames.append(b"Content-Length: %d\r\n\r\n" % len(body))
         self._frames.append(body)
         if not self._scheduled:
@@ -67,6 +70,9 @@ class FrameWriter:
                 asyncio.get_running_loop().call_soon(self.flush)
             except RuntimeError:
                 self.flush()
+                return
+            if len(self._frames) == 2:
+                self._write()
 
     # pygls' writer interface (used for anything that bypasses _send_data)
     def write(self, data: bytes) -> None:
@@ -75,6 +81,9 @@ class FrameWriter:
 
     def flush(self) -> None:
         self._scheduled = False
+        self._write()
+
+    def _write(self) -> None:
         if not self._frames or self.broken:
             self._frames.clear()
             return
@@ -119,9 +128,14 @@ class AgyProtocol(LanguageServerProtocol):
             super()._send_data(data)
             return
         try:
-            if hasattr(data, "__attrs_attrs__"):
-                data = self._converter.unstructure(data)
-            body = msgspec.json.encode(data, enc_hook=self._enc_hook)
+            if type(data) is JsonRPCResponseMessage and isinstance(data.result, msgspec.Struct):
+                # our handlers' results (a 10k-step history): straight from the Struct,
+                # no intermediate dicts
+                body = _encode_response(_Response(id=data.id, result=data.result))
+            else:
+                if hasattr(data, "__attrs_attrs__"):
+                    data = self._converter.unstructure(data)
+                body = msgspec.json.encode(data, enc_hook=self._enc_hook)
         except Exception as error:  # never lose the message silently
             log.exception("could not encode an outgoing message")
             self._server._report_server_error(error, Exception)  # pyright: ignore[reportPrivateUsage, reportArgumentType]
@@ -158,7 +172,13 @@ class _Notification(msgspec.Struct, omit_defaults=False):
     jsonrpc: str = "2.0"
 
 
-_encode_notification = msgspec.json.Encoder().encode
+class _Response(msgspec.Struct, omit_defaults=False):
+    id: Any
+    result: msgspec.Struct
+    jsonrpc: str = "2.0"
+
+
+_encode_notification = _encode_response = msgspec.json.Encoder().encode
 
 
 def stdout_binary() -> BinaryIO:

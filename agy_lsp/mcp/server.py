@@ -10,7 +10,6 @@ import signal
 
 import anyio
 from mcp.server.lowlevel.server import NotificationOptions, Server
-from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import ListenHandler
 
 from agy_lsp import __version__, parent_process
@@ -19,6 +18,7 @@ from agy_lsp.mcp.mcp_editor import McpEditor
 from agy_lsp.mcp.queries import Queries
 from agy_lsp.mcp.resources import Notifier, Resources
 from agy_lsp.mcp.sessions import Sessions
+from agy_lsp.mcp.stdio import stdio_server
 from agy_lsp.mcp.tools import Tools
 from agy_lsp.mcp.turns import Turns
 from agy_lsp.settings import Settings
@@ -35,9 +35,8 @@ INSTRUCTIONS = (
 
 
 async def _exit(manager: AgentManager, why: str) -> None:
-    """SIGTERM, or the host's process is gone: close every agent, then exit at once.
-    The stdio transport reads stdin in a worker thread that nothing can interrupt, so
-    without EOF on stdin the normal way out would wait forever."""
+    """SIGTERM, or the host's process is gone: close every agent, then exit at once
+    (without EOF on stdin the normal way out would wait for a host that never hangs up)."""
     log.info("%s: shutting down", why)
     with anyio.move_on_after(manager.settings.shutdown_timeout_secs + 5, shield=True):
         await manager.close_all()

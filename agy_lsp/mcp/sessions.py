@@ -56,7 +56,7 @@ class Sessions:
         # What this server last set on a session (a stored session's are not known here).
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
-        self._opening = anyio.Lock()  # two calls naming one stored session open it once
+        self._opening = anyio.Lock(fast_acquire=True)  # two calls naming one stored session open it once
 
     async def open(self, args: RunArgs) -> tuple[str, str, bool]:
         """(session id, agent id, whether it is new) for `agy_run`: a new session, or

@@ -111,7 +111,8 @@ class Turns:
                     await ctx.session.report_progress(float(sent), None, progress_message(run))
             if done.is_set():
                 return
-            await anyio.sleep(PROGRESS_SECS)
+            with anyio.move_on_after(PROGRESS_SECS):  # the turn's end does not wait out the pause
+                await done.wait()
 
     def _result(self, session_id: str, run: Run, report: TurnReport, outcome: ChatResult | Exception | None) -> CallToolResult:
         if isinstance(outcome, ChatResult):

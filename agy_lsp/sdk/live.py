@@ -19,6 +19,7 @@ from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
 from agy_lsp.sdk.errors import classify
+from agy_lsp.sdk.history import HistoryView
 from agy_lsp.sdk.port import Snapshot, StepEvent, ToolOutcome, ToolSighting, TurnCancelledError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class GoogleLiveAgent:
         self._streamed_hooks: set[str] = set()  # hook step ids of the finish calls ended
         self._finishing: list[ToolSighting] = []  # finish calls whose step ended, waiting for their output
         self._asked: set[str] = set()  # steps that waited for the person (ask_question's)
+        self._view = HistoryView()
         transcript.register(internals.app_data_dir(agent))
 
     @property
@@ -65,13 +67,14 @@ class GoogleLiveAgent:
     async def send(self, prompt: Prompt) -> None:
         content = _content(prompt)
         self._seen_steps.clear()
-        self._hookless.begin_turn()
+        self._hookless.begin_turn(self.conversation_id)
         self._finishing.clear()
         self._asked.clear()
         try:
             await self._conv.send(content)
         except Exception as e:
             raise self._failure(e) from e
+        self._hookless.read_ahead()
 
     async def events(self) -> AsyncIterator[StepEvent]:
         """The turn's steps until it ends. Raises TurnCancelledError after `cancel`, and
@@ -199,7 +202,7 @@ class GoogleLiveAgent:
     # ------------------------------------------------------------------ conversation
 
     def history(self) -> list[Step]:
-        return [to_wire.step(s) for s in to_wire.latest_snapshots(self._conv.history)]
+        return self._view.steps(self._conv.history)
 
     def snapshot(self) -> Snapshot:
         conv = self._conv

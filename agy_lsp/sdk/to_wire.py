@@ -6,8 +6,9 @@ so `agy/history` shows the same ids and names as the live messages did.
 
 from __future__ import annotations
 
+import itertools
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 import msgspec
@@ -40,16 +41,34 @@ class Labels:
         self._standalone: OrderedDict[str, ToolCall] = OrderedDict()
         self._by_object: dict[int, ToolCall] = {}
         self._cap = cap
+        # What changed, for converted history that shows it (sdk/history.py): the
+        # label's dependency key (see `deps`) per generation, the latest `cap`.
+        self.generation = 0
+        self._log: deque[Any] = deque(maxlen=cap)
 
     def label(self, key: Any, call: ToolCall) -> None:
         if isinstance(key, tuple) and len(key) == 2 and key[0] == STANDALONE:  # pyright: ignore[reportUnknownArgumentType]
             self._remember(self._standalone, str(key[1]), call)  # pyright: ignore[reportUnknownArgumentType]
+            dep: Any = (STANDALONE, str(key[1]))  # pyright: ignore[reportUnknownArgumentType]
         elif isinstance(key, str):
             self._remember(self._by_step, key, call)
+            dep = key
         elif key is not None:
             if id(key) not in self._by_object:
                 weakref.finalize(key, self._by_object.pop, id(key), None)
             self._by_object[id(key)] = call
+            dep = id(key)
+        else:
+            return
+        self.generation += 1
+        self._log.append(dep)
+
+    def changed_since(self, generation: int) -> list[Any] | None:
+        """The dependency keys labelled after `generation`; None when the log no longer reaches back."""
+        new = self.generation - generation
+        if new > len(self._log):
+            return None
+        return list(itertools.islice(reversed(self._log), new))[::-1]
 
     def _remember(self, book: OrderedDict[str, ToolCall], key: str, call: ToolCall) -> None:
         book[key] = call
@@ -63,6 +82,21 @@ class Labels:
 
     def standalone(self, step_id: str) -> ToolCall | None:
         return self._standalone.get(step_id)
+
+
+def deps(s: sdk.Step) -> list[Any]:
+    """The label keys a step's conversion reads (`Labels.of`, `Labels.standalone`)."""
+    d = internals.step_fields(s)
+    calls = d["tool_calls"]
+    if not calls:
+        return [(STANDALONE, d["id"])] if d["id"] else []
+    out: list[Any] = []
+    for c in calls:
+        out.append(id(c))
+        step_id = internals.step_fields(c)["step_id"]
+        if step_id:
+            out.append(step_id)
+    return out
 
 
 labels = Labels()
@@ -164,10 +198,15 @@ def latest_snapshots(steps: list[sdk.Step]) -> list[sdk.Step]:
     one-off step named by the model's call id, which a model may repeat: never merged."""
     latest: dict[Any, sdk.Step] = {}
     for s in steps:
-        calls = s.tool_calls
-        one_off = bool(calls) and not calls[0].step_id
-        latest[object() if one_off or not s.id else s.id] = s  # re-assigning keeps the first position
+        latest[snapshot_key(s)] = s  # re-assigning keeps the first position
     return list(latest.values())
+
+
+def snapshot_key(s: sdk.Step) -> Any:
+    """What a step's snapshots share: its id, except for a one-off step (a new key each)."""
+    calls = s.tool_calls
+    one_off = bool(calls) and not calls[0].step_id
+    return object() if one_off or not s.id else s.id
 
 
 # The arguments of the harness's generic MCP tool `call_mcp_tool`.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -158,22 +159,35 @@ class Hookless:
     """One agent's hookless calls of the running turn, waiting for the transcript."""
 
     waiting: list[_Waiting] = field(default_factory=list[_Waiting])
-    _floors: dict[str, int] = field(default_factory=dict[str, int])
+    _floors: dict[str, int | Future[int]] = field(default_factory=dict[str, "int | Future[int]"])
+    _ahead: dict[str, Future[int] | None] = field(default_factory=dict[str, "Future[int] | None"])
     _counts: dict[tuple[str, Kind], int] = field(default_factory=dict[tuple[str, Kind], int])
     _last: float = 0.0
 
-    def begin_turn(self) -> None:
+    def begin_turn(self, main: str | None = None) -> None:
+        """Before the prompt goes out. The transcripts of the trajectories the last turn
+        saw (and of `main`, the conversation's) hold only older turns' steps until the
+        harness has it: `read_ahead` reads them then, in a worker thread, while the
+        harness works, and not on the way to the first chunk."""
+        self._ahead = {t: None for t in (*self._floors, *([main] if main else []))}
         self.waiting.clear()
         self._floors.clear()
         self._counts.clear()
 
+    def read_ahead(self) -> None:
+        self._ahead = {t: _reader().submit(_floor, t) for t in self._ahead}
+
     def seen(self, trajectory: str) -> None:
         """A trajectory's first step in this turn: its transcript so far is older turns'."""
         if trajectory and trajectory not in self._floors:
-            self._floors[trajectory] = max(read(trajectory, tail=True), default=-1)
+            ahead = self._ahead.pop(trajectory, None)
+            self._floors[trajectory] = ahead if ahead is not None else _floor(trajectory)
 
     def floor(self, trajectory: str) -> int:
-        return self._floors.get(trajectory, -1)
+        value = self._floors.get(trajectory, -1)
+        if isinstance(value, Future):
+            value = self._floors[trajectory] = value.result()
+        return value
 
     def add(self, step_id: str, trajectory: str, kind: Kind) -> None:
         key = (trajectory, kind)
@@ -196,7 +210,7 @@ class Hookless:
         out: list[Found] = []
         for trajectory in {w.trajectory for w in self.waiting}:
             entries = read(trajectory)
-            floor, seen = self._floors.get(trajectory, -1), hooked.of(trajectory)
+            floor, seen = self.floor(trajectory), hooked.of(trajectory)
             ranks: dict[Kind, list[int]] = {"generic": [], "invalid": []}
             for index in sorted(i for i in entries if i > floor and i not in seen):
                 kind = _kind(entries[index])
@@ -215,6 +229,20 @@ class Hookless:
                 self.waiting.remove(w)
                 out.append(Found(w.step_id, call[0], call[1], output_of(entries[index])))
         return out
+
+
+def _floor(trajectory: str) -> int:
+    return max(read(trajectory, tail=True), default=-1)
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _reader() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agy-transcript")
+    return _pool
 
 
 def _kind(entry: dict[str, Any]) -> Kind | None:
