@@ -123,7 +123,7 @@ class AgyAcpAgent(turns.Turns):
         **kwargs: Any,
     ) -> LoadSessionResponse:
         b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=True)
-        replay = updates.history(self._call(self.manager.history, b.agent_id).steps)
+        replay = b.replay.updates(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
         for update in replay:
             self.editor.outbox.put(b.session_id, update)

@@ -15,6 +15,7 @@ import msgspec
 
 from agy_lsp.acp import options
 from agy_lsp.acp.tool_tracker import ToolTracker
+from agy_lsp.acp.updates import Replay
 from agy_lsp.backends.identity import model_name
 from agy_lsp.protocol.types import AnyBackend, Gemini, HookPoint, ModelOptions, OpenAI, RunCommand, Vertex
 
@@ -42,6 +43,7 @@ class Binding:
     message_id: str | None = None  # of the agent message being streamed
     thought_id: str | None = None
     last_kind: str = ""  # "text" | "thought" | other: a change starts a new message
+    replay: Replay = field(default_factory=Replay)  # session/load's updates, each step's made once
 
     def modes(self) -> options.SessionModeState:
         return options.modes(self.mode)

@@ -223,33 +223,52 @@ def _text(text: str | None) -> ContentToolCallContent:
 _OUTPUT_ARGS = ("combined_output", "diff_block", "output", "results")  # where a stored step keeps its output
 
 
-def history(steps: list[Step]) -> list[Any]:
-    """A stored conversation replayed as the updates a live turn would have sent:
-    messages (one messageId each), thoughts, and each tool call with its outcome
-    (the output the stored step kept, or why it never ran)."""
+class Replay:
+    """A session's stored conversation replayed as the updates a live turn would have
+    sent (`step_updates`), each step's made once: the core hands back the same Step
+    object for as long as the step is unchanged (sdk/history.py), so a replay after
+    one more turn converts only that turn's steps."""
+
+    def __init__(self) -> None:
+        self._by_step: dict[int, tuple[Step, list[Any]]] = {}
+
+    def updates(self, steps: list[Step]) -> list[Any]:
+        known, kept, out = self._by_step, {}, []
+        for step in steps:
+            hit = known.get(id(step))
+            if hit is None or hit[0] is not step:
+                hit = (step, step_updates(step))
+            kept[id(step)] = hit
+            out += hit[1]
+        self._by_step = kept
+        return out
+
+
+def step_updates(step: Step) -> list[Any]:
+    """One step as updates: its message (one messageId per step), its thought, and
+    each tool call with its outcome (the output the stored step kept, or why it never ran)."""
     out: list[Any] = []
-    for step in steps:
-        message_id = step.id or None
-        if step.source == "USER":
-            if step.content:
-                out.append(chunk(helpers.update_user_message_text(step.content), message_id))
+    message_id = step.id or None
+    if step.source == "USER":
+        if step.content:
+            out.append(chunk(helpers.update_user_message_text(step.content), message_id))
+        return out
+    if step.source != "MODEL":
+        return out
+    if step.thinking:
+        out.append(chunk(helpers.update_agent_thought_text(step.thinking), f"{message_id}:thought" if message_id else None))
+    if step.content and step.target == "TARGET_USER":
+        out.append(chunk(helpers.update_agent_message_text(step.content), message_id))
+    for n, call in enumerate(step.tool_calls):
+        call_id = call.id or f"{step.id}:{n}"
+        out.append(tool_call_start(call_id, call, status="pending"))
+        if call.outcome in ("denied", "cancelled"):  # it never ran: as the live turn ended it
+            out.append(tool_status(call_id, "failed", refusal(call.outcome, step.error)))
             continue
-        if step.source != "MODEL":
-            continue
-        if step.thinking:
-            out.append(chunk(helpers.update_agent_thought_text(step.thinking), f"{message_id}:thought" if message_id else None))
-        if step.content and step.target == "TARGET_USER":
-            out.append(chunk(helpers.update_agent_message_text(step.content), message_id))
-        for n, call in enumerate(step.tool_calls):
-            call_id = call.id or f"{step.id}:{n}"
-            out.append(tool_call_start(call_id, call, status="pending"))
-            if call.outcome in ("denied", "cancelled"):  # it never ran: as the live turn ended it
-                out.append(tool_status(call_id, "failed", refusal(call.outcome, step.error)))
-                continue
-            failed = call.outcome == "failed" or step.status not in ("DONE", "")
-            output = next((v for k in _OUTPUT_ARGS if isinstance(v := call.args.get(k), str) and v), None)
-            text = step.error if failed and step.error else output
-            out.append(tool_status(call_id, "failed" if failed else "completed", tail(text) if text else None))
+        failed = call.outcome == "failed" or step.status not in ("DONE", "")
+        output = next((v for k in _OUTPUT_ARGS if isinstance(v := call.args.get(k), str) and v), None)
+        text = step.error if failed and step.error else output
+        out.append(tool_status(call_id, "failed" if failed else "completed", tail(text) if text else None))
     return out
 
 

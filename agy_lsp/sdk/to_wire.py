@@ -204,9 +204,10 @@ def latest_snapshots(steps: list[sdk.Step]) -> list[sdk.Step]:
 
 def snapshot_key(s: sdk.Step) -> Any:
     """What a step's snapshots share: its id, except for a one-off step (a new key each)."""
-    calls = s.tool_calls
-    one_off = bool(calls) and not calls[0].step_id
-    return object() if one_off or not s.id else s.id
+    d = internals.step_fields(s)
+    calls, step_id = d["tool_calls"], d["id"]
+    one_off = bool(calls) and not internals.step_fields(calls[0])["step_id"]
+    return object() if one_off or not step_id else step_id
 
 
 # The arguments of the harness's generic MCP tool `call_mcp_tool`.
