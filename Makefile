@@ -41,7 +41,7 @@ vscode: ## Build, lint, test and package the VS Code extension (.vsix)
 bench: $(STAMP) ## Run benchmarks/ and write benchmarks/results.{json,md}
 	$(PY) -m benchmarks
 
-clean: ## Remove the venv and build output
-	rm -rf $(VENV) build *.egg-info editors/vscode/node_modules editors/vscode/out
+clean: ## Remove the venv and build output (the VS Code extension's too, with its Node 24 / code-server cache)
+	rm -rf $(VENV) build *.egg-info editors/vscode/node_modules editors/vscode/out editors/vscode/dist editors/vscode/server editors/vscode/.cache editors/vscode/*.vsix
 
 .PHONY: help venv demo test lint vscode bench clean

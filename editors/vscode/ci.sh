@@ -15,16 +15,21 @@ if [[ -z "${AGY_LSP_COMMAND:-}" && ! -x "$server" ]]; then
   exit 1
 fi
 
-step "npm ci"
-npm ci --no-audit --no-fund --loglevel=error
-step "types (strict) and eslint"
-npx --no-install tsc -p . --noEmit
+# npm ci, unless node_modules came from npm ci of this very package-lock.json on this Node.
+stamp="$(sha256sum package-lock.json | cut -d' ' -f1) $(node --version)"
+if [[ -f node_modules/.agy-ci-stamp && "$(cat node_modules/.agy-ci-stamp)" == "$stamp" ]]; then
+  step "npm ci: node_modules is up to date with package-lock.json"
+else
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$stamp" >node_modules/.agy-ci-stamp
+fi
+step "types (strict; builds the tests), eslint, bundle (esbuild)"
+rm -rf out dist
+npx --no-install tsc -p .
 npx --no-install tsc -p src/webview
 npx --no-install eslint --max-warnings=0 .
-step "bundle (esbuild) and test build"
-rm -rf out dist
 node esbuild.mjs
-npx --no-install tsc -p .
 step "unit and protocol tests (node --test, fake vscode, real agy-lsp on the scripted model)"
 node --test out/test/*.test.js
 

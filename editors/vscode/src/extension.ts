@@ -5,12 +5,13 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { State } from 'vscode-languageclient/node';
 import { AgentController } from './glue/controller';
-import { chatPanelHandler, chatPanelHtml, type FromWebview } from './glue/chatPanel';
+import { chatPanelHandler, chatPanelHtml, type FromWebview, type PanelHandler } from './glue/chatPanel';
 import { inlineEdit } from './glue/inlineEdit';
 import { openLink } from './glue/links';
 import { AgyLanguageModelProvider, LM_VENDOR } from './glue/lmProvider';
 import { ProposedContent } from './glue/vs';
 import { AgyClient, type RpcConnection } from './protocol/client';
+import { planPrompt } from './protocol/plan';
 import { RESTART_KEYS, initializationOptions, readSettings, type AgySettings } from './protocol/settings';
 import { ServerManager, StartError } from './server';
 
@@ -71,11 +72,12 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     };
 
-  let panel: vscode.WebviewPanel | undefined;
-  const openPanel = (): void => {
+  // The chat panel, with a way to send it a prompt as if typed there (agy.plan, agy.goAhead).
+  let panel: { view: vscode.WebviewPanel; ready: Promise<void>; deliver: (m: FromWebview) => Promise<void> } | undefined;
+  const openPanel = (): NonNullable<typeof panel> => {
     if (panel) {
-      panel.reveal();
-      return;
+      panel.view.reveal();
+      return panel;
     }
     const roots = [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')];
     const p = vscode.window.createWebviewPanel('agy.chat', 'agy chat', vscode.ViewColumn.Beside, {
@@ -83,30 +85,48 @@ export function activate(context: vscode.ExtensionContext): void {
       retainContextWhenHidden: true,
       localResourceRoots: roots,
     });
-    panel = p;
     const uri = (...parts: string[]) => p.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, ...parts)).toString();
     p.webview.html = chatPanelHtml(p.webview, crypto.randomBytes(16).toString('hex'), uri('dist', 'webview.js'), uri('media', 'chat.css'));
     const host = { copy: (text: string) => vscode.env.clipboard.writeText(text), open: (href: string) => openLink(vscode, href) };
     const post = (msg: unknown): Thenable<boolean> => p.webview.postMessage(msg);
     // A server restart replaces the controller: bind the handler to the current one.
     let owner: AgentController | undefined;
-    let live: ((m: FromWebview) => Promise<void>) | undefined;
+    let live: PanelHandler | undefined;
+    const deliver = async (m: FromWebview): Promise<void> => {
+      const current = await ready();
+      if (current !== owner || !live) {
+        live?.dispose();
+        owner = current;
+        live = chatPanelHandler(current, post, host);
+      }
+      return live(m);
+    };
+    let loaded!: () => void;
+    const entry = { view: p, ready: new Promise<void>((r) => (loaded = r)), deliver };
+    panel = entry;
     p.webview.onDidReceiveMessage(
       (m: FromWebview) => {
-        ready()
-          .then((current) => {
-            if (current !== owner || !live) {
-              owner = current;
-              live = chatPanelHandler(current, post, host);
-            }
-            return live(m);
-          })
-          .catch(report);
+        if (m.type === 'ready') loaded();
+        deliver(m).catch(report);
       },
       undefined,
       context.subscriptions,
     );
-    p.onDidDispose(() => (panel = undefined), undefined, context.subscriptions);
+    p.onDidDispose(
+      () => {
+        live?.dispose();
+        if (panel === entry) panel = undefined;
+      },
+      undefined,
+      context.subscriptions,
+    );
+    return entry;
+  };
+  /** Send a prompt to the chat panel (opened first), as if typed there. */
+  const sendToPanel = async (m: FromWebview): Promise<void> => {
+    const p = openPanel();
+    await p.ready;
+    void p.deliver(m).catch(report);
   };
 
   context.subscriptions.push(
@@ -116,6 +136,22 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('agy.resetPermissions', guard((c) => c.resetPermissions())),
     vscode.commands.registerCommand('agy.inlineEdit', guard((c, instruction?: string) => inlineEdit(vscode, c, proposed, instruction))),
     vscode.commands.registerCommand('agy.openChat', guard(() => Promise.resolve(openPanel()))),
+    vscode.commands.registerCommand('agy.setThinkingLevel', guard((c, level?: string) => c.setThinkingLevel(level))),
+    vscode.commands.registerCommand('agy.setPolicy', guard((c, preset?: string) => c.setPolicy(preset))),
+    vscode.commands.registerCommand(
+      'agy.plan',
+      guard(async (_c, request?: string) => {
+        const text =
+          request ??
+          (await vscode.window.showInputBox({
+            title: 'agy: plan first',
+            prompt: 'What should the agent plan? It writes a plan, then waits for your go-ahead.',
+            ignoreFocusOut: true,
+          }));
+        if (text?.trim()) await sendToPanel({ type: 'prompt', text: planPrompt(text) });
+      }),
+    ),
+    vscode.commands.registerCommand('agy.goAhead', guard(() => sendToPanel({ type: 'go' }))),
     vscode.commands.registerCommand('agy.showLog', () => output.show()),
     vscode.commands.registerCommand('agy.restartServer', async () => {
       controller?.dispose();
@@ -157,6 +193,8 @@ export function activate(context: vscode.ExtensionContext): void {
       return c.chatHandler()(request, ctx, stream, token);
     });
     participant.iconPath = new vscode.ThemeIcon('hubot');
+    // "Go ahead" under a plan.
+    participant.followupProvider = { provideFollowups: (result) => controller?.followups(result) ?? [] };
     context.subscriptions.push(participant);
   }
   const lm = (vscode as { lm?: Partial<typeof vscode.lm> }).lm;

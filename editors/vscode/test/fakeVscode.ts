@@ -130,6 +130,7 @@ export function fakeVscode(): Fake {
       },
       showQuickPick: record('showQuickPick'),
       showWarningMessage: record('showWarningMessage'),
+      showErrorMessage: record('showErrorMessage'),
       showInformationMessage: record('showInformationMessage'),
       showInputBox: record('showInputBox'),
       showTextDocument: record('showTextDocument'),

@@ -85,7 +85,16 @@ describe('confirmation UI', () => {
     fake.files.set('/work/project/a.txt', 'one\ntwo\n');
     fake.answers.showQuickPick = [(items: unknown) => (items as PickItem[])[0]];
     const proposed = new ProposedContent(fake.vs);
-    const params = confirmParams('edit_file', { TargetFile: 'file:///work/project/a.txt', TargetContent: 'two', ReplacementContent: 'TWO' });
+    const params = confirmParams('replace_file_content', {
+      TargetFile: 'file:///work/project/a.txt',
+      TargetContent: 'two',
+      ReplacementContent: 'TWO',
+      StartLine: 2,
+      EndLine: 2,
+      AllowMultiple: false,
+      Instruction: 'upper-case two',
+      Description: 'shout',
+    });
     assert.equal(await confirmToolCall(fake.vs, proposed, 'quickPick', params, new TokenSource().token), 'allow_once');
     const [cmd, left, right, title] = fake.callsTo('executeCommand')[0] as [string, FakeUri, FakeUri, string];
     assert.equal(cmd, 'vscode.diff');
@@ -99,11 +108,12 @@ describe('confirmation UI', () => {
     const fake = fakeVscode();
     fake.answers.showQuickPick = [undefined];
     const proposed = new ProposedContent(fake.vs);
-    await confirmToolCall(fake.vs, proposed, 'quickPick', confirmParams('create_file', { TargetFile: '/work/project/new.py', CodeContent: 'print(1)\n' }), new TokenSource().token);
+    const write = { TargetFile: '/work/project/new.py', CodeContent: 'print(1)\n', Overwrite: false, Description: 'a script' };
+    await confirmToolCall(fake.vs, proposed, 'quickPick', confirmParams('write_to_file', write), new TokenSource().token);
     const [, left, right, title] = fake.callsTo('executeCommand')[0] as [string, FakeUri, FakeUri, string];
     assert.equal(proposed.provideTextDocumentContent(left as never), '');
     assert.equal(proposed.provideTextDocumentContent(right as never), 'print(1)\n');
-    assert.match(title, /new file/);
+    assert.match(title, /new\.py: new file ↔ proposed by agy \(write_to_file\)/);
   });
 });
 
@@ -272,10 +282,14 @@ describe('controller against agy-lsp', { timeout: 120_000 }, () => {
       posted.length = 0;
       await handle({ type: 'prompt', text: 'remove x' });
       const denied = posted.filter((m) => m.type === 'tool').map((m) => (m).item);
-      assert.deepEqual(denied.map((i) => i.state), ['asking', 'denied']);
+      // Asked, answered "no", then the server's toolResult (outcome denied) adds the reason: never running, never failed.
+      assert.deepEqual(denied.map((i) => i.state), ['asking', 'denied', 'denied']);
       assert.equal(denied[0]?.name, 'run_command');
       assert.equal(denied[0]?.args.CommandLine, 'rm -rf x');
-      assert.equal(denied[0]?.id, denied[1]?.id);
+      assert.ok(denied.every((i) => i.id === denied[0]?.id), 'one id across confirm and chunks');
+      assert.equal(denied[2]?.outcome, 'denied');
+      assert.match(denied[2]?.error ?? '', /reject/i, 'the reason, for a person');
+      assert.equal(denied[2]?.result, undefined);
 
       posted.length = 0;
       answer = 'allow_once';
@@ -285,6 +299,7 @@ describe('controller against agy-lsp', { timeout: 120_000 }, () => {
       assert.ok(allowed.every((i) => i.id === allowed[0]?.id), 'one id across confirm and chunks');
       assert.equal(allowed[2]?.args.CommandLine, 'echo hi', 'keeps the arguments the person saw');
       assert.match(JSON.stringify(allowed[3]?.result), /hi/);
+      assert.equal(allowed[3]?.outcome, 'completed');
 
       await handle({ type: 'copy', text: 'npm test' });
       assert.deepEqual(copied, ['npm test']);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_SETTINGS, readSettings } from '../src/protocol/settings';
+import { DEFAULT_SETTINGS, PRESETS, THINKING_LEVELS, readSettings } from '../src/protocol/settings';
 import { EXTENSION_ROOT } from './server';
 
 interface Manifest {
@@ -15,7 +15,7 @@ interface Manifest {
   contributes: {
     commands: { command: string; title: string; category?: string }[];
     configuration: { properties: Record<string, { type: string; default: unknown; enum?: string[] }> };
-    chatParticipants: { id: string; name: string; fullName?: string }[];
+    chatParticipants: { id: string; name: string; fullName?: string; commands?: { name: string; description: string }[] }[];
     languageModelChatProviders: { vendor: string; displayName: string }[];
   };
 }
@@ -30,6 +30,10 @@ describe('package.json contributions', () => {
     assert.equal(titles['agy.cancel'], 'Cancel');
     assert.equal(titles['agy.showHistory'], 'Show History');
     assert.equal(titles['agy.resetPermissions'], 'Reset Permissions');
+    assert.equal(titles['agy.plan'], 'Plan First…');
+    assert.equal(titles['agy.goAhead'], 'Go Ahead with the Plan');
+    assert.equal(titles['agy.setThinkingLevel'], 'Set Thinking Level…');
+    assert.equal(titles['agy.setPolicy'], 'Set Tool Policy…');
     for (const c of manifest.contributes.commands) {
       assert.equal(c.category, 'agy');
       assert.match(source, new RegExp(`registerCommand\\(\\s*'${c.command.replace('.', '\\.')}'`), `${c.command} is registered in extension.ts`);
@@ -38,11 +42,15 @@ describe('package.json contributions', () => {
 
   it('contributes agy.* settings whose defaults match the code', () => {
     const props = manifest.contributes.configuration.properties;
-    for (const key of ['agy.backend', 'agy.model', 'agy.baseUrl', 'agy.policies.preset', 'agy.chatTimeoutSecs', 'agy.server.command']) {
+    const keys = ['agy.backend', 'agy.model', 'agy.baseUrl', 'agy.policies.preset', 'agy.chatTimeoutSecs', 'agy.server.command'];
+    for (const key of [...keys, 'agy.thinkingLevel', 'agy.serviceTier', 'agy.maxOutputTokens', 'agy.agentBehavior']) {
       assert.ok(props[key], `${key} contributed`);
     }
     assert.deepEqual(props['agy.backend']?.enum, ['auto', 'gemini', 'vertex', 'openai', 'scripted']);
-    assert.deepEqual(props['agy.policies.preset']?.enum, ['safeDefaults', 'confirmRunCommand', 'allowAll', 'denyAll', 'workspaceOnly']);
+    assert.deepEqual(props['agy.policies.preset']?.enum, ['safeDefaults', 'confirmRunCommand', 'allowAll', 'denyAll', 'workspaceOnly', 'auto']);
+    assert.deepEqual(props['agy.policies.preset']?.enum, [...PRESETS], 'the presets agy: Set Tool Policy offers');
+    assert.deepEqual(props['agy.thinkingLevel']?.enum, ['', ...THINKING_LEVELS]);
+    assert.deepEqual(props['agy.agentBehavior']?.enum, ['autonomous', 'interactive', 'minimal']);
     const fromDefaults = readSettings((k) => props[`agy.${k}`]?.default);
     assert.deepEqual(fromDefaults, DEFAULT_SETTINGS);
   });
@@ -50,6 +58,7 @@ describe('package.json contributions', () => {
   it('contributes the @agy chat participant, registered under the same id', () => {
     const [participant] = manifest.contributes.chatParticipants;
     assert.equal(participant?.name, 'agy');
+    assert.deepEqual(participant?.commands?.map((c) => c.name), ['plan'], '@agy /plan');
     assert.equal(participant?.id, 'agy.chat');
     assert.ok(source.includes(`createChatParticipant('${participant.id}'`));
   });

@@ -6,8 +6,37 @@ import { TokenSource } from '../src/protocol/cancellation';
 import type { TurnEvent } from '../src/protocol/chunks';
 import { ErrorCode } from '../src/protocol/methods';
 import { EDITOR_TOOLS, runEditorTool, type EditorHost } from '../src/protocol/editorTools';
-import type { ChatChunk, ConfirmToolCallParams, RunToolParams } from '../src/protocol/types';
+import type { ChatChunk, ConfirmToolCallParams, RunToolParams, Step } from '../src/protocol/types';
 import { scripted, startServer, withTimeout, type Server } from './server';
+
+/**
+ * The denied run_command call was shown and never ran: one toolCall and one toolResult
+ * under the same id, the result with outcome "denied", a reason for a person and no output.
+ */
+function assertDenied(events: TurnEvent[], commandLine: string): void {
+  const calls = events.filter((e) => e.kind === 'toolCall').map((e) => (e.kind === 'toolCall' ? e.toolCall : undefined));
+  const results = events.filter((e) => e.kind === 'toolResult').map((e) => (e.kind === 'toolResult' ? e.toolResult : undefined));
+  assert.equal(calls.length, 1, JSON.stringify(events));
+  assert.equal(results.length, 1, JSON.stringify(events));
+  const [call, result] = [calls[0], results[0]];
+  assert.equal(call?.name, 'run_command');
+  assert.equal(JSON.stringify(call?.args).includes(commandLine), true, JSON.stringify(call?.args));
+  assert.equal(result?.id, call?.id, 'one id for the call and its result');
+  assert.equal(result?.name, 'run_command');
+  assert.equal(result?.outcome, 'denied', 'the tool did not run');
+  assert.ok(result?.error && !/pre-tool hook|ask_user|policy rule/i.test(result.error), `a reason for a person: ${result?.error}`);
+  assert.equal(result?.result, undefined, 'a call that never ran has no output');
+}
+
+/** History records the denial: the step carries the call with outcome "denied", the reason in `error` and no content. */
+function assertDeniedInHistory(steps: Step[], commandLine: string): void {
+  const step = steps.find((s) => s.toolCalls?.some((c) => c.name === 'run_command' && JSON.stringify(c.args).includes(commandLine)));
+  assert.ok(step, `a step with the call: ${JSON.stringify(steps)}`);
+  const call = step.toolCalls?.find((c) => c.name === 'run_command');
+  assert.equal(call?.outcome, 'denied', 'history records the denial');
+  assert.ok(step.error, 'with its reason');
+  assert.ok(!step.content, 'and no content');
+}
 
 const TOOL_SCRIPT = [
   { text: 'hello world' },
@@ -94,10 +123,10 @@ describe('protocol layer against agy-lsp', { timeout: 120_000 }, () => {
     const events: TurnEvent[] = [];
     await server.client.chat(agentId, 'one', { onEvent: (e) => events.push(e) });
     assert.equal(asked, 1);
-    // A denied call streams no toolCall/toolResult chunk; the denial is only in the history.
-    assert.equal(events.filter((e) => e.kind === 'toolResult' && !e.toolResult.error).length, 0, 'the tool did not run');
+    // Every call the model makes is shown: a denied one streams its toolCall and a toolResult with outcome "denied".
+    assertDenied(events, 'echo a');
     const afterReject = await server.client.history(agentId);
-    assert.ok(afterReject.steps.some((s) => /denied/i.test(s.error ?? '')), 'history records the denial');
+    assertDeniedInHistory(afterReject.steps, 'echo a');
 
     answer = 'allow_always';
     await server.client.chat(agentId, 'two');
@@ -178,9 +207,9 @@ describe('without the confirm capability', { timeout: 60_000 }, () => {
       const result = await server.client.chat(agentId, 'list', { onEvent: (e) => events.push(e) });
       assert.equal(result.text, 'done');
       assert.equal(asked, false);
-      assert.equal(events.filter((e) => e.kind === 'toolResult' && !e.toolResult.error).length, 0, 'the tool did not run');
+      assertDenied(events, 'ls');
       const history = await server.client.history(agentId);
-      assert.ok(history.steps.some((s) => /denied/i.test(s.error ?? '')), 'history records the denial');
+      assertDeniedInHistory(history.steps, 'ls');
     } finally {
       await server.close();
     }

@@ -93,13 +93,19 @@ describe('confirmation mapping', () => {
     assert.equal(d.detail, 'CommandLine: ls\nCwd: /w\nreason: needs a shell');
     assert.equal(fileChangeOf({ name: 'run_command', args: { CommandLine: 'ls' } }), undefined);
     assert.equal(fileChangeOf({ name: 'view_file', args: { path: '/a' } }), undefined);
-    const create = fileChangeOf({ name: 'create_file', args: { TargetFile: 'file:///w/a%20b.txt', CodeContent: 'hi' } });
+    const create = fileChangeOf({ name: 'write_to_file', args: { TargetFile: 'file:///w/a%20b.txt', CodeContent: 'hi', Overwrite: true, Description: 'd' } });
     assert.equal(create?.path, '/w/a b.txt');
     assert.equal(create?.newText('old'), 'hi');
-    const edit = fileChangeOf({ name: 'edit_file', args: { TargetFile: '/w/a', TargetContent: 'x', ReplacementContent: '$&y' } });
+    const append = fileChangeOf({ name: 'write_to_file', args: { TargetFile: '/w/log', CodeContent: 'b\n', Append: true, Overwrite: false } });
+    assert.equal(append?.newText('a\n'), 'a\nb\n', 'Append adds to the file');
+    const edit = fileChangeOf({ name: 'replace_file_content', args: { TargetFile: '/w/a', TargetContent: 'x', ReplacementContent: '$&y', StartLine: 1, EndLine: 1, AllowMultiple: false } });
     assert.equal(edit?.newText('axb'), 'a$&yb', 'replacement is literal');
-    const chunks = fileChangeOf({ name: 'edit_file', args: { TargetFile: '/w/a', ReplacementChunks: [{ TargetContent: 'a', ReplacementContent: 'A' }, { TargetContent: 'c', ReplacementContent: 'C' }] } });
-    assert.equal(chunks?.newText('abc'), 'AbC');
+    const ranged = { TargetFile: '/w/a', TargetContent: 'x', ReplacementContent: 'X', StartLine: 2, EndLine: 2, AllowMultiple: false };
+    assert.equal(fileChangeOf({ name: 'replace_file_content', args: ranged })?.newText('x\nx\nx\n'), 'x\nX\nx\n', 'within StartLine..EndLine');
+    const all = { ...ranged, AllowMultiple: true };
+    assert.equal(fileChangeOf({ name: 'replace_file_content', args: all })?.newText('x\nx\n'), 'X\nX\n', 'AllowMultiple replaces every one');
+    const missing = { ...ranged, TargetContent: 'zzz' };
+    assert.equal(fileChangeOf({ name: 'replace_file_content', args: missing })?.newText('abc'), 'abc', 'nothing to replace: unchanged');
   });
 });
 
@@ -205,9 +211,10 @@ describe('tool items', () => {
     assert.deepEqual(items.all().map((i) => i.state), ['done', 'denied', 'cancelled', 'failed', 'cancelled']);
     const ending = new ToolItems();
     ending.answered({ id: 'a', name: 'x' }, 'allow_once');
-    ending.started({ id: 'b', name: 'edit_file' });
+    ending.started({ id: 'b', name: 'replace_file_content' });
     ending.finished({ id: 'c', name: 'y', error: 'e' });
     assert.deepEqual(ending.finishAll().map((i) => [i.id, i.state]), [['a', 'done'], ['b', 'done']], 'a turn that ended leaves nothing running');
+    assert.equal(ending.all()[1]?.outcome, undefined, 'ended with the turn: no outcome from the server');
     const anon = new ToolItems();
     assert.notEqual(anon.started({ name: 'a' }).id, anon.started({ name: 'a' }).id, 'calls without ids stay apart');
   });

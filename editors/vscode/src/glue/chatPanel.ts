@@ -5,8 +5,9 @@
 import type * as vscode from 'vscode';
 import { TokenSource } from '../protocol/cancellation';
 import type { FromWebview, ToWebview } from '../protocol/panelMessages';
+import { GO_AHEAD } from '../protocol/plan';
 import { usageLine } from '../protocol/toolItems';
-import type { AgentController } from './controller';
+import type { AgentController, ViewEvent } from './controller';
 
 export type { FromWebview, ToWebview };
 
@@ -16,14 +17,32 @@ export interface PanelHost {
   open(href: string): Thenable<unknown> | Promise<unknown>;
 }
 
-/** Handles the panel's messages; `post` sends to the webview. Returns the message handler. */
-export function chatPanelHandler(
-  controller: AgentController,
-  post: (m: ToWebview) => unknown,
-  host?: PanelHost,
-): (m: FromWebview) => Promise<void> {
+/** A view event of the controller as a message to the page. */
+export function viewMessage(e: ViewEvent): ToWebview {
+  const tid = (b: { trajectoryId: string } | undefined) => (b ? { trajectoryId: b.trajectoryId } : {});
+  switch (e.kind) {
+    case 'subagent':
+      return { type: 'subagent', block: e.block };
+    case 'text':
+      return { type: 'text', text: e.text, trajectoryId: e.block.trajectoryId };
+    case 'note':
+      return { type: 'note', text: e.text, note: e.note, ...tid(e.block) };
+    case 'plan':
+      return { type: 'plan', plan: e.plan, ...tid(e.block) };
+  }
+}
+
+export type PanelHandler = ((m: FromWebview) => Promise<void>) & vscode.Disposable;
+
+/**
+ * Handles the panel's messages; `post` sends to the webview. Returns the message
+ * handler, which also shows the controller's notices between turns until disposed.
+ */
+export function chatPanelHandler(controller: AgentController, post: (m: ToWebview) => unknown, host?: PanelHost): PanelHandler {
   let current: TokenSource | undefined;
-  return async (message) => {
+  const notices = controller.onNotice((text) => post({ type: 'note', text, note: 'info' }));
+  const handle = async (message: FromWebview): Promise<void> => {
+    let prompt: string;
     switch (message.type) {
       case 'cancel':
         current?.cancel();
@@ -36,33 +55,46 @@ export function chatPanelHandler(
         await host?.open(message.href);
         return;
       case 'prompt':
+        prompt = message.text;
+        break;
+      case 'go':
+        prompt = GO_AHEAD;
         break;
       default:
         return;
     }
-    if (!message.text.trim()) return;
+    if (!prompt.trim()) return;
     current?.cancel();
     const source = new TokenSource();
     current = source;
-    post({ type: 'start', prompt: message.text });
+    post({ type: 'start', prompt });
     try {
       const outcome = await controller.runTurn(
-        message.text,
+        prompt,
         {
           markdown: (text) => post({ type: 'text', text }),
           progress: (text) => post({ type: 'progress', text }),
           tool: (item) => post({ type: 'tool', item }),
+          view: (e) => post(viewMessage(e)),
         },
         source.token,
       );
-      const usage = usageLine(outcome?.usage);
-      post(usage ? { type: 'done', cancelled: outcome === undefined, usage } : { type: 'done', cancelled: outcome === undefined });
+      const done: Extract<ToWebview, { type: 'done' }> = { type: 'done', cancelled: outcome === undefined };
+      const usage = usageLine(outcome?.usage, outcome?.subagentUsage);
+      if (usage) done.usage = usage;
+      if (outcome?.planning && outcome.plan && outcome.stopReason !== 'cancelled') done.awaitingGo = true;
+      post(done);
     } catch (e) {
       post({ type: 'done', cancelled: false, error: e instanceof Error ? e.message : String(e) });
     } finally {
       if (current === source) current = undefined;
     }
   };
+  return Object.assign(handle, {
+    dispose: (): void => {
+      notices.dispose();
+    },
+  });
 }
 
 /** The panel's page: a strict CSP (no inline script or style; the script by nonce, styles from the extension). */

@@ -1,18 +1,39 @@
 // Chunk assembly: agy/chatChunk notifications -> ordered events and the full turn text.
 // No `vscode` import here.
 
-import type { ChatChunk, ToolCall, ToolResult } from './types';
+import { mainArgument } from './toolItems';
+import type { ChatChunk, Plan, ToolCall, ToolResult } from './types';
 
-export type TurnEvent =
+/** Where a subagent's chunk belongs (docs/protocol.md, "Subagents"). */
+export interface SubagentMark {
+  trajectoryId: string;
+  parentTrajectoryId?: string;
+  depth: number;
+}
+
+/** An event of the turn; `sub` is set on a subagent's work (depth > 0), never on the agent's own. */
+export type TurnEvent = (
   | { kind: 'text'; text: string }
   | { kind: 'thought'; text: string }
   | { kind: 'toolCall'; toolCall: ToolCall }
-  | { kind: 'toolResult'; toolResult: ToolResult };
+  | { kind: 'toolResult'; toolResult: ToolResult }
+  | { kind: 'compaction'; text: string }
+  | { kind: 'plan'; plan: Plan }
+) & { sub?: SubagentMark; stepId?: string };
+
+/** The subagent mark of a chunk, or undefined for the agent's own work. */
+export function subagentMark(chunk: Pick<ChatChunk, 'depth' | 'trajectoryId' | 'parentTrajectoryId'>): SubagentMark | undefined {
+  if (typeof chunk.depth !== 'number' || chunk.depth <= 0) return undefined;
+  const mark: SubagentMark = { trajectoryId: chunk.trajectoryId || `depth-${chunk.depth}`, depth: chunk.depth };
+  if (chunk.parentTrajectoryId) mark.parentTrajectoryId = chunk.parentTrajectoryId;
+  return mark;
+}
 
 /**
  * Puts the chunks of one turn back in `seq` order (seq starts at 1 each turn),
  * drops duplicates, and keeps the running text. Chunks of another turn than the
- * first one seen are ignored.
+ * first one seen are ignored. `text` and `thought` are the agent's own: a
+ * subagent's deltas are events (marked `sub`) but not part of the turn's text.
  */
 export class TurnAssembler {
   turnId: string | undefined;
@@ -20,6 +41,9 @@ export class TurnAssembler {
   thought = '';
   readonly toolCalls: ToolCall[] = [];
   readonly toolResults: ToolResult[] = [];
+  readonly plans: Plan[] = [];
+  /** The subagent trajectories that worked in this turn, in the order they appeared. */
+  readonly subagents: string[] = [];
   private nextSeq = 1;
   private readonly early = new Map<number, ChatChunk>();
 
@@ -62,12 +86,25 @@ export class TurnAssembler {
   }
 
   private apply(chunk: ChatChunk): TurnEvent | undefined {
+    const event = this.event(chunk);
+    if (!event) return undefined;
+    const sub = subagentMark(chunk);
+    if (sub) {
+      event.sub = sub;
+      if (!this.subagents.includes(sub.trajectoryId)) this.subagents.push(sub.trajectoryId);
+    }
+    if (chunk.stepId) event.stepId = chunk.stepId;
+    return event;
+  }
+
+  private event(chunk: ChatChunk): TurnEvent | undefined {
+    const own = subagentMark(chunk) === undefined;
     switch (chunk.kind) {
       case 'text':
-        this.text += chunk.text ?? '';
+        if (own) this.text += chunk.text ?? '';
         return chunk.text ? { kind: 'text', text: chunk.text } : undefined;
       case 'thought':
-        this.thought += chunk.text ?? '';
+        if (own) this.thought += chunk.text ?? '';
         return chunk.text ? { kind: 'thought', text: chunk.text } : undefined;
       case 'toolCall':
         if (!chunk.toolCall) return undefined;
@@ -77,6 +114,14 @@ export class TurnAssembler {
         if (!chunk.toolResult) return undefined;
         this.toolResults.push(chunk.toolResult);
         return { kind: 'toolResult', toolResult: chunk.toolResult };
+      case 'compaction':
+        return { kind: 'compaction', text: chunk.text ?? '' };
+      case 'plan': {
+        const plan: Plan = chunk.plan ?? { path: 'plan', markdown: chunk.text ?? '', entries: [] };
+        if (!plan.markdown && chunk.text) plan.markdown = chunk.text;
+        this.plans.push(plan);
+        return { kind: 'plan', plan };
+      }
       default:
         return undefined;
     }
@@ -86,27 +131,27 @@ export class TurnAssembler {
 /** A one-line label for a tool call, used as a progress item. */
 export function describeToolCall(call: ToolCall): string {
   const args = call.args ?? {};
-  const main =
-    // Confirmations carry the model's argument names (CommandLine); chunks the SDK's (command_line).
-    args.CommandLine ??
-    args.command_line ??
-    args.TargetFile ??
-    args.target_file ??
-    args.path ??
-    args.file_path ??
-    args.AbsolutePath ??
-    args.Query ??
-    args.query;
-  const detail = typeof main === 'string' ? main : Object.keys(args).length ? JSON.stringify(args) : '';
+  // Confirmations carry the model's argument names (CommandLine); chunks the SDK's (command_line).
+  const main = mainArgument(args);
+  const detail = main || (Object.keys(args).length ? JSON.stringify(args) : '');
   const short = detail.length > 80 ? `${detail.slice(0, 77)}...` : detail;
   return short ? `Running ${call.name}: ${short}` : `Running ${call.name}`;
 }
 
-/** A one-line label for a tool result. */
+/** A one-line label for a tool result, by its outcome. */
 export function describeToolResult(result: ToolResult): string {
   const name = result.name || 'tool';
-  if (result.error) {
-    return `${name} failed: ${result.error}`;
+  const why = result.error ? `: ${result.error}` : '';
+  switch (result.outcome) {
+    case 'denied':
+      return `${name} denied${why}`;
+    case 'cancelled':
+      return `${name} cancelled${why}`;
+    case 'failed':
+      return `${name} failed${why}`;
+    case 'completed':
+      return `${name} finished`;
+    default:
+      return result.error ? `${name} failed${why}` : `${name} finished`;
   }
-  return `${name} finished`;
 }

@@ -9,6 +9,7 @@ import type {
   AgentSummary,
   ChatChunk,
   ChatResult,
+  ConfigureAgentParams,
   ConfirmToolCallParams,
   ConfirmToolCallResult,
   CreateAgentParams,
@@ -146,6 +147,11 @@ export class AgyClient implements Disposable {
 
   createAgent(params: CreateAgentParams): Promise<CreateAgentResult> {
     return this.conn.sendRequest<CreateAgentResult>(Method.createAgent, params);
+  }
+
+  /** agy/configureAgent: the fields given replace the agent's from its next turn (AgentBusy during a turn). */
+  configureAgent(params: ConfigureAgentParams): Promise<{ ok: boolean }> {
+    return this.conn.sendRequest(Method.configureAgent, params);
   }
 
   /**

@@ -63,42 +63,58 @@ export interface FileChange {
   newText: (current: string) => string;
 }
 
-const PATH_KEYS = ['TargetFile', 'target_file', 'path', 'file_path', 'AbsolutePath'];
+const PATH_KEYS = ['TargetFile', 'target_file', 'file_path', 'path', 'AbsolutePath'];
 
 function fileUriToPath(p: string): string {
   return p.startsWith('file://') ? decodeURIComponent(p.replace(/^file:\/\//, '')) : p;
 }
 
+/** The offsets where line `start` begins and line `end` ends (1-based, inclusive) in `text`; the whole text when out of range. */
+function lineSpan(text: string, start: number, end: number): [number, number] {
+  const lines = text.split('\n');
+  if (start > lines.length) return [0, text.length];
+  let from = 0;
+  for (let i = 0; i < start - 1; i++) from += (lines[i]?.length ?? 0) + 1;
+  let to = from;
+  for (let i = start - 1; i < Math.min(end, lines.length); i++) to += (lines[i]?.length ?? 0) + 1;
+  return [from, Math.min(to, text.length)];
+}
+
+/** `replace_file_content`: TargetContent -> ReplacementContent (literal), within StartLine..EndLine when they hold it, every occurrence with AllowMultiple. */
+function replaceContent(current: string, args: Record<string, unknown>): string {
+  const target = args.TargetContent as string;
+  const replacement = args.ReplacementContent as string;
+  if (!target) return current;
+  if (args.AllowMultiple === true) return current.split(target).join(replacement);
+  const start = Number(args.StartLine);
+  const end = Number(args.EndLine);
+  if (Number.isInteger(start) && Number.isInteger(end) && start >= 1 && end >= start) {
+    const [from, to] = lineSpan(current, start, end);
+    const at = current.indexOf(target, from);
+    if (at >= 0 && at + target.length <= to) return current.slice(0, at) + replacement + current.slice(at + target.length);
+  }
+  const at = current.indexOf(target);
+  return at < 0 ? current : current.slice(0, at) + replacement + current.slice(at + target.length);
+}
+
 /**
- * When a tool call would change a file, how: full new content (create/write)
- * or a target -> replacement edit. undefined for calls that change no file.
+ * When a tool call would change a file, how (with the model's argument names, as
+ * agy/confirmToolCall carries them): `write_to_file` (TargetFile, CodeContent,
+ * Append) writes or appends the whole content, `replace_file_content` (TargetFile,
+ * TargetContent, ReplacementContent, StartLine, EndLine, AllowMultiple) replaces a
+ * piece. undefined for calls that change no file.
  */
 export function fileChangeOf(call: ToolCall): FileChange | undefined {
   const args = call.args ?? {};
   const rawPath = PATH_KEYS.map((k) => args[k]).find((v): v is string => typeof v === 'string');
   if (!rawPath) return undefined;
   const path = fileUriToPath(rawPath);
-  const full = args.CodeContent ?? args.code_content ?? args.FileContent ?? args.file_content ?? args.content;
+  const full = args.CodeContent ?? args.code_content;
   if (typeof full === 'string') {
-    return { path, newText: () => full };
+    return { path, newText: args.Append === true ? (current) => current + full : () => full };
   }
   if (typeof args.TargetContent === 'string' && typeof args.ReplacementContent === 'string') {
-    const target = args.TargetContent;
-    const replacement = args.ReplacementContent;
-    return { path, newText: (current) => (current.includes(target) ? current.replace(target, () => replacement) : current) };
-  }
-  const chunks = args.ReplacementChunks;
-  if (Array.isArray(chunks)) {
-    return {
-      path,
-      newText: (current) =>
-        chunks.reduce<string>((text, c: unknown) => {
-          const chunk = c as { TargetContent?: unknown; ReplacementContent?: unknown };
-          return typeof chunk.TargetContent === 'string' && typeof chunk.ReplacementContent === 'string'
-            ? text.replace(chunk.TargetContent, () => chunk.ReplacementContent as string)
-            : text;
-        }, current),
-    };
+    return { path, newText: (current) => replaceContent(current, args) };
   }
   return undefined;
 }

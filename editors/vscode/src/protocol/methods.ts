@@ -2,6 +2,7 @@
 
 export const Method = {
   createAgent: 'agy/createAgent',
+  configureAgent: 'agy/configureAgent',
   chat: 'agy/chat',
   send: 'agy/send',
   cancel: 'agy/cancel',
@@ -31,6 +32,7 @@ export const ErrorCode = {
   quotaExceeded: -32004,
   backendError: -32007,
   agentFailed: -32008,
+  invalidParams: -32602,
   agentBusy: -32009,
   cancelled: -32010,
   serverShuttingDown: -32011,
@@ -46,4 +48,20 @@ export function agyClientCapabilities(): { experimental: { agy: { confirmToolCal
 export function isCancellation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === ErrorCode.requestCancelled || code === ErrorCode.cancelled;
+}
+
+/** The field an InvalidParams error names (`data.field`), or undefined. */
+export function errorField(err: unknown): string | undefined {
+  const e = err as { code?: unknown; data?: unknown } | null;
+  if (e?.code !== ErrorCode.invalidParams) return undefined;
+  const data = (e.data ?? {}) as { field?: unknown };
+  if (typeof data.field === 'string') return data.field;
+  // Validation errors name the field in their cause, e.g. "modelOptions.thinkingLevel".
+  const m = /\b(modelOptions|policies|capabilities|backend)(\.[A-Za-z]+)*/.exec(JSON.stringify(e.data ?? ''));
+  return m?.[0];
+}
+
+/** True for an error of a turn that is running (AgentBusy). */
+export function isBusy(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === ErrorCode.agentBusy;
 }

@@ -25,7 +25,12 @@ export interface StatusView {
   tooltip: string;
 }
 
-export function statusView(state: AgentState | 'none' | 'stopped', last: Usage | null | undefined, total: Usage | undefined): StatusView {
+export function statusView(
+  state: AgentState | 'none' | 'stopped',
+  last: Usage | null | undefined,
+  total: Usage | undefined,
+  agent: string[] = [],
+): StatusView {
   if (state === 'none') return { text: '$(hubot) agy', tooltip: 'agy: no agent yet. Click to start one.' };
   if (state === 'stopped') return { text: '$(debug-disconnect) agy: server stopped', tooltip: 'agy-lsp is not running' };
   const tokens = `${formatTokens(last?.totalTokens)} / Σ ${formatTokens(total?.totalTokens)} tok`;
@@ -35,6 +40,7 @@ export function statusView(state: AgentState | 'none' | 'stopped', last: Usage |
       `Agent state: ${state}`,
       `Last turn: ${last?.totalTokens ?? 0} tokens (prompt ${last?.promptTokens ?? 0}, output ${last?.candidatesTokens ?? 0})`,
       `Total: ${total?.totalTokens ?? 0} tokens (prompt ${total?.promptTokens ?? 0}, output ${total?.candidatesTokens ?? 0})`,
+      ...agent,
     ].join('\n'),
   };
 }
@@ -45,8 +51,13 @@ export function renderHistory(agentId: string, history: HistoryResult): string {
     out.push(`## ${step.index ?? ''} ${step.type ?? ''} ${step.source ? `(${step.source})` : ''}`.trimEnd());
     if (step.thinking) out.push('', `> ${step.thinking.replace(/\n/g, '\n> ')}`);
     if (step.content) out.push('', step.content);
-    for (const call of step.toolCalls ?? []) out.push('', `- tool \`${call.name}\` ${JSON.stringify(call.args ?? {})}`);
-    if (step.error) out.push('', `**error:** ${step.error}`);
+    for (const call of step.toolCalls ?? []) {
+      const outcome = call.outcome ? ` — ${call.outcome}` : '';
+      out.push('', `- tool \`${call.name}\` ${JSON.stringify(call.args ?? {})}${outcome}`);
+    }
+    // A call that never ran (denied, cancelled) has its reason in the step's error.
+    const never = (step.toolCalls ?? []).find((c) => c.outcome === 'denied' || c.outcome === 'cancelled');
+    if (step.error) out.push('', never ? `**${never.outcome}:** ${step.error}` : `**error:** ${step.error}`);
     out.push('');
   }
   return out.join('\n');

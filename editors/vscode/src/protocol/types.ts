@@ -2,8 +2,13 @@
 // This module must not import `vscode`.
 
 export type AgentState = 'starting' | 'idle' | 'busy' | 'restarting' | 'failed' | 'closed' | 'hibernated';
-export type ChunkKind = 'text' | 'thought' | 'toolCall' | 'toolResult';
-export type PolicyPreset = 'safeDefaults' | 'confirmRunCommand' | 'allowAll' | 'denyAll' | 'workspaceOnly';
+export type ChunkKind = 'text' | 'thought' | 'toolCall' | 'toolResult' | 'compaction' | 'plan';
+export type PolicyPreset = 'safeDefaults' | 'confirmRunCommand' | 'allowAll' | 'denyAll' | 'workspaceOnly' | 'auto';
+/** How a tool call ended: it ran (`completed`, `failed`) or it never ran (`denied`, `cancelled`). */
+export type ToolOutcome = 'completed' | 'failed' | 'denied' | 'cancelled';
+export type ThinkingLevel = 'minimal' | 'low' | 'medium' | 'high' | 'extra_high';
+export type ServiceTier = 'standard' | 'priority' | 'flex';
+export type AgentBehavior = 'autonomous' | 'interactive' | 'minimal';
 export type PermissionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
 
 export type Backend =
@@ -15,19 +20,25 @@ export type Backend =
 // `id` is the call's one id: the same in agy/confirmToolCall, agy/runTool, the toolCall
 // and toolResult chunks, agy/hook and agy/history. `callId` is the model's own id for
 // the call, sent only when it differs from `id` (docs/protocol.md, "Tool call ids").
+// Names are the model's (`write_to_file`, not the SDK's `create_file`). A call that never
+// ran has `outcome` denied or cancelled, the reason in `error` and no `result`.
 export interface ToolCall {
   id?: string;
   name: string;
   args?: Record<string, unknown>;
   callId?: string;
+  /** In history only: how the call ended. */
+  outcome?: ToolOutcome;
 }
 
 export interface ToolResult {
   id?: string;
   name?: string;
+  /** What the tool returned (for a built-in: the text the model got back). */
   result?: unknown;
   error?: string | null;
   callId?: string;
+  outcome?: ToolOutcome;
 }
 
 export interface Usage {
@@ -52,6 +63,21 @@ export interface PolicyRule {
   reason?: string;
 }
 
+export type Policies = PolicyPreset | PolicyRule[] | { preset?: PolicyPreset; rules?: PolicyRule[] };
+
+/** The SDK's GeminiModelOptions (Gemini and Vertex models only). */
+export interface ModelOptions {
+  thinkingLevel?: ThinkingLevel;
+  serviceTier?: ServiceTier;
+  maxOutputTokens?: number;
+}
+
+export interface Capabilities {
+  enabledTools?: string[];
+  disabledTools?: string[];
+  agentBehavior?: AgentBehavior;
+}
+
 export interface CreateAgentParams {
   backend?: Backend;
   name?: string;
@@ -59,8 +85,21 @@ export interface CreateAgentParams {
   workspaces?: string[];
   conversationId?: string;
   chatTimeoutSecs?: number;
-  policies?: PolicyPreset | PolicyRule[] | { preset?: PolicyPreset; rules?: PolicyRule[] };
+  policies?: Policies;
   tools?: EditorTool[];
+  modelOptions?: ModelOptions;
+  capabilities?: Capabilities;
+  /** Summarise older history past this many tokens (a `compaction` chunk says so). */
+  compaction?: { tokenThreshold?: number };
+}
+
+/** agy/configureAgent: the fields given replace the agent's from its next turn on. */
+export interface ConfigureAgentParams {
+  agentId: string;
+  backend?: Backend;
+  policies?: Policies;
+  capabilities?: Capabilities;
+  modelOptions?: ModelOptions;
 }
 
 export interface CreateAgentResult {
@@ -69,7 +108,7 @@ export interface CreateAgentResult {
   tools: string[];
 }
 
-export type Prompt = string | { type: 'text' | 'image' | 'document'; text?: string; data?: string; mimeType?: string }[];
+export type Prompt = string | { type: 'text' | 'image' | 'document' | 'command'; text?: string; data?: string; mimeType?: string }[];
 
 export interface ChatResult {
   turnId: string;
@@ -77,6 +116,18 @@ export interface ChatResult {
   stopReason: string;
   usage: Usage | null;
   structuredOutput?: unknown;
+}
+
+export interface PlanEntry {
+  content: string;
+  status: 'pending' | 'in_progress' | 'completed';
+}
+
+/** The agent's plan (implementation_plan.md or task.md) as a `plan` chunk carries it. */
+export interface Plan {
+  path: string;
+  markdown: string;
+  entries: PlanEntry[];
 }
 
 export interface ChatChunk {
@@ -87,6 +138,13 @@ export interface ChatChunk {
   text?: string;
   toolCall?: ToolCall;
   toolResult?: ToolResult;
+  plan?: Plan;
+  /** The streamed step the chunk came from. */
+  stepId?: string;
+  /** A subagent's work: its trajectory, the delegating one, and how deep (1 = the agent's subagent). */
+  trajectoryId?: string;
+  parentTrajectoryId?: string;
+  depth?: number;
 }
 
 export interface Permission {
@@ -106,6 +164,11 @@ export interface StatusResult {
   totalUsage: Usage;
   lastTurnUsage: Usage | null;
   permissions: Permission[];
+  /** Whether run_command runs in the OS sandbox. */
+  sandbox?: { available: boolean; reason?: string | null } | null;
+  trajectoryUsage?: { trajectoryId: string; usage: Usage }[];
+  /** The createAgent fields the agent runs with now (after agy/configureAgent). */
+  spec?: Partial<CreateAgentParams> & Record<string, unknown>;
 }
 
 export interface Step {

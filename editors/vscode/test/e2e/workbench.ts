@@ -80,6 +80,7 @@ export interface Workbench {
   /** Change user settings as a person would: in settings.json, through the editor, saved. */
   setSettings(patch: Record<string, unknown>): Promise<void>;
   closePage(): Promise<void>;
+  /** Ends code-server with everything it started and deletes the run's folder (/tmp/agy-vscode-e2e-*). */
   stop(): Promise<void>;
 }
 
@@ -134,62 +135,75 @@ export async function openWorkbench(opts: { settings: Record<string, unknown>; f
     GOOGLE_API_KEY: '',
   };
   const common = ['--config', config, '--user-data-dir', userDir, '--extensions-dir', extDir];
-  await new Promise<void>((resolve, reject) => {
-    const install = spawn(paths.codeServer, [...common, '--install-extension', paths.vsix, '--force'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    install.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    install.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    install.once('exit', (code) => (code === 0 && /successfully installed/.test(out) ? resolve() : reject(new Error(`--install-extension failed (${code}): ${out}`))));
-  });
-  const port = await freePort();
-  let log = '';
-  // Its own process group, so stop() ends code-server with everything it started.
-  const codeServer = spawn(
-    paths.codeServer,
-    [
-      ...common,
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      // A closed window's extension host is shut down after this many seconds (default 3 hours).
-      '--reconnection-grace-time',
-      '3',
-      workspace,
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  codeServer.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  codeServer.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  await waitFor('code-server to listen', () => log.includes('HTTP server listening'), 60_000);
-
-  const browser = await chromium.launch({
-    executablePath: paths.chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-
+  let codeServer: ChildProcess | undefined;
+  let browser: Browser | undefined;
   const stop = async (): Promise<void> => {
-    await browser.close().catch(() => undefined);
-    if (codeServer.pid !== undefined && codeServer.exitCode === null) {
+    await browser?.close().catch(() => undefined);
+    const pid = codeServer?.pid;
+    if (codeServer && pid !== undefined && codeServer.exitCode === null) {
+      const exited = new Promise((r) => codeServer?.once('exit', r));
       try {
-        process.kill(-codeServer.pid, 'SIGTERM');
+        process.kill(-pid, 'SIGTERM');
       } catch {
         // already gone
       }
-      await Promise.race([new Promise((r) => codeServer.once('exit', r)), sleep(5000)]);
+      await Promise.race([exited, sleep(5000)]);
       try {
-        process.kill(-codeServer.pid, 'SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    // The profile, the workspace and agy-lsp's state: nothing of the run stays in /tmp.
+    fs.rmSync(root, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
   };
+  let log = '';
+  let port = 0;
+  let page: Page;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const install = spawn(paths.codeServer, [...common, '--install-extension', paths.vsix, '--force'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      install.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      install.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      install.once('exit', (code) => (code === 0 && /successfully installed/.test(out) ? resolve() : reject(new Error(`--install-extension failed (${code}): ${out}`))));
+    });
+    port = await freePort();
+    // Its own process group, so stop() ends code-server with everything it started.
+    const cs = spawn(
+      paths.codeServer,
+      [
+        ...common,
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        // A closed window's extension host is shut down after this many seconds (default 3 hours).
+        '--reconnection-grace-time',
+        '3',
+        workspace,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    codeServer = cs;
+    cs.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    cs.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    await waitFor('code-server to listen', () => log.includes('HTTP server listening'), 60_000);
+
+    browser = await chromium.launch({
+      executablePath: paths.chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   return {
     page,
     browser,
