@@ -13,7 +13,7 @@ import logging
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from acp import PROTOCOL_VERSION, Client
@@ -48,9 +48,11 @@ from agy_lsp import __version__
 from agy_lsp.acp import auth, commands, editor_tools, inputs, options, turns, updates
 from agy_lsp.acp.acp_editor import AcpEditor
 from agy_lsp.acp.bindings import Binding
-from agy_lsp.agents.manager import AgentManager
 from agy_lsp.protocol.errors import AgyError
 from agy_lsp.protocol.types import Capabilities, ConfigureAgentParams, HookPoint, ModelOptions, RunCommand, Vertex
+
+if TYPE_CHECKING:
+    from agy_lsp.agents.manager import AgentManager
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,16 @@ ACP_HOOKS: list[HookPoint] = ["preToolCall", "onInteraction"]  # what this front
 
 
 class AgyAcpAgent(turns.Turns):
-    def __init__(self, manager: AgentManager, editor: AcpEditor) -> None:
-        self.manager = manager
+    manager: AgentManager  # attached once loaded, after `initialize` was answered (server.py)
+
+    def __init__(self, editor: AcpEditor) -> None:
         self.editor = editor
         self.sessions: dict[str, Binding] = {}  # by ACP session id
         self.booleans = False  # the client takes boolean config options
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def attach(self, manager: AgentManager) -> None:
+        self.manager = manager
 
     def on_connect(self, conn: Client) -> None:
         self.editor.outbox.client = conn

@@ -10,21 +10,19 @@ if the package moves it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, cast
 
-import anyio
 from acp import Agent
 from acp.agent.connection import AgentSideConnection
 from acp.meta import AGENT_METHODS
 from acp.router import MessageRouter
 from acp.schema import DeleteSessionRequest
-from acp.stdio import stdio_streams
 
-from agy_lsp import parent_process
 from agy_lsp.acp.acp_editor import AcpEditor, Outbox
 from agy_lsp.acp.agent import AgyAcpAgent
-from agy_lsp.agents.manager import AgentManager
+from agy_lsp.acp.gate import gated_stdio
 from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,27 +38,47 @@ def connect(agent: AgyAcpAgent, writer: Any, reader: Any, **kwargs: Any) -> Agen
 
 async def run_acp(settings: Settings, client_process_id: int | None = None) -> int:
     """Serve one ACP client on stdin/stdout until it hangs up (or its process dies);
-    0 on a clean end."""
+    0 on a clean end. `initialize` is answered before the core is loaded (gate.py);
+    until then only asyncio and the ACP front-end are imported."""
     outbox = Outbox()
     editor = AcpEditor(outbox)
-    async with AgentManager(settings, editor) as manager:
-        manager.announce_fallback()
+    agent = AgyAcpAgent(editor)
+    gate, reader, writer = await gated_stdio(_STDIO_LIMIT)
+    done = asyncio.Event()
+
+    async def serve() -> None:
+        # Methods we leave out (session/fork, logout, ...) answer "method not found".
+        conn = connect(agent, writer, reader)
         try:
-            async with anyio.create_task_group() as tg:
-
-                async def serve() -> None:
-                    # Methods we leave out (session/fork, logout, ...) answer "method not found".
-                    reader, writer = await stdio_streams(limit=_STDIO_LIMIT)
-                    conn = connect(AgyAcpAgent(manager, editor), writer, reader)
-                    try:
-                        await conn.listen()
-                    finally:
-                        await asyncio.shield(conn.close())
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(serve)
-                if client_process_id is not None:
-                    tg.start_soon(parent_process.watch, client_process_id, tg.cancel_scope.cancel)
+            await conn.listen()
         finally:
-            await outbox.close()
+            await asyncio.shield(conn.close())
+            gate.wanted.set()
+            done.set()
+
+    server = asyncio.get_running_loop().create_task(serve())
+    try:
+        await gate.wanted.wait()
+        if gate.initialize_first:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(gate.answered.wait(), 1)
+        from agy_lsp import parent_process
+        from agy_lsp.agents.manager import AgentManager
+
+        async with AgentManager(settings, editor) as manager:
+            agent.attach(manager)
+            manager.announce_fallback()
+            manager.preload()  # the SDK, in a worker thread: the first prompt need not wait for its import
+            gate.open()
+            watcher = None
+            if client_process_id is not None:
+                watcher = asyncio.get_running_loop().create_task(parent_process.watch(client_process_id, done.set))
+            await done.wait()
+            if watcher is not None:
+                watcher.cancel()
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        await outbox.close()
     return 0

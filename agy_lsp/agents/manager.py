@@ -48,6 +48,7 @@ from agy_lsp.protocol.types import (
     UsageResult,
 )
 from agy_lsp.sdk import installed_version
+from agy_lsp.sdk import preload as sdk_preload
 from agy_lsp.sdk.port import Sdk
 from agy_lsp.settings import Settings, resolve_default_backend
 
@@ -85,6 +86,12 @@ class AgentManager:
         self._tasks: TaskGroup | None = None
         self._closing = False
         self._announced_fallback = False
+
+    def preload(self) -> None:
+        """Load the SDK in the background now (once a client is initialized), not when
+        the first agent starts."""
+        if self._sdk is None and self._sdk_factory is _google_sdk:
+            sdk_preload()
 
     def sdk(self) -> Sdk:
         if self._sdk is None:

@@ -29,7 +29,6 @@ from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, shorten
 from agy_lsp.agents.tool_calls import IdBook
 from agy_lsp.agents.turn import Turn
 from agy_lsp.backends.identity import describe, quota_key
-from agy_lsp.backends.scripted import parse_script, shared_model
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import (
     AgentState,
@@ -181,6 +180,8 @@ class AgentSession:
         its script instead of replaying it from the top."""
         if isinstance(self.backend, Scripted):
             if self._scripted_url is None:
+                from agy_lsp.backends.scripted import parse_script, shared_model  # an HTTP server: only when used
+
                 try:
                     script = parse_script(self.backend.script if self.backend.script is not None else [])
                 except ValueError as e:

@@ -29,14 +29,16 @@ def register(server: AgyLanguageServer) -> None:
         window = params.capabilities.window
         ls.client_supports_progress = bool(window and window.work_done_progress)
         try:
-            ls.settings = merge_initialization_options(ls.settings, params.initialization_options)
+            ls.reconfigure(merge_initialization_options(ls.settings, params.initialization_options))
         except ValueError as e:
             ls.editor.log("error", f"{e}; keeping the previous settings")
-        ls.manager.reconfigure(ls.settings)
-        ls.watch_client_process(ls.client_process_id or params.process_id)
+        ls.client_process_id = ls.client_process_id or params.process_id
+        ls.watch_client_process(ls.client_process_id)  # or once the core is up (serve)
+        ls.initialized = True
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: AgyLanguageServer, params: lsp.InitializedParams) -> None:
+        ls.manager.preload()  # the SDK, in a worker thread: the first agent need not wait for its import
         ls.manager.announce_fallback()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -33,12 +34,12 @@ async def open_stdin() -> asyncio.StreamReader:
     return reader
 
 
-async def read_loop(reader: asyncio.StreamReader, protocol: AgyProtocol) -> None:
-    """Returns at EOF."""
+async def read_loop(reader: asyncio.StreamReader, protocol: AgyProtocol, until: Callable[[], bool] | None = None) -> bool:
+    """Returns False at EOF, True once `until()` holds after a message."""
     while True:
         length = await _read_headers(reader, protocol)
         if length is None:
-            return
+            return False
         if length < 0:
             continue
         if length > MAX_FRAME_BYTES:
@@ -49,8 +50,10 @@ async def read_loop(reader: asyncio.StreamReader, protocol: AgyProtocol) -> None
         try:
             body = await reader.readexactly(length)
         except asyncio.IncompleteReadError:
-            return
+            return False
         dispatch(body, protocol)
+        if until is not None and until():
+            return True
 
 
 async def _read_headers(reader: asyncio.StreamReader, protocol: AgyProtocol) -> int | None:
