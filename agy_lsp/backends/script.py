@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Reply(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
-    """One model response; each `/chat/completions` request consumes the next one."""
+    """One model response; each request consumes the next one it is eligible for."""
 
     text: str = ""
     thought: str = ""
@@ -30,6 +31,9 @@ class Reply(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     hang: bool = False  # accept the request and never answer
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # A regular expression: this reply answers only a request whose last message
+    # matches it (e.g. a subagent's prompt), so concurrent trajectories get theirs.
+    match: str | None = None
 
 
 class Script(msgspec.Struct, forbid_unknown_fields=True):
@@ -47,10 +51,17 @@ def parse_script(raw: object) -> Script:
     """A script from JSON text, a list of replies, or a dict. Raises ValueError."""
     try:
         if isinstance(raw, str):
-            return _script_decoder.decode(raw)
-        if isinstance(raw, list):
-            return msgspec.convert({"replies": raw}, Script)
-        return msgspec.convert(raw, Script)
+            script = _script_decoder.decode(raw)
+        elif isinstance(raw, list):
+            script = msgspec.convert({"replies": raw}, Script)
+        else:
+            script = msgspec.convert(raw, Script)
+        for reply in script.replies:
+            if reply.match is not None:
+                re.compile(reply.match)
+        return script
+    except re.error as e:
+        raise ValueError(f"invalid script: bad `match` regular expression: {e}") from e
     except msgspec.ValidationError as e:
         raise ValueError(f"invalid script: {e}") from e
     except msgspec.DecodeError as e:

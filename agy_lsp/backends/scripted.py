@@ -35,23 +35,38 @@ class ScriptState:
         self.script = script
         self.requests: list[dict[str, Any]] = []
         self.times: list[float] = []  # time.monotonic() of each request's arrival
-        self._next = 0
+        self._left = list(script.replies)
         self._lock = threading.Lock()
 
     def take(self, body: dict[str, Any]) -> Reply:
+        """The first reply left that this request may have (see `Reply.match`)."""
         with self._lock:
             self.requests.append(body)
             self.times.append(time.monotonic())
-            if self._next < len(self.script.replies):
-                reply = self.script.replies[self._next]
-                self._next += 1
-                return reply
+            last: str | None = None
+            for i, reply in enumerate(self._left):
+                if reply.match is not None:
+                    last = _last_message_text(body) if last is None else last
+                    if not re.search(reply.match, last):
+                        continue
+                return self._left.pop(i)
         return Reply(text=self._fallback_text(body))
 
     def _fallback_text(self, body: dict[str, Any]) -> str:
         if self.script.fallback != "echo":
             return self.script.fallback
         return "You said: " + _last_user_text(body.get("messages") or scripted_gemini.messages(body))
+
+
+def _last_message_text(body: dict[str, Any]) -> str:
+    """The last message of a request, in either dialect, as text."""
+    messages = body.get("messages") or scripted_gemini.messages(body)
+    if not messages:
+        return ""
+    content = messages[-1].get("content")
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 _USER_REQUEST = re.compile(r"<USER_REQUEST>\s*(.*?)\s*</USER_REQUEST>", re.DOTALL)

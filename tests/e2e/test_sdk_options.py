@@ -100,7 +100,15 @@ async def test_a_subagents_work_is_marked_and_its_usage_counted_apart(client: La
     subagent = {"TypeName": "self", "Role": "Helper", "Prompt": "say hi"}
     args = {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}
     delegate = {"toolCalls": [{"name": "invoke_subagent", "args": args}]}
-    backend, _ = openai_backend(model, delegate, {"text": "waiting"}, {"text": "sub says hi"}, {"text": "parent done"}, {"text": "extra"})
+    # The agent and its subagent ask the model at the same time: each reply names whose it is.
+    replies = [
+        delegate,
+        {"text": "waiting", "match": "Created the following subagents"},
+        {"text": "sub says hi", "match": "say hi"},
+        {"text": "parent done"},
+        {"text": "extra"},
+    ]
+    backend, _ = openai_backend(model, *replies)
     agent_id = (await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll"}))["agentId"]
     result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "delegate"})
     chunks = recorder.chunks(result["turnId"])
