@@ -145,7 +145,15 @@ async def test_subagent_work_is_marked_hooks_reach_the_client_and_long_output_is
         "toolCalls": [{"name": "invoke_subagent", "args": {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}}]
     }
     long = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "seq 1 30000", "Cwd": "/tmp", "WaitMsBeforeAsync": 10000}}]}
-    backend, _ = openai(model, delegate, {"text": "waiting"}, {"text": "sub says hi"}, {"text": "parent done"}, long, {"text": "counted"})
+    replies = [
+        delegate,
+        {"text": "waiting", "match": "Created the following subagents"},
+        {"text": "sub says hi", "match": "say hi"},  # the subagent's, whichever asks first
+        {"text": "parent done"},
+        long,
+        {"text": "counted"},
+    ]
+    backend, _ = openai(model, *replies)
     async with start() as server:
         server.client.hook_answers = lambda params: {"allow": True}
         sid = (
@@ -155,7 +163,7 @@ async def test_subagent_work_is_marked_hooks_reach_the_client_and_long_output_is
         ).session_id
         await server.conn.prompt(session_id=sid, prompt=[text_block("delegate")])
         marked = [u for u in server.client.of(sid, s.AgentMessageChunk) if u.field_meta]
-        assert "sub says hi" in "".join(u.content.text for u in marked), [
+        assert "".join(u.content.text for u in marked) == "sub says hi", [
             (u.content.text, u.field_meta) for u in server.client.of(sid, s.AgentMessageChunk)
         ]
         assert all(u.field_meta["agy"]["depth"] == 1 and u.field_meta["agy"]["parentTrajectoryId"] for u in marked)
