@@ -95,6 +95,8 @@ class CoreCallbacks:
     def after_tool(self, outcome: ToolOutcome) -> None:
         turn = self._turn()
         rec = turn.calls.finished(outcome)
+        for trajectory in outcome.delegated:
+            turn.delegated_by[trajectory] = rec.id
         wire = turn.finish(rec, outcome.result, outcome.error)
         if not outcome.error and (plan := plan_written(rec.args)) is not None:
             turn.emit("plan", text=plan.markdown, plan=plan)

@@ -56,6 +56,7 @@ class Turn:
         self.task: asyncio.Task[Any] | None = None  # the task running the turn (chat.py)
         self._seq = 0
         self._step: StepEvent | None = None  # the streamed step being forwarded
+        self.delegated_by: dict[str, str] = {}  # a subagent's trajectory -> the call that started it
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()
         self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
@@ -80,6 +81,7 @@ class Turn:
             chunk.step_id = step.step_id or None
             if step.depth:
                 chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = step.trajectory_id, step.parent_trajectory_id, step.depth
+                chunk.parent_call_id = self.delegated_by.get(step.trajectory_id)
         self.editor.chunk(chunk)
 
     def on_step(self, event: StepEvent) -> None:

@@ -1,5 +1,5 @@
-"""What a turn is made of: prompt parts, tool calls and results, token usage, and the
-steps history keeps."""
+"""What a turn is made of: prompt parts, tool calls and results, token usage, the
+steps history keeps, and the plans an agent writes."""
 
 from __future__ import annotations
 
@@ -72,3 +72,17 @@ class Step(Wire):
     is_complete_response: bool | None = None
     structured_output: Any = None
     usage: Usage | None = None
+
+
+class PlanEntry(Wire, omit_defaults=False):
+    content: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+class Plan(Wire):
+    """A plan the agent wrote (its implementation plan or task list artifact): the
+    Markdown, the file, and the checklist items as entries."""
+
+    path: str
+    markdown: str
+    entries: list[PlanEntry] = []

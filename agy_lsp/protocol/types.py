@@ -23,6 +23,8 @@ from agy_lsp.protocol.backends import OpenAI as OpenAI
 from agy_lsp.protocol.backends import Scripted as Scripted
 from agy_lsp.protocol.backends import Vertex as Vertex
 from agy_lsp.protocol.calls import ContentPart as ContentPart
+from agy_lsp.protocol.calls import Plan as Plan
+from agy_lsp.protocol.calls import PlanEntry as PlanEntry
 from agy_lsp.protocol.calls import Prompt as Prompt
 from agy_lsp.protocol.calls import Step as Step
 from agy_lsp.protocol.calls import ToolCall as ToolCall
@@ -174,20 +176,6 @@ class SendResult(Wire, omit_defaults=False):
     turn_id: str
 
 
-class PlanEntry(Wire, omit_defaults=False):
-    content: str
-    status: Literal["pending", "in_progress", "completed"]
-
-
-class Plan(Wire):
-    """A plan the agent wrote (its implementation plan or task list artifact): the
-    Markdown, the file, and the checklist items as entries."""
-
-    path: str
-    markdown: str
-    entries: list[PlanEntry] = []
-
-
 class ChatChunk(Wire):
     agent_id: str
     turn_id: str
@@ -202,6 +190,7 @@ class ChatChunk(Wire):
     trajectory_id: str | None = None
     parent_trajectory_id: str | None = None
     depth: int | None = None
+    parent_call_id: str | None = None  # the invoke_subagent call that started this subagent
     plan: Plan | None = None  # kind "plan"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import anyio
@@ -108,7 +109,8 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
         async def run(self, context: Any, data: Any) -> None:
             seen = sighting(data)
             result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
-            core.after_tool(ToolOutcome(seen, result=result, error=data.error or None))
+            delegated = _SUBAGENT_ID.findall(result) if seen.sdk_name == "invoke_subagent" and isinstance(result, str) else []
+            core.after_tool(ToolOutcome(seen, result=result, error=data.error or None, delegated=delegated))
 
     out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
     for point in subscribed:
@@ -121,6 +123,10 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
         elif point == "stop":
             out.append(_stop(core))
     return out
+
+
+# invoke_subagent's result lists each subagent's conversation, which is its trajectory.
+_SUBAGENT_ID = re.compile(r'"conversationId":\s*"([0-9a-f]+)"')
 
 
 def _stop(core: HarnessCallbacks) -> Any:

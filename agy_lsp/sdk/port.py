@@ -126,6 +126,7 @@ class ToolOutcome:
     sighting: ToolSighting
     result: Any = None
     error: str | None = None
+    delegated: list[str] = field(default_factory=list[str])  # the subagents' trajectories it started
 
 
 @dataclass(slots=True)

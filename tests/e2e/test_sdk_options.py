@@ -115,6 +115,8 @@ async def test_a_subagents_work_is_marked_and_its_usage_counted_apart(client: La
     sub = [c for c in chunks if c.get("depth")]
     assert "".join(c["text"] for c in sub if c["kind"] == "text") == "sub says hi"
     assert all(c["depth"] == 1 and c["parentTrajectoryId"] and c["trajectoryId"] != c["parentTrajectoryId"] for c in sub)
+    (delegation,) = [c["toolCall"]["id"] for c in chunks if c["kind"] == "toolCall" and c["toolCall"]["name"] == "invoke_subagent"]
+    assert {c.get("parentCallId") for c in sub} == {delegation}, "nested under the call that started it"
     assert "sub says hi" not in result["text"], "a subagent's text is not the agent's answer"
     own = [c for c in chunks if c["kind"] == "text" and not c.get("depth")]
     assert "".join(c["text"] for c in own) == result["text"] == "waitingparent done"
