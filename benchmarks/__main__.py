@@ -13,35 +13,38 @@ import time
 import traceback
 from typing import Any
 
-from benchmarks import memory, suite
+from benchmarks import concurrency, history, large, memory, startup, suite, turns
 from benchmarks.common import Config, Metric, config, machine
 
-NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "pacing", "cancel", "memory"]
+NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "large", "pacing", "cancel", "memory"]
 ITEMS = {
     0: "Pacing",
-    1: "Time to first chunk and whole turn",
+    1: "Time to first chunk and whole turn (LSP, ACP, MCP)",
     2: "Chunk forwarding throughput",
     3: "Request round trip",
-    4: "History encoding",
+    4: "History at the limit",
     5: "Startup",
     6: "Concurrency",
     7: "Cancel latency",
     8: "Memory with hibernation",
+    9: "Large outputs",
 }
 
 
 async def run_one(name: str, cfg: Config) -> list[Metric]:
     if name == "startup":
-        return await suite.bench_startup(cfg)
+        return await startup.bench_startup(cfg)
     if name == "turns":
-        return await suite.bench_turns(cfg)
+        return await turns.bench_turns(cfg)
     if name == "roundtrip":
         return await suite.bench_roundtrip(cfg)
     if name == "history":
-        enc = suite.bench_history_encoding(cfg)
-        return enc + await suite.bench_history_request(cfg, enc[0].baseline or 0.0)
+        enc = history.bench_history_encoding(cfg)
+        return enc + await history.bench_history_request(cfg, enc[0].baseline or 0.0)
     if name == "concurrency":
-        return await suite.bench_concurrency(cfg)
+        return await concurrency.bench_concurrency(cfg)
+    if name == "large":
+        return await large.bench_large(cfg)
     if name == "pacing":
         return await suite.bench_pacing(cfg)
     if name == "cancel":
@@ -52,20 +55,28 @@ async def run_one(name: str, cfg: Config) -> list[Metric]:
 
 
 async def run(names: list[str], cfg: Config) -> tuple[list[Metric], dict[str, Any]]:
-    metrics: list[Metric] = []
+    """One section after the other; in quick mode all at once (the figures are not the
+    point there, that every benchmark still runs is)."""
+    metrics: dict[str, list[Metric]] = {}
     info: dict[str, Any] = {}
-    for name in names:
+
+    async def section(name: str) -> None:
         t0 = time.perf_counter()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         try:
-            got = await run_one(name, cfg)
-            metrics += got
+            metrics[name] = await run_one(name, cfg)
             info[name] = {"seconds": round(time.perf_counter() - t0, 1)}
         except Exception as e:
             traceback.print_exc()
             info[name] = {"seconds": round(time.perf_counter() - t0, 1), "error": f"{type(e).__name__}: {e}"}
         print(f"[bench] {name} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-    return metrics, info
+
+    if cfg.quick:
+        await asyncio.gather(*(section(name) for name in names))
+    else:
+        for name in names:
+            await section(name)
+    return [m for name in names for m in metrics.get(name, [])], {name: info[name] for name in names}
 
 
 def _fmt(x: Any) -> str:

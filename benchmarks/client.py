@@ -1,8 +1,9 @@
-"""A minimal raw JSON-RPC client over a subprocess's stdio.
+"""Minimal raw JSON-RPC clients over a subprocess's stdio.
 
-It reads the server's stdout in large blocks and splits Content-Length frames
-itself, so the client is never the bottleneck of a throughput measurement. Each
-frame is timestamped when its block arrives.
+`RpcClient` speaks LSP's Content-Length framing, `LineClient` the newline-delimited
+JSON of ACP and MCP. Both read stdout in large blocks and split frames themselves,
+so the client is never the bottleneck of a throughput measurement; each frame is
+timestamped when its block arrives.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
 Handler = Callable[[Any, float], None]
+C = TypeVar("C", bound="_Client")
 
 
 class RpcError(Exception):
@@ -27,7 +29,9 @@ class RpcError(Exception):
         self.error = error
 
 
-class RpcClient:
+class _Client:
+    """Requests, notifications and the server's requests; framing is the subclass's."""
+
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.spawned_at = time.perf_counter()
@@ -38,7 +42,7 @@ class RpcClient:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def spawn(cls, argv: list[str], env: dict[str, str] | None = None) -> RpcClient:
+    async def spawn(cls: type[C], argv: list[str], env: dict[str, str] | None = None) -> C:
         t0 = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -56,10 +60,12 @@ class RpcClient:
     def pid(self) -> int:
         return self.proc.pid
 
+    def _frame(self, body: bytes) -> bytes:
+        raise NotImplementedError
+
     def _write(self, msg: dict[str, Any]) -> None:
-        body = _encode(msg)
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.proc.stdin.write(self._frame(_encode(msg)))
 
     def send_request(self, method: str, params: Any = None) -> tuple[int, asyncio.Future[tuple[Any, float]]]:
         msg_id = next(self._ids)
@@ -81,12 +87,6 @@ class RpcClient:
     def notify(self, method: str, params: Any = None) -> None:
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
 
-    async def initialize(self, capabilities: dict[str, Any] | None = None) -> float:
-        """initialize + initialized; returns the time of the initialize response."""
-        _, t = await self.timed_request("initialize", {"processId": None, "rootUri": None, "capabilities": capabilities or {}})
-        self.notify("initialized", {})
-        return t
-
     async def _read(self) -> None:
         stdout = self.proc.stdout
         assert stdout is not None
@@ -97,26 +97,15 @@ class RpcClient:
                 break
             now = time.perf_counter()
             buf = buf + data if buf else data
-            pos = 0
-            n = len(buf)
-            while True:
-                end = buf.find(b"\r\n\r\n", pos)
-                if end < 0:
-                    break
-                length = -1
-                for line in buf[pos:end].split(b"\r\n"):
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                start = end + 4
-                if length < 0 or start + length > n:
-                    break
-                self._dispatch(_decode(buf[start : start + length]), now)
-                pos = start + length
+            pos = self._split(buf, now)
             buf = buf[pos:]
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(ConnectionError("server closed its output"))
+
+    def _split(self, buf: bytes, now: float) -> int:
+        """Dispatches the whole frames in `buf`; returns where the rest begins."""
+        raise NotImplementedError
 
     def _dispatch(self, msg: dict[str, Any], now: float) -> None:
         method = msg.get("method")
@@ -136,12 +125,10 @@ class RpcClient:
         if handler is not None:
             handler(msg.get("params"), now)
 
-    async def close(self, timeout: float = 20) -> None:
-        """shutdown + exit, then wait; kill if it will not go."""
+    async def stop(self, timeout: float = 20) -> None:
+        """Close stdin and wait; kill if it will not go."""
         try:
             if self.proc.returncode is None:
-                await asyncio.wait_for(self.request("shutdown"), timeout)
-                self.notify("exit")
                 assert self.proc.stdin is not None
                 self.proc.stdin.close()
                 await asyncio.wait_for(self.proc.wait(), timeout)
@@ -151,6 +138,67 @@ class RpcClient:
                 await self.proc.wait()
         finally:
             self._reader.cancel()
+
+
+class RpcClient(_Client):
+    """LSP: Content-Length frames."""
+
+    def _frame(self, body: bytes) -> bytes:
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    def _split(self, buf: bytes, now: float) -> int:
+        pos, n = 0, len(buf)
+        while True:
+            end = buf.find(b"\r\n\r\n", pos)
+            if end < 0:
+                return pos
+            length = -1
+            for line in buf[pos:end].split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            start = end + 4
+            if length < 0 or start + length > n:
+                return pos
+            self._dispatch(_decode(buf[start : start + length]), now)
+            pos = start + length
+
+    async def initialize(self, capabilities: dict[str, Any] | None = None) -> float:
+        """initialize + initialized; returns the time of the initialize response."""
+        _, t = await self.timed_request("initialize", {"processId": None, "rootUri": None, "capabilities": capabilities or {}})
+        self.notify("initialized", {})
+        return t
+
+    async def close(self, timeout: float = 20) -> None:
+        """shutdown + exit, then wait; kill if it will not go."""
+        try:
+            if self.proc.returncode is None:
+                await asyncio.wait_for(self.request("shutdown"), timeout)
+                self.notify("exit")
+        except (Exception, asyncio.CancelledError):
+            pass
+        await self.stop(timeout)
+
+
+class LineClient(_Client):
+    """ACP and MCP: one JSON message per line."""
+
+    def _frame(self, body: bytes) -> bytes:
+        return body + b"\n"
+
+    def _split(self, buf: bytes, now: float) -> int:
+        pos = 0
+        while True:
+            end = buf.find(b"\n", pos)
+            if end < 0:
+                return pos
+            line = buf[pos:end].strip()
+            if line:
+                self._dispatch(_decode(line), now)
+            pos = end + 1
+
+    async def close(self, timeout: float = 20) -> None:
+        await self.stop(timeout)
 
 
 async def stop_process(proc: asyncio.subprocess.Process) -> None:

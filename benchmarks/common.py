@@ -52,9 +52,11 @@ class Metric:
 @dataclass
 class Config:
     quick: bool
-    reps: int  # repetitions of a measured operation
+    reps: int  # repetitions of a measured operation (item 1: turns per front-end)
+    warm: int  # unmeasured repetitions first
     turn_chunks: int  # item 1: chunks per turn
     burst_chunks: int  # item 2: chunks per turn
+    burst_reps: int
     roundtrips: int  # item 3
     history_steps: int  # item 4
     startup_runs: int  # item 5
@@ -64,12 +66,14 @@ class Config:
     pacing_agents: int
     open_conversations: int  # item 8
     max_live: int  # item 8: maxLiveAgents
+    large_lines: list[int]  # item 9: lines of output, smallest first; the middle one has the targets
+    large_reps: int  # item 9: turns per size (the largest size gets one)
 
 
 def config(quick: bool) -> Config:
     if quick:
-        return Config(True, 1, 20, 200, 50, 200, 1, [1, 2], 1, 1, 2, 3, 1)
-    return Config(False, 15, 200, 5000, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5, 20, 4)
+        return Config(True, 2, 1, 20, 200, 1, 50, 200, 1, [1, 2], 1, 1, 2, 3, 1, [200, 1000, 4000], 1)
+    return Config(False, 20, 3, 200, 5000, 3, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5, 20, 4, [5_000, 50_000, 200_000], 3)
 
 
 def machine() -> dict[str, Any]:
@@ -124,6 +128,30 @@ def _proc_kb(pid: int, file: str, key: str) -> int | None:
 
 def rss_kb(pid: int) -> int:
     return _proc_kb(pid, "status", "VmRSS:") or 0
+
+
+def peak_rss_kb(pid: int) -> int:
+    return _proc_kb(pid, "status", "VmHWM:") or 0
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Start a new peak-RSS window for `pid` (Linux: 5 > /proc/<pid>/clear_refs)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of `pid` so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def pss_kb(pid: int) -> int:

@@ -79,3 +79,39 @@ def delta_steps(n: int) -> list[Any]:
         )
         for i in range(n)
     ]
+
+
+def turn_snapshots(start: int, deltas: int = 30) -> list[Any]:
+    """One more turn as the SDK records it: every streamed snapshot of its four steps
+    (the prompt, an answer in `deltas` deltas, a tool call, the final answer)."""
+    from google.antigravity import types as sdk
+
+    common: dict[str, Any] = {"trajectory_id": "traj-1"}
+    out: list[Any] = []
+
+    def step(i: int, **fields: Any) -> Any:
+        return sdk.Step(id=f"step-{start + i:06d}", step_index=start + i, **common, **fields)
+
+    out.append(
+        step(0, type=sdk.StepType.TEXT_RESPONSE, source=sdk.StepSource.USER, target=sdk.StepTarget.ENVIRONMENT,
+             status=sdk.StepStatus.DONE, content="And now the tests, please.")
+    )  # fmt: skip
+    text = ""
+    for k in range(deltas):
+        text += f"w{k:04d} "
+        status = sdk.StepStatus.DONE if k == deltas - 1 else sdk.StepStatus.ACTIVE
+        out.append(
+            step(1, type=sdk.StepType.TEXT_RESPONSE, source=sdk.StepSource.MODEL, target=sdk.StepTarget.USER,
+                 status=status, content=text, content_delta=f"w{k:04d} ")
+        )  # fmt: skip
+    call = sdk.ToolCall(id="call-new", name="view_file", args={"path": "tests/test_module.py"})
+    for status in (sdk.StepStatus.ACTIVE, sdk.StepStatus.ACTIVE, sdk.StepStatus.DONE):
+        out.append(
+            step(2, type=sdk.StepType.TOOL_CALL, source=sdk.StepSource.MODEL, target=sdk.StepTarget.ENVIRONMENT,
+                 status=status, tool_calls=[call])
+        )  # fmt: skip
+    out.append(
+        step(3, type=sdk.StepType.TEXT_RESPONSE, source=sdk.StepSource.MODEL, target=sdk.StepTarget.USER,
+             status=sdk.StepStatus.DONE, content="Done: the tests pass.", is_complete_response=True)
+    )  # fmt: skip
+    return out

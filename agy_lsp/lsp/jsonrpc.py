@@ -49,8 +49,8 @@ def agy_converter() -> Converter:
 
 
 class FrameWriter:
-    """Writes Content-Length frames: the first of a loop tick at once, the rest of
-    that tick together at its end."""
+    """Writes Content-Length frames, those of one loop tick in one write (a chunk
+    that opens a tick at once)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._fd = stream.fileno()
@@ -59,9 +59,9 @@ class FrameWriter:
         self._scheduled = False
         self.broken = False
 
-    def write_body(self, body: bytes) -> None:
-        """The first frame of a loop tick goes out at once (a chunk never waits for
-        the next tick); any more in the same tick are written together after it."""
+    def write_body(self, body: bytes, urgent: bool = False) -> None:
+        """Frames of one loop tick are written together at its end; an `urgent` one
+        (a chunk) that opens a tick goes out at once, the rest of the tick after it."""
         self._frames.append(b"Content-Length: %d\r\n\r\n" % len(body))
         self._frames.append(body)
         if not self._scheduled:
@@ -71,7 +71,7 @@ class FrameWriter:
             except RuntimeError:
                 self.flush()
                 return
-            if len(self._frames) == 2:
+            if urgent and len(self._frames) == 2:
                 self._write()
 
     # pygls' writer interface (used for anything that bypasses _send_data)
@@ -142,12 +142,12 @@ class AgyProtocol(LanguageServerProtocol):
             return
         self.frame_writer.write_body(body)
 
-    def notify_struct(self, method: str, params: msgspec.Struct) -> None:
+    def notify_struct(self, method: str, params: msgspec.Struct, urgent: bool = False) -> None:
         """The hot path for agy/chatChunk: no cattrs, no intermediate dicts."""
         if self.frame_writer is None:
             self.notify(method, msgspec.to_builtins(params))
             return
-        self.frame_writer.write_body(_encode_notification(_Notification(method=method, params=params)))
+        self.frame_writer.write_body(_encode_notification(_Notification(method=method, params=params)), urgent)
 
     def send_error(self, msg_id: Any, code: int, message: str, data: Any = None) -> None:
         error: dict[str, Any] = {"code": code, "message": message}

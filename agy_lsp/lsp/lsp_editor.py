@@ -53,7 +53,7 @@ class LspEditor:
         return self._server.protocol
 
     def chunk(self, chunk: ChatChunk) -> None:
-        self._protocol.notify_struct(Method.CHAT_CHUNK, chunk)
+        self._protocol.notify_struct(Method.CHAT_CHUNK, chunk, urgent=True)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         self._protocol.notify_struct(Method.AGENT_STATE, notice)
