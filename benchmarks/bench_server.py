@@ -2,13 +2,14 @@
 test-only methods, for the measurements that need what the scripted model cannot
 provide:
 
-- Probes (`AGY_BENCH_PROBES=<file>`): for each turn, when the adapter handed the
-  prompt to the SDK (`GoogleLiveAgent.send`) and when the SDK yielded the turn's
-  first text delta (`GoogleLiveAgent.events`), appended to the file as one line
-  `<send> <first>` (perf_counter, which is CLOCK_MONOTONIC: comparable across
-  processes) when the turn's steps end. The client's time to first chunk minus that
-  span is what agy-lsp added to this very turn, free of the harness's own jitter.
-  The probes only read the clock; the line is written after the last step.
+- Probes (`AGY_BENCH_PROBES=<file>`): for each turn, when the SDK's
+  `Conversation.send` was called and when its `receive_steps` yielded the turn's
+  first text delta, appended to the file as one line `<send> <first>`
+  (perf_counter, which is CLOCK_MONOTONIC: comparable across processes) once the
+  turn's steps end. The client's time to first chunk minus that span is what
+  agy-lsp added to this very turn (the adapter's own work included), free of the
+  harness's own jitter. The probes only read the clock; the line is written after
+  the last step.
 - `bench/seedHistory {agentId, n}` (LSP) / `_bench/seedHistory {sessionId, n}`
   (ACP) appends `n` synthetic SDK Steps to a live agent's conversation, so
   `agy/history` and `session/load` (the real request paths) have 10k steps.
@@ -34,26 +35,30 @@ from benchmarks.steps import delta_steps, make_steps
 
 
 def install_probes(path: str) -> None:
-    from agy_lsp.sdk.live import GoogleLiveAgent
+    """On the SDK's own `Conversation`: `send` called, and `receive_steps` yielding the
+    turn's first text delta (a model step to the user, as `agent.chat()` chunks it)."""
+    from google.antigravity import types as sdk
+    from google.antigravity.conversation.conversation import Conversation
 
-    send, events = GoogleLiveAgent.send, GoogleLiveAgent.events
+    send, receive = Conversation.send, Conversation.receive_steps
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sent: dict[int, float] = {}
 
-    async def probed_send(self: Any, prompt: Any) -> None:
+    async def probed_send(self: Any, prompt: Any, **kwargs: Any) -> None:
         sent[id(self)] = time.perf_counter()
-        await send(self, prompt)
+        await send(self, prompt, **kwargs)
 
-    async def probed_events(self: Any) -> AsyncIterator[Any]:
+    async def probed_receive(self: Any) -> AsyncIterator[Any]:
         first = 0.0
-        async for event in events(self):
-            if not first and event.text and not event.depth:
+        async for step in receive(self):
+            if not first and step.content_delta and step.source == sdk.StepSource.MODEL and step.target == sdk.StepTarget.USER:
                 first = time.perf_counter()
-            yield event
-        os.write(fd, b"%.6f %.6f\n" % (sent.pop(id(self), 0.0), first))
+            yield step
+        if id(self) in sent:
+            os.write(fd, b"%.6f %.6f\n" % (sent.pop(id(self)), first))
 
-    GoogleLiveAgent.send = probed_send  # type: ignore[method-assign]
-    GoogleLiveAgent.events = probed_events  # type: ignore[method-assign]
+    Conversation.send = probed_send  # type: ignore[method-assign]
+    Conversation.receive_steps = probed_receive  # type: ignore[method-assign]
 
 
 def _seed(manager: Any, agent_id: str, n: int) -> int:

@@ -126,8 +126,9 @@ async def bench_startup(cfg: Config) -> list[Metric]:
         ("acp_init", [*AGY, "--acp"], "acp_bare", ACP_BARE, "initialize", ACP_INIT, False),
         ("mcp_init", [*AGY, "--mcp"], "mcp_bare", MCP_BARE, "initialize", MCP_INIT, False),
     ]
-    # initialize alone: each agy server and its bare baseline back to back, in turn first
-    for i in range(runs + (0 if cfg.quick else 1)):
+    # initialize alone (cheap, and noisy on a shared machine: more rounds): each agy
+    # server and its bare baseline back to back, in turn first
+    for i in range(1 if cfg.quick else 2 * runs):
         for name, argv, bare, bare_argv, method, params, lsp in pairs:
             sides = [(name, argv), (bare, bare_argv)]
             for key, cmd in sides if i % 2 else sides[::-1]:
@@ -165,6 +166,7 @@ async def bench_startup(cfg: Config) -> list[Metric]:
             target=f"<= {target:.2f}x" if target else "",
             met=(v / b <= target) if target else None,
             n=len(r[key]),
+            extra={"min_ms": min(r[key]), "baseline_min_ms": min(r[base]), "ratio_of_mins": min(r[key]) / min(r[base])},
             **kw,
         )
 
