@@ -39,6 +39,7 @@ class _Client:
         self._pending: dict[Any, asyncio.Future[tuple[Any, float]]] = {}
         self.handlers: dict[str, Handler] = {}
         self.server_requests: dict[str, Callable[[Any], Any]] = {}
+        self._need = 0  # bytes the frame being read needs in all (0: unknown)
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -90,15 +91,21 @@ class _Client:
     async def _read(self) -> None:
         stdout = self.proc.stdout
         assert stdout is not None
-        buf = b""
+        parts: list[bytes] = []
+        size = 0
         while True:
             data = await stdout.read(1 << 18)
             if not data:
                 break
             now = time.perf_counter()
-            buf = buf + data if buf else data
+            parts.append(data)
+            size += len(data)
+            if size < self._need:  # a large frame still arriving: join it once, when whole
+                continue
+            buf = b"".join(parts) if len(parts) > 1 else parts[0]
             pos = self._split(buf, now)
-            buf = buf[pos:]
+            rest = buf[pos:]
+            parts, size = ([rest], len(rest)) if rest else ([], 0)
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(ConnectionError("server closed its output"))
@@ -148,6 +155,7 @@ class RpcClient(_Client):
 
     def _split(self, buf: bytes, now: float) -> int:
         pos, n = 0, len(buf)
+        self._need = 0
         while True:
             end = buf.find(b"\r\n\r\n", pos)
             if end < 0:
@@ -159,6 +167,7 @@ class RpcClient(_Client):
                     length = int(value)
             start = end + 4
             if length < 0 or start + length > n:
+                self._need = start + length - pos if length >= 0 else 0
                 return pos
             self._dispatch(_decode(buf[start : start + length]), now)
             pos = start + length

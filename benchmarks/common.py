@@ -73,7 +73,7 @@ class Config:
 def config(quick: bool) -> Config:
     if quick:
         return Config(True, 2, 1, 20, 200, 1, 50, 200, 1, [1, 2], 1, 1, 2, 3, 1, [200, 1000, 4000], 1)
-    return Config(False, 20, 3, 200, 5000, 3, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5, 20, 4, [5_000, 50_000, 200_000], 3)
+    return Config(False, 20, 3, 200, 5000, 5, 2000, 10_000, 7, [1, 5, 20], 3, 5, 5, 20, 4, [5_000, 50_000, 200_000], 3)
 
 
 def machine() -> dict[str, Any]:
