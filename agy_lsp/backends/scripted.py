@@ -52,6 +52,16 @@ class ScriptState:
                 return self._left.pop(i)
         return Reply(text=self._fallback_text(body))
 
+    def extend(self, replies: list[Reply]) -> None:
+        """More replies after those still left (a test adding to a running script)."""
+        with self._lock:
+            self._left.extend(replies)
+
+    def drop_left(self) -> None:
+        """Forget the replies not yet taken (what a failed test left behind)."""
+        with self._lock:
+            self._left.clear()
+
     def _fallback_text(self, body: dict[str, Any]) -> str:
         if self.script.fallback != "echo":
             return self.script.fallback

@@ -203,7 +203,7 @@ def start(model: ScriptedModel, tmp_path: Path) -> Callable[..., Any]:
 
     @asynccontextmanager
     async def run(*replies: dict[str, Any], **options: Any) -> AsyncIterator[Host]:
-        script[1].script.replies.extend(parse_script({"replies": list(replies)}).replies)
+        script[1].extend(parse_script({"replies": list(replies)}).replies)
         async with serve(model, tmp_path, script, **options) as host:
             yield host
 
@@ -239,7 +239,7 @@ async def host(shared: Host) -> Host:
     """The shared server, with a fresh script (what a failed test left is dropped),
     elicitations answered "allow once", nothing recorded yet."""
     state = shared.script
-    del state.script.replies[state._next :]  # pyright: ignore[reportPrivateUsage]
+    state.drop_left()
     shared.on_elicit = allow()
     shared.elicitations.clear()
     shared.notifications.clear()
@@ -248,4 +248,4 @@ async def host(shared: Host) -> Host:
 
 def replies(host: Host, *more: dict[str, Any]) -> None:
     """The model's next replies on this host's script (after them: echo)."""
-    host.script.script.replies.extend(parse_script({"replies": list(more)}).replies)
+    host.script.extend(parse_script({"replies": list(more)}).replies)
