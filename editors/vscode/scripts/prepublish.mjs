@@ -21,7 +21,7 @@ if (!fs.existsSync(path.join(repo, 'pyproject.toml'))) {
   const venvPython = path.join(repo, '.venv', 'bin', 'python');
   const python = process.env.AGY_PYTHON ?? (fs.existsSync(venvPython) ? venvPython : 'python3');
   try {
-    execFileSync(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--quiet', '-w', serverDir, repo], { stdio: 'inherit' });
+    execFileSync(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--quiet', '-w', serverDir, repo], { stdio: 'pipe' });
   } catch {
     // Without the venv's setuptools, let pip fetch a build backend.
     execFileSync(python, ['-m', 'pip', 'wheel', '--no-deps', '--quiet', '-w', serverDir, repo], { stdio: 'inherit' });
