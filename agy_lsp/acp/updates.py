@@ -249,6 +249,8 @@ def step_updates(step: Step) -> list[Any]:
     each tool call with its outcome (the output the stored step kept, or why it never ran)."""
     out: list[Any] = []
     message_id = step.id or None
+    if step.type == "COMPACTION":  # older history was summarised: as live, a marked message
+        return [chunk(helpers.update_agent_message_text(step.content), message_id, {"agy": {"compaction": True}})] if step.content else []
     if step.source == "USER":
         if step.content:
             out.append(chunk(helpers.update_user_message_text(step.content), message_id))

@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 import pytest
+from acp import RequestError, text_block
 from acp import schema as s
-from acp import text_block
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
 
@@ -174,3 +174,56 @@ async def test_subagent_work_is_marked_hooks_reach_the_client_and_long_output_is
         done = [u for u in server.client.of(sid, s.ToolCallProgress) if u.status == "completed" and u.content]
         text = done[-1].content[0].content.text
         assert len(text) < 21_000 and text.rstrip().endswith("30000"), text[:200]
+
+
+def run(command: str) -> dict[str, Any]:
+    return {"toolCalls": [{"name": "run_command", "args": {"CommandLine": command, "Cwd": "/tmp"}}]}
+
+
+async def test_budgets_end_turns_with_acp_stop_reasons_and_custom_instructions_reach_the_model(start, model: ScriptedModel) -> None:
+    calls, calls_state = openai(model, run("echo one"), {"text": "never"})
+    tokens, _ = openai(model, {"text": "many words", "completionTokens": 500}, {"text": "later"})
+    async with start() as server:
+        conn = server.conn
+        meta = {
+            "backend": calls,
+            "mode": "allow_all",
+            "budget": {"maxModelCalls": 1},
+            "systemInstructions": {"custom": "You are a CUSTOM assistant."},
+        }
+        sid = (await conn.new_session(cwd="/tmp", mcp_servers=[], agy=meta)).session_id
+        answer = await conn.prompt(session_id=sid, prompt=[text_block("go")])
+        assert answer.stop_reason == "max_turn_requests" and len(calls_state.requests) == 1
+        system = "".join(str(m.get("content")) for m in calls_state.requests[0]["messages"] if m.get("role") == "system")
+        assert "You are a CUSTOM assistant." in system and "You are Antigravity" not in system
+
+        sid = (await conn.new_session(cwd="/tmp", mcp_servers=[], agy={"backend": tokens, "budget": {"maxOutputTokens": 100}})).session_id
+        answer = await conn.prompt(session_id=sid, prompt=[text_block("spend")])
+        assert answer.stop_reason == "max_tokens"
+
+        with pytest.raises(RequestError) as bad:
+            await conn.new_session(cwd="/tmp", mcp_servers=[], agy={"backend": tokens, "budget": {"maxModelCalls": -1}})
+        assert bad.value.code == -32602 and bad.value.data["field"] == "budget", bad.value.data
+
+
+async def test_a_compaction_is_a_marked_message_chunk_live_and_in_replay(start, model: ScriptedModel) -> None:
+    """The harness summarises once the history passes tokenThreshold (its own estimate;
+    an ACP session's tools and instructions alone are ~17,500 tokens)."""
+    talk = {"text": "word " * 7000, "chunks": 4}
+    backend, state = openai(model, talk, talk, {"text": "the summary"}, {"text": "after"})
+    async with start() as server:
+        conn, client = server.conn, server.client
+        meta = {"backend": backend, "compaction": {"tokenThreshold": 30000}}
+        sid = (await conn.new_session(cwd="/tmp", mcp_servers=[], agy=meta)).session_id
+        for prompt in ("one", "two", "three"):
+            await conn.prompt(session_id=sid, prompt=[text_block(prompt)])
+        assert client.text(sid).endswith("after")
+        compactions = [u for u in client.of(sid, s.AgentMessageChunk) if (u.field_meta or {}).get("agy", {}).get("compaction")]
+        assert len(compactions) == 1 and compactions[0].content.text, [u.field_meta for u in client.of(sid, s.AgentMessageChunk)]
+        assert any("summary" in str(m.get("content")).lower() for m in state.requests[2]["messages"]), "the model was asked to summarise"
+
+        live = compactions[0].content.text
+        client.updates[sid].clear()
+        await conn.load_session(cwd="/tmp", session_id=sid, mcp_servers=[])
+        replayed = [u for u in client.of(sid, s.AgentMessageChunk) if (u.field_meta or {}).get("agy", {}).get("compaction")]
+        assert [u.content.text for u in replayed] == [live]
