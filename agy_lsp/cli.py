@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
         from agy_lsp.chat_cli import main as chat_main
 
         sys.exit(chat_main(args[1:]))
+    if args[:1] in (["login"], ["logout"]):
+        from agy_lsp.login_cli import main as login_main
+
+        sys.exit(login_main(args[1:], logout=args[0] == "logout"))
     ns = _parser().parse_args(args)
     logging.basicConfig(
         stream=sys.stderr,

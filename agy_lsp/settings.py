@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from agy_lsp import keystore
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Scripted, Vertex
 
 
@@ -22,6 +23,7 @@ def default_state_dir() -> str:
 
 class Settings(msgspec.Struct, rename="camel", kw_only=True):
     backend: AnyBackend | None = None  # None: decided by `resolve_default_backend`
+    model: str | None = None  # AGY_MODEL / --model without a backend: the default backend's model
     state_dir: str = msgspec.field(default_factory=default_state_dir)
     chat_timeout_secs: float = 120.0
     query_timeout_secs: float = 10.0
@@ -72,6 +74,8 @@ def from_environment(cli: dict[str, Any] | None = None) -> Settings:
     )
     if backend is not None:
         settings.backend = backend
+    else:
+        settings.model = cli.get("model") or os.environ.get("AGY_MODEL") or None
     if state_dir := cli.get("state_dir") or os.environ.get("AGY_STATE_DIR"):
         settings.state_dir = state_dir
     for env, attr in (
@@ -115,9 +119,9 @@ def resolve_default_backend(settings: Settings) -> tuple[AnyBackend, str | None]
     we fell back to the scripted model."""
     if settings.backend is not None:
         return settings.backend, None
-    if os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY"):
-        return Gemini(), None
+    if keystore.known_key():  # the environment's, or one `agy-lsp login` stored (looked up by the core)
+        return Gemini(model=settings.model), None
     return Scripted(), (
         "No backend configured and no GEMINI_API_KEY: using the built-in scripted model. "
-        "Set AGY_BACKEND / AGY_BASE_URL or GEMINI_API_KEY to talk to a real model."
+        "Set AGY_BACKEND / AGY_BASE_URL or GEMINI_API_KEY (or run `agy-lsp login`) to talk to a real model."
     )

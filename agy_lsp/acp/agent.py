@@ -103,12 +103,12 @@ class AgyAcpAgent(turns.Turns):
                     additional_directories=SessionAdditionalDirectoriesCapabilities(),
                 ),
             ),
-            auth_methods=list(auth.METHODS),
+            auth_methods=auth.methods(bool((a := getattr(caps, "auth", None)) and a.terminal)),
             agent_info=Implementation(name="agy-lsp", title="Google Antigravity (agy-lsp)", version=__version__),
         )
 
     async def authenticate(self, method_id: str, **kwargs: Any) -> AuthenticateResponse:
-        auth.check(method_id)
+        await auth.check(method_id)
         return AuthenticateResponse()
 
     # ------------------------------------------------------------------ sessions

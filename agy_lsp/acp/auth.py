@@ -1,17 +1,22 @@
 """ACP authentication as agy-lsp really needs it: a Google key in the environment
-(the Gemini API), or a Vertex project and location. Nothing to log in to: the
-methods tell the client which variables to set, and `authenticate` checks them, so
-a missing key is a clear error at once rather than a failed first prompt.
+(the Gemini API) or in the OS keyring (`agy-lsp login`), or a Vertex project and
+location. The env_var methods tell the client which variables to set; where the
+client can run a terminal method, `agy-lsp login` asks the person for the key and
+stores it in the keyring. `authenticate` checks, so a missing key is a clear error
+at once rather than a failed first prompt.
 """
 
 from __future__ import annotations
 
 import os
 
+import anyio
 from acp import RequestError
-from acp.schema import AuthEnvVar, EnvVarAuthMethod
+from acp.schema import AuthEnvVar, AuthMethodAgent, EnvVarAuthMethod, TerminalAuthMethod
 
-GEMINI, VERTEX = "gemini-api-key", "vertex"
+from agy_lsp import keystore
+
+GEMINI, VERTEX, LOGIN = "gemini-api-key", "vertex", "agy-login"
 AUTH_REQUIRED = -32000  # ACP's "authentication required"
 
 METHODS = [
@@ -19,7 +24,7 @@ METHODS = [
         type="env_var",
         id=GEMINI,
         name="Gemini API key",
-        description="A Gemini API key in GEMINI_API_KEY (or GOOGLE_API_KEY) in agy-lsp's environment.",
+        description="A Gemini API key in GEMINI_API_KEY (or GOOGLE_API_KEY) in agy-lsp's environment, or stored by `agy-lsp login`.",
         vars=[AuthEnvVar(name="GEMINI_API_KEY", label="Gemini API key")],
         link="https://aistudio.google.com/apikey",
     ),
@@ -41,14 +46,30 @@ METHODS = [
 ]
 
 
-def check(method_id: str) -> None:
+# Offered only to a client that can run it (clientCapabilities.auth.terminal).
+LOGIN_METHOD = TerminalAuthMethod(
+    type="terminal",
+    id=LOGIN,
+    name="Log in with a Gemini API key",
+    description="Runs `agy-lsp login`: asks for a Gemini API key, checks it and keeps it in the OS keyring (never in a file).",
+    args=["login"],
+)
+
+
+def methods(terminal: bool) -> list[EnvVarAuthMethod | TerminalAuthMethod | AuthMethodAgent]:
+    return [*METHODS, LOGIN_METHOD] if terminal else list(METHODS)
+
+
+async def check(method_id: str) -> None:
     """Raises a clear error when the method's credentials are not there."""
-    if method_id == GEMINI:
-        if not (os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")):
+    if method_id in (GEMINI, LOGIN):
+        if keystore.environment_key() is None:
+            await anyio.to_thread.run_sync(keystore.stored_key)  # fresh: `agy-lsp login` may have just run
+        if not keystore.known_key():
             raise RequestError(
                 AUTH_REQUIRED,
-                "GEMINI_API_KEY is not set: set it in the environment the editor starts agy-lsp with "
-                "(get a key at https://aistudio.google.com/apikey), then restart the agent",
+                "no Gemini API key: set GEMINI_API_KEY in the environment the editor starts agy-lsp with, "
+                "or run `agy-lsp login` (get a key at https://aistudio.google.com/apikey)",
                 {"methodId": method_id, "missing": ["GEMINI_API_KEY"]},
             )
         return
@@ -61,7 +82,7 @@ def check(method_id: str) -> None:
                 {"methodId": method_id, "missing": missing},
             )
         return
-    raise RequestError(-32602, f"unknown auth method {method_id!r}", {"field": "methodId", "methods": [GEMINI, VERTEX]})
+    raise RequestError(-32602, f"unknown auth method {method_id!r}", {"field": "methodId", "methods": [GEMINI, VERTEX, LOGIN]})
 
 
 def vertex_from_env() -> dict[str, str]:

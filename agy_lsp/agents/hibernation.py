@@ -32,6 +32,7 @@ class AgentSession(Protocol):
     def can_hibernate(self) -> bool: ...
     async def hibernate(self, reason: str) -> bool: ...
 
+
 log = logging.getLogger(__name__)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from agy_lsp import keystore
 from agy_lsp.agents import models, queries
 from agy_lsp.agents.chat import run_chat
 from agy_lsp.agents.editor import Editor
@@ -120,9 +121,10 @@ class AgentManager:
         self.pacer.min_interval = max(0, settings.pacing_ms) / 1000
 
     def announce_fallback(self) -> None:
-        """Say once, in the editor's log, that we run on the scripted model."""
+        """Say once, in the editor's log, that we run on the scripted model (when the
+        keyring was not asked yet, at the first agent: it may hold a key)."""
         _, note = resolve_default_backend(self.settings)
-        if note and not self._announced_fallback:
+        if note and not self._announced_fallback and not keystore.worth_asking(True):
             self._announced_fallback = True
             self.editor.log("warning", note)
 
@@ -153,7 +155,7 @@ class AgentManager:
                     conversationId=params.conversation_id,
                     stateDir=self.settings.state_dir,
                 )
-        spec, backend, fallback = resolve_spec(params, meta, self.settings)
+        spec, backend, fallback = await resolve_spec(params, meta, self.settings)
         if fallback:
             self.announce_fallback()
         check_mcp_servers(spec.mcp_servers or [])

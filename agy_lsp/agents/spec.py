@@ -4,17 +4,20 @@ resume, with the backend resolved.
 On resume every stored field comes back (name, policies, capabilities, workspaces,
 system instructions, response schema, retries, timeout, editor tools, hooks, MCP
 servers); a field given in the resume request overrides the stored one. Keys are
-never stored: a resumed backend takes its key from the environment again.
+never stored: a resumed backend takes its key from the environment (or the OS
+keyring, `agy-lsp login`) again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import msgspec
 
+from agy_lsp import keystore
 from agy_lsp.agents.store import SessionMeta
-from agy_lsp.backends.identity import from_description
+from agy_lsp.backends.identity import from_description, keyless_google
 from agy_lsp.protocol.errors import invalid_params
 from agy_lsp.protocol.types import AnyBackend, CreateAgentParams, Gemini, OpenAI, Vertex
 from agy_lsp.settings import Settings, resolve_default_backend
@@ -23,8 +26,19 @@ _DEFAULTS = CreateAgentParams()
 _FIELDS = [f for f in CreateAgentParams.__struct_fields__ if f not in ("backend", "conversation_id")]
 
 
-def resolve_spec(params: CreateAgentParams, meta: SessionMeta | None, settings: Settings) -> tuple[CreateAgentParams, AnyBackend, bool]:
-    """(spec, backend, whether the backend is the scripted fallback)."""
+async def resolve_spec(
+    params: CreateAgentParams, meta: SessionMeta | None, settings: Settings
+) -> tuple[CreateAgentParams, AnyBackend, bool]:
+    """(spec, backend, whether the backend is the scripted fallback). A Google backend
+    without a key first asks the OS keyring (off the event loop) for one `agy-lsp login` stored."""
+    resolved = _resolve(params, meta, settings)
+    if keystore.worth_asking(resolved[2] or keyless_google(resolved[1])):
+        await anyio.to_thread.run_sync(keystore.stored_key)
+        resolved = _resolve(params, meta, settings)
+    return resolved
+
+
+def _resolve(params: CreateAgentParams, meta: SessionMeta | None, settings: Settings) -> tuple[CreateAgentParams, AnyBackend, bool]:
     spec = params if meta is None else _merged(params, meta.spec)
     backend = params.backend or (from_description(meta.backend) if meta else None)
     fallback = False

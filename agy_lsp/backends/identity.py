@@ -8,11 +8,11 @@ SDK's config.
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 import msgspec
 
+from agy_lsp import keystore
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Scripted, Vertex
 from agy_lsp.settings import backend_from
 
@@ -45,8 +45,14 @@ def api_key(backend: AnyBackend) -> str | None:
     if key := getattr(backend, "api_key", None):
         return key
     if isinstance(backend, (Gemini, Vertex)):
-        return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+        return keystore.known_key()
     return None
+
+
+def keyless_google(backend: AnyBackend | None) -> bool:
+    """A Gemini or Vertex backend without a key of its own (None: the default backend,
+    which a stored key would make Gemini)."""
+    return backend is None or (isinstance(backend, (Gemini, Vertex)) and not backend.api_key)
 
 
 def quota_key(backend: AnyBackend) -> str:

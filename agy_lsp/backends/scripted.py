@@ -28,6 +28,9 @@ from agy_lsp.backends.script import Reply, Script, ToolCallSpec, parse_script
 __all__ = ["Reply", "Script", "ScriptState", "ScriptedModel", "ToolCallSpec", "parse_script", "shared_model"]
 
 
+REFUSED_KEY = "scripted-refused-key"  # a Gemini API key the scripted model refuses, as Google does a bad one
+
+
 class ScriptState:
     """One script's cursor plus every request body it received (for assertions)."""
 
@@ -113,7 +116,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # never write to stderr/stdout from the model
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        if self.headers.get("x-goog-api-key") == REFUSED_KEY:  # as the Gemini API answers a bad key
+            self._send_json(
+                400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT"}}
+            )
+        elif self.path.partition("?")[0].rstrip("/").endswith("/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
         else:
             self._send_json(404, {"error": {"message": "not found"}})

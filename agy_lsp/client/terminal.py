@@ -29,9 +29,7 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def describe_call(call: ToolCall, limit: int = 100) -> str:
     """`run_command(command_line="ls")`, shortened to `limit` characters."""
-    args = ", ".join(
-        f'{k}="{_short(v, 40)}"' if isinstance(v, str) else f"{k}={_short(v, 40)}" for k, v in call.args.items() if v != ""
-    )
+    args = ", ".join(f'{k}="{_short(v, 40)}"' if isinstance(v, str) else f"{k}={_short(v, 40)}" for k, v in call.args.items() if v != "")
     text = f"{call.name}({args})"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -32,6 +32,7 @@ class Server(Protocol):
     def protocol(self) -> AgyProtocol: ...
     def window_log_message(self, params: lsp.LogMessageParams) -> None: ...
 
+
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)
 

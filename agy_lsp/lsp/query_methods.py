@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agy_lsp import __version__
+import anyio
+
+from agy_lsp import __version__, keystore
 from agy_lsp.backends.identity import describe
 from agy_lsp.lsp.rpc import decode, rpc
 from agy_lsp.protocol.methods import Method
@@ -79,6 +81,8 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.SERVER_INFO)
     @rpc
     async def server_info(ls: AgyLanguageServer, params: Any) -> ServerInfoResult:
+        if keystore.worth_asking(ls.settings.backend is None):  # a key `agy-lsp login` stored makes it Gemini
+            await anyio.to_thread.run_sync(keystore.stored_key)
         backend, _ = resolve_default_backend(ls.settings)
         return ServerInfoResult(
             name="agy-lsp",

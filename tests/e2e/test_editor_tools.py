@@ -34,8 +34,13 @@ async def test_editor_tool_result_reaches_the_model(client: LanguageClient, mode
     async def confirm(params: Any) -> dict[str, Any]:
         return {"outcome": "allow_once"}
 
-    backend, state = openai_backend(model, call("editor_selection", {"buffer": "main.py"}), {"text": "got it"},
-                                    call("editor_selection", {"buffer": "x"}, "t2"), {"text": "again"})
+    backend, state = openai_backend(
+        model,
+        call("editor_selection", {"buffer": "main.py"}),
+        {"text": "got it"},
+        call("editor_selection", {"buffer": "x"}, "t2"),
+        {"text": "again"},
+    )
     created = await request(client, "agy/createAgent", {"backend": backend, "tools": [SELECTION_TOOL], "policies": "allowAll"})
     assert "editor_selection" in created["tools"]
     result = await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "what is selected?"})
@@ -88,9 +93,7 @@ async def test_pre_tool_call_hook_can_deny(client: LanguageClient, model: Script
 
     path = target()
     backend, state = openai_backend(model, write_call(path), {"text": "ok"})
-    created = await request(
-        client, "agy/createAgent", {"backend": backend, "policies": "allowAll", "hooks": ["preToolCall", "postTurn"]}
-    )
+    created = await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll", "hooks": ["preToolCall", "postTurn"]})
     await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "write"})
     assert not os.path.exists(path)
     assert hooks and hooks[0]["point"] == "preToolCall" and hooks[0]["data"]["name"] == "run_command"

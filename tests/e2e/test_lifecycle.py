@@ -35,9 +35,7 @@ async def test_streams_a_turn_in_order(client: LanguageClient, recorder) -> None
 async def test_progress_is_reported_for_a_turn(client: LanguageClient) -> None:
     created = await request(client, "agy/createAgent", {"backend": scripted({"text": "hi"})})
     await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "hi"})
-    await wait_until(lambda: any(
-        any(getattr(p, "kind", None) == "end" for p in reports) for reports in client.progress_reports.values()
-    ))
+    await wait_until(lambda: any(any(getattr(p, "kind", None) == "end" for p in reports) for reports in client.progress_reports.values()))
 
 
 async def test_fallback_to_scripted_model_is_logged(client: LanguageClient) -> None:

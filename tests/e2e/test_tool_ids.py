@@ -94,9 +94,7 @@ async def test_one_id_in_every_message_for_a_builtin_and_an_editor_tool(
     assert next(c for c in chunks if c["kind"] == "toolCall")["toolCall"]["args"]["command_line"] == "echo hi"
 
 
-async def test_repeated_model_ids_become_unique_and_keep_call_id(
-    client: LanguageClient, model: ScriptedModel, recorder: Recorder
-) -> None:
+async def test_repeated_model_ids_become_unique_and_keep_call_id(client: LanguageClient, model: ScriptedModel, recorder: Recorder) -> None:
     # Without an id in the script the scripted model says `call_0_run_command` every time.
     backend, _ = openai_backend(model, calls(run("echo one")), calls(run("echo two")), {"text": "t1"}, calls(run("echo 3")), {"text": "t2"})
     created = await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll"})
@@ -131,9 +129,7 @@ async def test_a_call_denied_by_policy_does_not_lend_its_id_to_the_next(
     assert fine["outcome"] == "completed" and "fine" in str(fine["result"])
 
 
-async def test_parallel_calls_of_one_editor_tool_keep_their_ids(
-    client: LanguageClient, model: ScriptedModel, recorder: Recorder
-) -> None:
+async def test_parallel_calls_of_one_editor_tool_keep_their_ids(client: LanguageClient, model: ScriptedModel, recorder: Recorder) -> None:
     runs: list[dict[str, Any]] = []
 
     @client.feature("agy/runTool")

@@ -41,9 +41,11 @@ async def test_429_without_retry_after_backs_off_from_2s(client: LanguageClient,
 
 
 async def test_backoff_is_shared_by_agents_on_one_key(client: LanguageClient, model: ScriptedModel, recorder) -> None:
-    base_url, first = model.register(__import__("agy_lsp.backends.scripted", fromlist=["x"]).parse_script(
-        [{"status": 429, "retryAfter": 2}, {"text": "a ok"}, {"text": "b ok"}]
-    ))
+    base_url, first = model.register(
+        __import__("agy_lsp.backends.scripted", fromlist=["x"]).parse_script(
+            [{"status": 429, "retryAfter": 2}, {"text": "a ok"}, {"text": "b ok"}]
+        )
+    )
     backend = {"type": "openai", "baseUrl": base_url, "model": "m", "apiKey": "same-key"}
     a = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]
     b = (await request(client, "agy/createAgent", {"backend": backend}))["agentId"]

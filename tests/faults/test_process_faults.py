@@ -144,12 +144,28 @@ def _fuzz_messages() -> st.SearchStrategy[bytes]:
         max_leaves=12,
     )
     methods = st.sampled_from(
-        ["agy/createAgent", "agy/chat", "agy/status", "agy/history", "agy/cancel", "agy/usage", "agy/listAgents",
-         "agy/send", "agy/waitForWakeup", "agy/resetPermissions", "agy/listSessions", "initialize", "nope/x", "$/cancelRequest"]
+        [
+            "agy/createAgent",
+            "agy/chat",
+            "agy/status",
+            "agy/history",
+            "agy/cancel",
+            "agy/usage",
+            "agy/listAgents",
+            "agy/send",
+            "agy/waitForWakeup",
+            "agy/resetPermissions",
+            "agy/listSessions",
+            "initialize",
+            "nope/x",
+            "$/cancelRequest",
+        ]
     )
     well_formed = st.builds(
         lambda m, p, i: json.dumps({"jsonrpc": "2.0", "id": i, "method": m, "params": p}).encode(),
-        methods, json_values, st.integers(min_value=100, max_value=10**6),
+        methods,
+        json_values,
+        st.integers(min_value=100, max_value=10**6),
     )
     mutated = well_formed.flatmap(lambda b: st.integers(0, max(0, len(b) - 1)).map(lambda i: b[:i] + b"\x00" + b[i + 1 :]))
     junk = st.binary(max_size=64).filter(lambda b: b"\r\n\r\n" not in b)
@@ -187,9 +203,11 @@ async def test_fuzzed_messages_never_kill_the_server(seed: int) -> None:
 async def test_api_keys_never_appear_in_any_output(model) -> None:
     secret = "sk-agyPLANTEDsecret0123456789"
     gemini_secret = "AIzaPLANTEDgeminikey0123456789"
-    base_url, _ = model.register(__import__("agy_lsp.backends.scripted", fromlist=["x"]).parse_script(
-        [{"text": "fine"}, {"status": 500, "errorBody": f"upstream rejected key {secret}"}, {"text": "ok"}]
-    ))
+    base_url, _ = model.register(
+        __import__("agy_lsp.backends.scripted", fromlist=["x"]).parse_script(
+            [{"text": "fine"}, {"status": 500, "errorBody": f"upstream rejected key {secret}"}, {"text": "ok"}]
+        )
+    )
     server = await RawServer.start({"GEMINI_API_KEY": gemini_secret, "AGY_LOG_LEVEL": "debug"})
     out: list[str] = []
     try:
@@ -222,4 +240,3 @@ async def test_api_keys_never_appear_in_any_output(model) -> None:
     everything = "\n".join(out + state_files)
     assert '"code":-32007' in everything.replace(" ", ""), "the 500 with the key in its body was reported"
     assert secret not in everything and gemini_secret not in everything
-

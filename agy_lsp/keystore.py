@@ -1,0 +1,96 @@
+"""The Gemini API key: from the environment, else from the OS keyring where
+`agy-lsp login` stored it (never a plain file).
+
+The keyring is read only when a key is needed and the environment has none, and
+not on the way to `initialize` (importing `keyring` and asking the OS costs ~100 ms).
+A key found there is read once per process; a missing one is asked for again (a
+person may run `agy-lsp login` while the server runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from agy_lsp.secrets import register
+
+SERVICE, ACCOUNT = "agy-lsp", "GEMINI_API_KEY"
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_found: str | None = None
+
+
+class KeyringUnavailableError(Exception):
+    """No OS keyring here (a headless machine without a Secret Service, say)."""
+
+
+def environment_key() -> str | None:
+    """GEMINI_API_KEY or GOOGLE_API_KEY from the environment."""
+    return os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY") or None  # set but empty is unset
+
+
+def known_key() -> str | None:
+    """The key a Gemini or Vertex backend without its own uses, as far as known
+    without asking the keyring: the environment's, else one read from it before."""
+    return environment_key() or _found
+
+
+def worth_asking(backend_is_keyless_google: bool) -> bool:
+    """Whether the keyring may hold the key this backend lacks (None's default
+    backend counts as keyless Google: a stored key makes it Gemini)."""
+    return backend_is_keyless_google and known_key() is None and os.environ.get("AGY_KEYRING") != "0"
+
+
+def stored_key() -> str | None:
+    """The key in the OS keyring, or None (no key stored, no keyring, or turned off
+    with AGY_KEYRING=0)."""
+    global _found
+    if _found is not None:
+        return _found
+    if os.environ.get("AGY_KEYRING") == "0":
+        return None
+    with _lock:
+        if _found is None:
+            try:
+                import keyring  # imported when used: ~80 ms
+
+                _found = keyring.get_password(SERVICE, ACCOUNT) or None
+            except Exception as e:
+                log.debug("no key from the OS keyring: %s", e)
+                return None
+            register(_found)
+    return _found
+
+
+def store(key: str) -> str:
+    """Stores the key in the OS keyring; answers the keyring's name. Raises
+    KeyringUnavailableError when there is none (the key is then stored nowhere)."""
+    global _found
+    import keyring
+
+    backend = keyring.get_keyring()
+    try:
+        keyring.set_password(SERVICE, ACCOUNT, key)
+    except Exception as e:  # NoKeyringError, a locked or refused keyring
+        raise KeyringUnavailableError(f"{type(e).__name__}: {e}") from e
+    _found = key
+    register(key)
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def forget() -> bool:
+    """Deletes the stored key; False when there was none."""
+    global _found
+    _found = None
+    import keyring
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        keyring.delete_password(SERVICE, ACCOUNT)
+    except PasswordDeleteError:
+        return False
+    except Exception as e:
+        raise KeyringUnavailableError(f"{type(e).__name__}: {e}") from e
+    return True
