@@ -12,7 +12,14 @@ from agy_lsp import __version__
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="agy-lsp", description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.")
+    p = argparse.ArgumentParser(
+        prog="agy-lsp",
+        description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.",
+        epilog=(
+            "other commands: `agy-lsp chat` (a terminal chat), `agy-lsp login` (keep a Gemini API key "
+            "in the OS keyring), `agy-lsp logout` (remove it); each takes --help"
+        ),
+    )
     p.add_argument("--version", action="version", version=f"agy-lsp {__version__}")
     p.add_argument("--acp", action="store_true", help="speak the Agent Client Protocol instead of LSP")
     p.add_argument("--mcp", action="store_true", help="serve agents as tools to an MCP host (Model Context Protocol) instead of LSP")

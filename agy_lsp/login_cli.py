@@ -24,7 +24,8 @@ _TIMEOUT_SECS = 10
 
 def main(argv: list[str], logout: bool = False) -> int:
     name = "logout" if logout else "login"
-    p = argparse.ArgumentParser(prog=f"agy-lsp {name}", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    about = "Keep a Gemini API key in the OS keyring (never a file)." if not logout else "Remove the stored Gemini API key."
+    p = argparse.ArgumentParser(prog=f"agy-lsp {name}", description=about)
     if not logout:
         p.add_argument("--no-check", action="store_true", help="store the key without asking the Gemini API whether it works")
     ns = p.parse_args(argv)
