@@ -44,7 +44,7 @@ const DELEGATE = {
   toolCalls: [{ name: 'invoke_subagent', args: { Subagents: [{ TypeName: 'self', Role: 'Helper', Prompt: 'say hi' }], toolSummary: 'Help', toolAction: 'Asking' } }],
 };
 
-describe('agy in a real VS Code (code-server 4.139, VS Code 1.139)', { timeout: 600_000 }, () => {
+describe('agy in a real VS Code (code-server 4.139, VS Code 1.139)', { timeout: 900_000 }, () => {
   let wb: Workbench;
   let page: Page;
   let panel: FrameLocator;
@@ -414,6 +414,23 @@ describe('agy in a real VS Code (code-server 4.139, VS Code 1.139)', { timeout: 
     await wb.setSettings({ 'agy.server.command': paths.agyLsp });
     await clickNotificationButton(page, /restart the server/, 'Restart');
     await waitFor('the server again', () => runProcesses(wb.runId, /agy-lsp --stdio/).length === 1, 30_000);
+  });
+
+  it('with no agy-lsp anywhere it offers to install its own from the .vsix, and that server answers', async () => {
+    await wb.setSettings({ 'agy.server.command': '' });
+    await clickNotificationButton(page, /restart the server/, 'Restart');
+    await clickNotificationButton(page, /agy-lsp server is not installed/, 'Install');
+    // A private venv in the extension's storage, the shipped wheel and its dependencies from PyPI (pip's cache when warm).
+    await notification(page, /agy-lsp is installed/).waitFor({ state: 'visible', timeout: 300_000 });
+    const venvServer = /agy-lsp-venv\/bin\/agy-lsp --stdio/;
+    await waitFor('the installed server', () => runProcesses(wb.runId, venvServer).length === 1, 60_000);
+    await useScript([{ text: 'Hello from the server the extension installed.' }]);
+    await runCommand(page, 'agy: Open Chat Panel');
+    panel = await webview(page, 'agy chat');
+    await ask('who answers?');
+    await waitFor('the answer', async () => /Hello from the server the extension installed\./.test(await lastTurn().innerText()), 30_000);
+    assert.equal(runProcesses(wb.runId, /agy-lsp --stdio/).length, 1, 'only the installed server runs');
+    assert.match(wb.agyLog(), /installed .*agy-lsp-venv\/bin\/agy-lsp/);
   });
 
   it('closing the window leaves no agy-lsp or localharness process', async () => {

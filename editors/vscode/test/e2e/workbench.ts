@@ -127,7 +127,8 @@ export async function openWorkbench(opts: { settings: Record<string, unknown>; f
   const runId = crypto.randomBytes(6).toString('hex');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PATH: `${paths.nodeBin}${path.delimiter}${process.env.PATH ?? ''}`,
+    // No agy-lsp on PATH: the extension finds its server through agy.server.command, or installs its own (the install check).
+    PATH: [paths.nodeBin, ...(process.env.PATH ?? '').split(path.delimiter).filter((d) => d && !fs.existsSync(path.join(d, 'agy-lsp')))].join(path.delimiter),
     AGY_E2E_RUN: runId,
     AGY_STATE_DIR: stateDir,
     AGY_PACING_MS: '0',
