@@ -22,6 +22,9 @@ demo: $(STAMP) ## A short streamed session on the scripted model, through the re
 	$(PY) -m agy_lsp.demo
 
 test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim) and the VS Code extension
+	@# Node 24, code-server and chromium for the real-VS Code suite install meanwhile (make vscode waits for them)
+	@if [ -f editors/vscode/provision.sh ] && [ "$${AGY_VSCODE_E2E:-1}" != 0 ]; then \
+		mkdir -p editors/vscode/.cache && (bash editors/vscode/provision.sh >editors/vscode/.cache/provision.log 2>&1 &) ; fi
 	$(MAKE) lint
 	$(PY) -m pytest -q
 	bash tests/acp_ts/run.sh

