@@ -57,7 +57,7 @@ code_server="$cache/code-server/node_modules/.bin/code-server"
 step "Node 24, code-server and chromium (provision.sh; waits for the run make test started)"
 chromium=$(bash provision.sh | tail -1)
 
-step "real VS Code: the .vsix in code-server $(PATH="$node24/bin:$PATH" "$code_server" --version 2>/dev/null | head -1), headless $($chromium --version 2>/dev/null | head -1)"
+step "real VS Code: the .vsix in code-server $(node -p "require('$cache/code-server/node_modules/code-server/package.json').version"), headless $($chromium --version 2>/dev/null | head -1)"
 AGY_CODE_SERVER="$code_server" AGY_NODE24_BIN="$node24/bin" AGY_CHROMIUM="$chromium" AGY_VSIX="$PWD/agy-vscode.vsix" \
   node --test --test-concurrency=1 out/test/e2e/*.e2e.js
 echo "editors/vscode: ok in $((SECONDS - start))s"
