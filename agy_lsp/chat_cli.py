@@ -54,13 +54,19 @@ def _script(value: str) -> Any:
 def _fallback_note(ns: argparse.Namespace) -> str | None:
     if ns.script is not None:
         return "running on the built-in scripted model (--script)"
+    from agy_lsp import keystore
     from agy_lsp.settings import from_environment, resolve_default_backend
 
     settings = from_environment({"backend": ns.backend, "model": ns.model, "base_url": ns.base_url})
+    if keystore.worth_asking(settings.backend is None):
+        keystore.stored_key()  # as the server will: a key `agy-lsp login` stored makes the default Gemini
     _, note = resolve_default_backend(settings)
     if note is None:
         return None
-    return "no model configured (no --backend, AGY_BACKEND, AGY_BASE_URL or GEMINI_API_KEY): running on the built-in scripted model"
+    return (
+        "no model configured (no --backend, AGY_BACKEND, AGY_BASE_URL, GEMINI_API_KEY or `agy-lsp login`): "
+        "running on the built-in scripted model"
+    )
 
 
 class Chat:
