@@ -13,6 +13,8 @@ import logging
 import os
 import threading
 
+import anyio
+
 from agy_lsp.secrets import register
 
 SERVICE, ACCOUNT = "agy-lsp", "GEMINI_API_KEY"
@@ -41,6 +43,16 @@ def worth_asking(backend_is_keyless_google: bool) -> bool:
     """Whether the keyring may hold the key this backend lacks (None's default
     backend counts as keyless Google: a stored key makes it Gemini)."""
     return backend_is_keyless_google and known_key() is None and os.environ.get("AGY_KEYRING") != "0"
+
+
+async def ask_if_worth(backend_is_keyless_google: bool) -> bool:
+    """Reads the keyring in a worker thread when `worth_asking` (the OS may take its
+    time, or ask the person to unlock it): afterwards `known_key` has what it holds.
+    True when it asked."""
+    if not worth_asking(backend_is_keyless_google):
+        return False
+    await anyio.to_thread.run_sync(stored_key)
+    return True
 
 
 def stored_key() -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-import anyio
 from acp import RequestError
 from acp.schema import AuthEnvVar, AuthMethodAgent, EnvVarAuthMethod, TerminalAuthMethod
 
@@ -63,8 +62,7 @@ def methods(terminal: bool) -> list[EnvVarAuthMethod | TerminalAuthMethod | Auth
 async def check(method_id: str) -> None:
     """Raises a clear error when the method's credentials are not there."""
     if method_id in (GEMINI, LOGIN):
-        if keystore.environment_key() is None:
-            await anyio.to_thread.run_sync(keystore.stored_key)  # fresh: `agy-lsp login` may have just run
+        await keystore.ask_if_worth(True)  # afresh: `agy-lsp login` may have just run
         if not keystore.known_key():
             raise RequestError(
                 AUTH_REQUIRED,

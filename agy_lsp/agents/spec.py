@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import msgspec
 
 from agy_lsp import keystore
@@ -31,11 +30,10 @@ async def resolve_spec(
 ) -> tuple[CreateAgentParams, AnyBackend, bool]:
     """(spec, backend, whether the backend is the scripted fallback). A Google backend
     without a key first asks the OS keyring (off the event loop) for one `agy-lsp login` stored."""
-    resolved = _resolve(params, meta, settings)
-    if keystore.worth_asking(resolved[2] or keyless_google(resolved[1])):
-        await anyio.to_thread.run_sync(keystore.stored_key)
-        resolved = _resolve(params, meta, settings)
-    return resolved
+    spec, backend, fallback = _resolve(params, meta, settings)
+    if await keystore.ask_if_worth(fallback or keyless_google(backend)):
+        spec, backend, fallback = _resolve(params, meta, settings)
+    return spec, backend, fallback
 
 
 def _resolve(params: CreateAgentParams, meta: SessionMeta | None, settings: Settings) -> tuple[CreateAgentParams, AnyBackend, bool]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from agy_lsp import __version__, keystore
 from agy_lsp.backends.identity import describe
 from agy_lsp.lsp.rpc import decode, rpc
@@ -81,8 +79,7 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.SERVER_INFO)
     @rpc
     async def server_info(ls: AgyLanguageServer, params: Any) -> ServerInfoResult:
-        if keystore.worth_asking(ls.settings.backend is None):  # a key `agy-lsp login` stored makes it Gemini
-            await anyio.to_thread.run_sync(keystore.stored_key)
+        await keystore.ask_if_worth(ls.settings.backend is None)  # a key `agy-lsp login` stored makes it Gemini
         backend, _ = resolve_default_backend(ls.settings)
         return ServerInfoResult(
             name="agy-lsp",
