@@ -22,6 +22,7 @@ from acp.schema import AgentPlanUpdate, AllowedOutcome, PermissionOption, PlanEn
 from agy_lsp.acp import editor_tools, questions, updates
 from agy_lsp.acp.bindings import Binding
 from agy_lsp.acp.tool_tracker import Tracked
+from agy_lsp.agents.editor import LOG_LEVELS
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
@@ -36,7 +37,6 @@ from agy_lsp.protocol.types import (
 )
 
 log = logging.getLogger(__name__)
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
 class Outbox:
@@ -157,7 +157,7 @@ class AcpEditor:
         log.info("quota %s: %s (retry after %d ms)", notice.key, notice.state, notice.retry_after_ms)
 
     def log(self, level: str, message: str) -> None:
-        log.log(_LEVELS.get(level.lower(), logging.INFO), message)
+        log.log(LOG_LEVELS.get(level.lower(), logging.INFO), message)
 
     def can_confirm(self) -> bool:
         return True  # session/request_permission is part of ACP itself

@@ -7,6 +7,7 @@ and the Python client's tests can implement it in plain Python.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from agy_lsp.protocol.types import (
@@ -21,6 +22,9 @@ from agy_lsp.protocol.types import (
     RunToolResult,
 )
 
+# The levels `Editor.log` is called with, as Python logging levels (each front-end
+# also logs what it sends to stderr).
+LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 class Editor(Protocol):
     # Fire-and-forget events.

@@ -9,6 +9,7 @@ from typing import Protocol, TypeVar
 import msgspec
 from lsprotocol import types as lsp
 
+from agy_lsp.agents.editor import LOG_LEVELS
 from agy_lsp.lsp.jsonrpc import AgyProtocol
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
@@ -36,7 +37,7 @@ class Server(Protocol):
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=msgspec.Struct)
 
-_LEVELS = {
+_MESSAGE_TYPES = {  # window/logMessage types
     "error": lsp.MessageType.Error,
     "warning": lsp.MessageType.Warning,
     "info": lsp.MessageType.Info,
@@ -64,8 +65,8 @@ class LspEditor:
 
     def log(self, level: str, message: str) -> None:
         message = scrub(message)
-        getattr(log, level if level != "debug" else "debug", log.info)(message)
-        self._server.window_log_message(lsp.LogMessageParams(type=_LEVELS.get(level, lsp.MessageType.Info), message=message))
+        log.log(LOG_LEVELS.get(level, logging.INFO), message)
+        self._server.window_log_message(lsp.LogMessageParams(type=_MESSAGE_TYPES.get(level, lsp.MessageType.Info), message=message))
 
     def can_confirm(self) -> bool:
         return self.confirm_supported

@@ -18,6 +18,7 @@ import anyio
 from mcp.server.session import ServerSession
 from mcp_types import RequestId
 
+from agy_lsp.agents.editor import LOG_LEVELS
 from agy_lsp.mcp.schemas import ToolCallOut
 from agy_lsp.protocol.types import (
     AgentStateNotice,
@@ -32,7 +33,6 @@ from agy_lsp.protocol.types import (
 )
 
 log = logging.getLogger(__name__)
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _ARGS_SHOWN = 1500  # characters of a tool call's arguments shown in a confirmation
 
 
@@ -113,7 +113,7 @@ class McpEditor:
         log.info("quota %s: %s (retry after %d ms)", notice.key, notice.state, notice.retry_after_ms)
 
     def log(self, level: str, message: str) -> None:
-        log.log(_LEVELS.get(level.lower(), logging.INFO), message)
+        log.log(LOG_LEVELS.get(level.lower(), logging.INFO), message)
 
     def can_confirm(self) -> bool:
         return self.can_elicit
