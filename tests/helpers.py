@@ -16,6 +16,21 @@ def scripted(*replies: dict[str, Any], fallback: str = "echo") -> dict[str, Any]
     return {"type": "scripted", "script": {"replies": list(replies), "fallback": fallback}}
 
 
+def delegation(*after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Scripted replies for a turn that delegates to one subagent ("say hi"): the call,
+    then the agent's and the subagent's replies, each matched to whose request it is
+    (they ask at the same time), then the agent's last words, then `after`."""
+    subagent = {"TypeName": "self", "Role": "Helper", "Prompt": "say hi"}
+    args = {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}
+    return [
+        {"toolCalls": [{"name": "invoke_subagent", "args": args}]},
+        {"text": "waiting", "match": "Created the following subagents"},
+        {"text": "sub says hi", "match": "say hi"},
+        {"text": "parent done"},
+        *after,
+    ]
+
+
 def harness_pids() -> set[int]:
     out = subprocess.run(["pgrep", "-f", "google/antigravity/bin/localharness"], capture_output=True, text=True)
     return {int(p) for p in out.stdout.split()}

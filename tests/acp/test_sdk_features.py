@@ -15,6 +15,7 @@ from acp import RequestError, text_block
 from acp import schema as s
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
+from tests.helpers import delegation
 
 
 @pytest.fixture(scope="module")
@@ -140,20 +141,8 @@ async def test_run_command_through_the_editors_terminal(start, model: ScriptedMo
 
 
 async def test_subagent_work_is_marked_hooks_reach_the_client_and_long_output_is_cut(start, model: ScriptedModel) -> None:
-    subagent = {"TypeName": "self", "Role": "Helper", "Prompt": "say hi"}
-    delegate = {
-        "toolCalls": [{"name": "invoke_subagent", "args": {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}}]
-    }
     long = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "seq 1 30000", "Cwd": "/tmp", "WaitMsBeforeAsync": 10000}}]}
-    replies = [
-        delegate,
-        {"text": "waiting", "match": "Created the following subagents"},
-        {"text": "sub says hi", "match": "say hi"},  # the subagent's, whichever asks first
-        {"text": "parent done"},
-        long,
-        {"text": "counted"},
-    ]
-    backend, _ = openai(model, *replies)
+    backend, _ = openai(model, *delegation(long, {"text": "counted"}))
     async with start() as server:
         server.client.hook_answers = lambda params: {"allow": True}
         sid = (

@@ -10,7 +10,7 @@ import anyio
 from agy_lsp.backends.identity import quota_key
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import ChatResult, ConfirmToolCallParams, ConfirmToolCallResult, RunToolParams, RunToolResult
-from tests.core.conftest import BACKEND, Clock, CoreFactory, raises, wait_until
+from tests.core.conftest import BACKEND, Clock, Core, CoreFactory, raises, wait_until
 from tests.core.fake_sdk import Gate, Hang, Say, Tool
 
 
@@ -191,19 +191,26 @@ async def test_a_request_cancelled_by_the_client_stops_the_sdk_turn(core: CoreFa
         assert (await c.manager.chat(agent, "again")).text == "echo: again"
 
 
+def never_answered(c: Core) -> tuple[anyio.Event, anyio.Event]:
+    """The editor's confirmations get no answer: (asked, ended), set when one is asked
+    and when its request ends without an answer."""
+    asked, ended = anyio.Event(), anyio.Event()
+
+    async def never_answers(params: ConfirmToolCallParams) -> ConfirmToolCallResult:
+        asked.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            ended.set()
+        raise AssertionError("unreachable")
+
+    c.editor.on_confirm = never_answers
+    return asked, ended
+
+
 async def test_a_turn_that_times_out_while_a_confirmation_is_pending_cancels_the_confirmation(core: CoreFactory) -> None:
     async with core(chatTimeoutSecs=0.2) as c:
-        asked, cancelled = anyio.Event(), anyio.Event()
-
-        async def never_answers(params: ConfirmToolCallParams) -> ConfirmToolCallResult:
-            asked.set()
-            try:
-                await anyio.sleep_forever()
-            finally:
-                cancelled.set()
-            raise AssertionError("unreachable")
-
-        c.editor.on_confirm = never_answers
+        _, cancelled = never_answered(c)
         agent = await c.create(policies=[{"tool": "*", "decision": "ask_user"}])
         c.sdk.script(agent, [Tool("run_command"), Say("never")])
         err = await raises(ErrorCode.TIMEOUT, c.manager.chat(agent, "go"))
@@ -227,17 +234,7 @@ async def test_a_request_cancelled_by_the_client_cancels_a_pending_confirmation(
 
 async def test_a_harness_that_dies_while_a_confirmation_is_pending_withdraws_it(core: CoreFactory) -> None:
     async with core() as c:
-        asked, withdrawn = anyio.Event(), anyio.Event()
-
-        async def never_answers(params: ConfirmToolCallParams) -> ConfirmToolCallResult:
-            asked.set()
-            try:
-                await anyio.sleep_forever()
-            finally:
-                withdrawn.set()
-            raise AssertionError("unreachable")
-
-        c.editor.on_confirm = never_answers
+        asked, withdrawn = never_answered(c)
         agent = await c.create(policies=[{"tool": "*", "decision": "ask_user"}])
         c.sdk.script(agent, [Tool("run_command"), Say("never")])
         sent = await c.manager.send(agent, "go")

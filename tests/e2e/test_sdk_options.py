@@ -16,7 +16,7 @@ from tests.e2e.conftest import start_client
 from tests.e2e.test_confirm import openai_backend
 from tests.e2e.test_sessions import stop
 from tests.e2e.test_thoughts import gemini_env
-from tests.helpers import request, request_error, to_dict
+from tests.helpers import delegation, request, request_error, to_dict
 
 
 def tools_offered(state: Any, n: int = 0) -> list[str]:
@@ -97,26 +97,15 @@ async def test_custom_subagents_are_offered_and_subagents_can_be_turned_off(clie
 
 
 async def test_a_subagents_work_is_marked_and_its_usage_counted_apart(client: LanguageClient, model: ScriptedModel, recorder) -> None:
-    subagent = {"TypeName": "self", "Role": "Helper", "Prompt": "say hi"}
-    args = {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}
-    delegate = {"toolCalls": [{"name": "invoke_subagent", "args": args}]}
-    # The agent and its subagent ask the model at the same time: each reply names whose it is.
-    replies = [
-        delegate,
-        {"text": "waiting", "match": "Created the following subagents"},
-        {"text": "sub says hi", "match": "say hi"},
-        {"text": "parent done"},
-        {"text": "extra"},
-    ]
-    backend, _ = openai_backend(model, *replies)
+    backend, _ = openai_backend(model, *delegation({"text": "extra"}))
     agent_id = (await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll"}))["agentId"]
     result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "delegate"})
     chunks = recorder.chunks(result["turnId"])
     sub = [c for c in chunks if c.get("depth")]
     assert "".join(c["text"] for c in sub if c["kind"] == "text") == "sub says hi"
     assert all(c["depth"] == 1 and c["parentTrajectoryId"] and c["trajectoryId"] != c["parentTrajectoryId"] for c in sub)
-    (delegation,) = [c["toolCall"]["id"] for c in chunks if c["kind"] == "toolCall" and c["toolCall"]["name"] == "invoke_subagent"]
-    assert {c.get("parentCallId") for c in sub} == {delegation}, "nested under the call that started it"
+    (delegating_call,) = [c["toolCall"]["id"] for c in chunks if c["kind"] == "toolCall" and c["toolCall"]["name"] == "invoke_subagent"]
+    assert {c.get("parentCallId") for c in sub} == {delegating_call}, "nested under the call that started it"
     assert "sub says hi" not in result["text"], "a subagent's text is not the agent's answer"
     own = [c for c in chunks if c["kind"] == "text" and not c.get("depth")]
     assert "".join(c["text"] for c in own) == result["text"] == "waitingparent done"

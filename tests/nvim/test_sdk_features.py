@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
+from tests.helpers import delegation
 from tests.nvim.conftest import Nvim
 
 
@@ -186,18 +187,7 @@ def test_auto_policy_switching_presets_and_plan_on_a_running_agent(nvim: Nvim, m
 
 
 def test_subagent_work_renders_nested_under_the_delegating_call(nvim: Nvim, model: ScriptedModel) -> None:
-    subagent = {"TypeName": "self", "Role": "Helper", "Prompt": "say hi"}
-    args = {"Subagents": [subagent], "toolSummary": "Help", "toolAction": "Asking"}
-    delegate = {"toolCalls": [{"name": "invoke_subagent", "args": args}]}
-    # The agent's and the subagent's first requests race: each reply names whose it is.
-    replies = [
-        delegate,
-        {"text": "waiting", "match": "Created the following subagents"},
-        {"text": "sub says hi", "match": "say hi"},
-        {"text": "parent done"},
-        {"text": "extra"},
-    ]
-    backend, _ = openai(model, *replies)
+    backend, _ = openai(model, *delegation({"text": "extra"}))
     nvim.setup(backend=backend, policies="allowAll")
     nvim.cmd("AgyChat delegate")
     info = nvim.wait_turn()
