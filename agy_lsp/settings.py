@@ -66,16 +66,17 @@ def from_environment(cli: dict[str, Any] | None = None) -> Settings:
     """Settings from the environment, overridden by CLI flags (already parsed)."""
     cli = cli or {}
     settings = Settings()
+    model = cli.get("model") or os.environ.get("AGY_MODEL") or None
     backend = backend_from(
         cli.get("backend") or os.environ.get("AGY_BACKEND"),
-        cli.get("model") or os.environ.get("AGY_MODEL"),
+        model,
         cli.get("base_url") or os.environ.get("AGY_BASE_URL"),
         None,  # keys stay in the environment; see resolve_default_backend
     )
     if backend is not None:
         settings.backend = backend
     else:
-        settings.model = cli.get("model") or os.environ.get("AGY_MODEL") or None
+        settings.model = model  # for the default backend
     if state_dir := cli.get("state_dir") or os.environ.get("AGY_STATE_DIR"):
         settings.state_dir = state_dir
     for env, attr in (
