@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 
 from agy_lsp import keystore
+from agy_lsp.backends.identity import gemini_api_url
 
-_API = "https://generativelanguage.googleapis.com"
 _TIMEOUT_SECS = 10
 
 
@@ -74,8 +73,7 @@ def _check(key: str) -> tuple[bool, str]:
     import urllib.error
     import urllib.request
 
-    base = (os.environ.get("GOOGLE_GEMINI_BASE_URL") or _API).rstrip("/")
-    request = urllib.request.Request(f"{base}/v1beta/models?pageSize=1", headers={"x-goog-api-key": key})
+    request = urllib.request.Request(f"{gemini_api_url()}/v1beta/models?pageSize=1", headers={"x-goog-api-key": key})
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT_SECS):
             return False, ""

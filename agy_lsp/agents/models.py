@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from agy_lsp.backends.identity import api_key, model_name
+from agy_lsp.backends.identity import api_key, gemini_api_url, model_name
 from agy_lsp.protocol.types import AnyBackend, Gemini, OpenAI, Usage, Vertex
 
 log = logging.getLogger(__name__)
@@ -127,8 +126,8 @@ def _endpoint(backend: AnyBackend) -> tuple[str, str | None]:
     if isinstance(backend, OpenAI):
         return backend.base_url, backend.base_url.rstrip("/") + "/models"
     if isinstance(backend, Gemini) and api_key(backend):
-        base = os.environ.get("GOOGLE_GEMINI_BASE_URL") or "https://generativelanguage.googleapis.com"
-        return "gemini:" + base, base.rstrip("/") + "/v1beta/models?pageSize=1000"
+        base = gemini_api_url()
+        return "gemini:" + base, base + "/v1beta/models?pageSize=1000"
     return type(backend).__name__, None
 
 

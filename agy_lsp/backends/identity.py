@@ -8,6 +8,7 @@ SDK's config.
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Any
 
 import msgspec
@@ -47,6 +48,12 @@ def api_key(backend: AnyBackend) -> str | None:
     if isinstance(backend, (Gemini, Vertex)):
         return keystore.known_key()
     return None
+
+
+def gemini_api_url() -> str:
+    """The Gemini API's address: GOOGLE_GEMINI_BASE_URL when set (the SDK's harness
+    honours it too, which is how tests reach the scripted model), else Google's."""
+    return (os.environ.get("GOOGLE_GEMINI_BASE_URL") or "https://generativelanguage.googleapis.com").rstrip("/")
 
 
 def keyless_google(backend: AnyBackend | None) -> bool:
