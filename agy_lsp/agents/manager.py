@@ -120,11 +120,11 @@ class AgentManager:
         self.settings = settings
         self.pacer.min_interval = max(0, settings.pacing_ms) / 1000
 
-    def announce_fallback(self) -> None:
+    def announce_fallback(self, keyring_asked: bool = False) -> None:
         """Say once, in the editor's log, that we run on the scripted model (when the
-        keyring was not asked yet, at the first agent: it may hold a key)."""
+        keyring was not asked yet, at the first agent, which asks: it may hold a key)."""
         _, note = resolve_default_backend(self.settings)
-        if note and not self._announced_fallback and not keystore.worth_asking(True):
+        if note and not self._announced_fallback and (keyring_asked or not keystore.worth_asking(True)):
             self._announced_fallback = True
             self.editor.log("warning", note)
 
@@ -157,7 +157,7 @@ class AgentManager:
                 )
         spec, backend, fallback = await resolve_spec(params, meta, self.settings)
         if fallback:
-            self.announce_fallback()
+            self.announce_fallback(keyring_asked=True)  # resolve_spec asked it
         check_mcp_servers(spec.mcp_servers or [])
         agent_id = uuid.uuid4().hex[:12]
         session = AgentSession(agent_id, spec, backend, self._deps)

@@ -92,3 +92,19 @@ async def test_new_pacing_spaces_the_next_model_requests(core: CoreFactory) -> N
         # Pacing spaces the turns' start slots; the sends follow them through a few awaits,
         # which a loaded machine can stretch for one and not the other (unpaced: ~0 s apart).
         assert abs(sent_a - sent_b) >= 0.1
+
+
+async def test_the_scripted_fallback_is_announced_once_after_the_keyring_was_asked(core: CoreFactory, monkeypatch: Any) -> None:
+    """No backend and no key: at initialize the keyring was not asked yet (it may hold a
+    key `agy-lsp login` stored), so the warning waits for the first agent, which asks."""
+    monkeypatch.setenv("AGY_KEYRING", "")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")  # a keyring with nothing in it
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    async with core() as c:
+        c.manager.announce_fallback()
+        warned = lambda: [m for level, m in c.editor.logs if level == "warning" and "built-in scripted model" in m]  # noqa: E731
+        assert warned() == []
+        await c.create(backend=None)
+        await c.create(backend=None)
+        assert len(warned()) == 1, c.editor.logs
