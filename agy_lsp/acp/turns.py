@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from acp.schema import Cost, PromptResponse, SessionInfoUpdate, Usage, UsageUpdate
 
 from agy_lsp.acp import commands, inputs, options, updates
@@ -70,8 +71,21 @@ class Turns:
             self.editor.end_turn(b)
         usage = self._usage(b, result)
         self._sandbox_note(b)
+        meta = self._not_saved(b, result)
         await self.editor.outbox.flush()
-        return PromptResponse(stop_reason=_STOP.get(result.stop_reason, "end_turn"), usage=usage)  # pyright: ignore[reportArgumentType]
+        stop = _STOP.get(result.stop_reason, "end_turn")
+        return PromptResponse(stop_reason=stop, usage=usage, field_meta=meta)  # pyright: ignore[reportArgumentType]
+
+    def _not_saved(self, b: Binding, result: ChatResult) -> dict[str, Any] | None:
+        """A turn that ran but was not saved (PERSIST_FAILED, docs/acp.md): the person
+        reads it at the end of the answer, a client in the response's `_meta.agy.warning`."""
+        w = result.warning
+        if w is None:
+            return None
+        text = f"\n\n⚠ {w.message} [{w.data.get('code')} {w.code}]. {w.data.get('hint', '')}"
+        note = updates.helpers.update_agent_message_text(text)
+        self.editor.outbox.put(b.session_id, updates.chunk(note, b.next_message_id("text:warning")))
+        return {"agy": {"warning": msgspec.to_builtins(w)}}
 
     async def _clear(self, b: Binding) -> PromptResponse:
         try:

@@ -24,7 +24,7 @@ from agy_lsp.agents.session import AgentSession
 from agy_lsp.agents.store import RefusedCall
 from agy_lsp.agents.turn import Turn, TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import ChatResult, Prompt, ToolCall
+from agy_lsp.protocol.types import ChatResult, Prompt, ToolCall, TurnWarning
 from agy_lsp.sdk.port import LiveAgent, TurnCancelledError
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,18 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
     session.turn = turn
     session.last_active = time.monotonic()
     try:
+        result = await _turn(session, turn, prompt, report)
+    except AgyError as err:  # a failed turn that could not be saved either says both
+        if session.unsaved is not None:
+            err.data["warning"] = msgspec.to_builtins(warning(session.unsaved))
+        raise
+    if session.unsaved is not None:  # acknowledged means stored: the answer says it was not
+        result = msgspec.structs.replace(result, warning=warning(session.unsaved))
+    return result
+
+
+async def _turn(session: AgentSession, turn: Turn, prompt: Prompt, report: TurnReport | None) -> ChatResult:
+    try:
         with turn.cancel_scope():  # agy/cancel before the turn reached the model ends it here
             return await _with_retries(session, turn, prompt)
         return _cancelled(turn)
@@ -57,13 +69,17 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
         if report is not None:
             report.fill(turn)
         _keep_refused(session, turn)
-        session.persist(prompt)
+        session.persist(prompt, turn.id)
         session.turn = None
         turn.ended.set()
         session.last_active = time.monotonic()
         if session.state == "busy":
             session.lifecycle.to("idle")
         session.deps.changed()
+
+
+def warning(err: AgyError) -> TurnWarning:
+    return TurnWarning(code=int(err.code), message=err.message, data=dict(err.data))
 
 
 async def _claim(session: AgentSession) -> None:

@@ -8,10 +8,12 @@ agents/harness_callbacks.py; the SDK is reached only through `LiveAgent`.
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -69,6 +71,7 @@ class AgentSession:
         self.meta: SessionMeta | None = None
         self.aliases: list[str] = []
         self.refused: list[RefusedCall] = []
+        self.unsaved: AgyError | None = None  # why the last save failed (PERSIST_FAILED); None once one succeeds
         self.turn: Turn | None = None
         self.ids = IdBook()
         self.turn_count_offset = 0  # turns from harnesses before the current one
@@ -126,7 +129,11 @@ class AgentSession:
         self.refused = list(meta.refused)
         self.aliases = list(meta.aliases)
 
-    def persist(self, prompt: Prompt | None = None) -> None:
+    def persist(self, prompt: Prompt | None = None, turn_id: str | None = None) -> None:
+        """Saves the session's metadata (all of it, every time). A failed save leaves the
+        stored file as it was and the agent working in memory: it is kept in `unsaved`
+        (PERSIST_FAILED, for the turn's answer) and told to the editor; the next save
+        that succeeds stores everything again."""
         if not self.conversation_id:
             return
         if self.meta is None:
@@ -139,10 +146,18 @@ class AgentSession:
         meta.refused = self.refused
         meta.aliases = self.aliases
         meta.turn_count = self.turn_count()
+        store = SessionStore(self.deps.settings().state_dir)
         try:
-            SessionStore(self.deps.settings().state_dir).save(meta)
+            store.save(meta)
         except OSError as e:
-            log.warning("could not save session %s: %s", self.conversation_id, e)
+            err = self.unsaved = persist_failed(e, self.agent_id, self.conversation_id, store.sessions, turn_id)
+            if self.turn is not None and turn_id is None:  # mid-turn (a remembered permission): the turn's own save tells
+                return
+            self.deps.editor.log("error", f"{err.message} [{err.code.name} {int(err.code)}]. {err.data['hint']}")
+            return
+        if self.unsaved is not None:
+            self.unsaved = None
+            self.deps.editor.log("info", f"agent {self.agent_id}: session {self.conversation_id} saved again, with everything it knows")
 
     # ------------------------------------------------------------------ harness
 
@@ -229,7 +244,9 @@ class AgentSession:
         return self.spawning or self.harness_alive()
 
     def can_hibernate(self) -> bool:
-        return not self._life.locked() and self._idle_and_live()
+        """Not while a save fails: the harness's memory may then be the only copy of
+        the last turns (docs/reliability.md#when-the-disk-fails)."""
+        return not self._life.locked() and self._idle_and_live() and self.unsaved is None
 
     def _idle_and_live(self) -> bool:
         return self.state == "idle" and self.turn is None and self.harness_alive()
@@ -265,6 +282,8 @@ class AgentSession:
             if not self._idle_and_live():  # a turn may have begun while we waited
                 return False
             self.persist()
+            if self.unsaved is not None:  # kept live, in memory, until a save succeeds
+                return False
             await self._close_harness()
             if self.state != "closed":  # shut down while this closed it: closed it stays
                 self.lifecycle.to("hibernated", reason)
@@ -332,6 +351,34 @@ class AgentSession:
 
     def turn_count(self) -> int:
         return self.turn_count_offset + (self.live.snapshot().turn_count if self.live is not None else 0)
+
+
+# What a person can do about a failed save, by errno.
+_HINTS = {
+    errno.ENOSPC: "The disk is full: free space on it. The next turn saves the session again, with everything.",
+    errno.EDQUOT: "The disk quota is used up: free space. The next turn saves the session again, with everything.",
+    errno.EROFS: "The file system is read-only: remount it read-write, or restart the server with AGY_STATE_DIR elsewhere.",
+    errno.EACCES: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
+    errno.EPERM: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
+}
+
+
+def persist_failed(e: OSError, agent_id: str, conversation_id: str, where: Path, turn_id: str | None) -> AgyError:
+    """PERSIST_FAILED for a save that raised `e`: the cause, the errno's name and a hint.
+    The agent goes on in memory; see docs/reliability.md for what a restart keeps."""
+    name = errno.errorcode.get(e.errno or 0, "EIO")
+    what = f"agent {agent_id}, turn {turn_id}" if turn_id else f"agent {agent_id}"
+    data: dict[str, Any] = {
+        "agentId": agent_id,
+        "conversationId": conversation_id,
+        "path": str(e.filename or where),
+        "errno": name,
+        "cause": e.strerror or str(e),
+        "hint": _HINTS.get(e.errno or 0, f"Check that the server can write {where}. The next turn saves the session again."),
+    }
+    if turn_id:
+        data["turnId"] = turn_id
+    return AgyError(ErrorCode.PERSIST_FAILED, f"{what}: the session was not saved: {e.strerror or e} ({name})", data)
 
 
 def stored_spec(spec: CreateAgentParams) -> CreateAgentParams:

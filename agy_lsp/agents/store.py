@@ -13,6 +13,7 @@ warning and never stop the server.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -71,6 +72,9 @@ def shorten(prompt: str) -> str:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
+    """All of `data` at `path`, or an OSError (ENOSPC, EROFS, EACCES ...) and the file
+    as it was: the new bytes go to a temp file beside it, synced, then renamed over it,
+    and the directory is synced so the rename itself survives a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
@@ -83,6 +87,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _sync_dir(path.parent)
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP):  # a file system that cannot sync a directory
+            raise
+    finally:
+        os.close(fd)
 
 
 # agy-lsp 0.1 kept these spec fields at the top level.

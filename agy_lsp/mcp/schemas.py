@@ -127,6 +127,12 @@ class ToolCallOut(Out):
     reason: Annotated[str, msgspec.Meta(description="Why it failed or never ran.")] | None = None
 
 
+class WarningOut(Out):
+    code: Annotated[str, msgspec.Meta(description="PERSIST_FAILED: the turn ran, but its session was not saved.")]
+    message: str
+    data: Annotated[dict[str, Any], msgspec.Meta(description="errno, cause, hint (what to do), path, turnId.")]
+
+
 class RunOut(Out):
     session_id: Annotated[str, msgspec.Meta(description="Pass it to agy_reply (or agy_run) to continue this conversation.")]
     text: Annotated[str, msgspec.Meta(description="The agent's answer.")]
@@ -134,6 +140,13 @@ class RunOut(Out):
     usage: Annotated[Usage, msgspec.Meta(description="Tokens this turn used.")]
     files_changed: Annotated[list[str], msgspec.Meta(description="Files the agent created or edited in this turn.")]
     tool_calls: Annotated[list[ToolCallOut], msgspec.Meta(description="Every tool call of this turn, in order, with how it ended.")]
+    warning: (
+        Annotated[
+            WarningOut,
+            msgspec.Meta(description="Only when something went wrong beside the answer, which stands: PERSIST_FAILED (not saved)."),
+        ]
+        | None
+    ) = None
 
 
 class PermissionOut(Out):

@@ -25,10 +25,10 @@ from agy_lsp.agents.turn import TurnReport
 from agy_lsp.mcp import errors
 from agy_lsp.mcp.mcp_editor import McpEditor, Run
 from agy_lsp.mcp.resources import Notifier
-from agy_lsp.mcp.schemas import ReplyArgs, RunArgs, RunOut
+from agy_lsp.mcp.schemas import ReplyArgs, RunArgs, RunOut, WarningOut
 from agy_lsp.mcp.sessions import Sessions
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import ChatResult, Usage
+from agy_lsp.protocol.types import ChatResult, TurnWarning, Usage
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ class Turns:
                 usage=outcome.usage or Usage(),
                 files_changed=report.files_changed,
                 tool_calls=run.tool_calls(),
+                warning=_warning(outcome.warning),
             )
             return errors.result(msgspec.to_builtins(out))
         if isinstance(outcome, AgyError):
@@ -137,3 +138,8 @@ class Turns:
             return errors.tool_error(outcome, sessionId=session_id)
         log.error("turn of session %s failed", session_id, exc_info=outcome)
         return errors.internal(outcome)
+
+
+def _warning(w: TurnWarning | None) -> WarningOut | None:
+    """The core's warning in the tool errors' shape: the code by its stable name."""
+    return WarningOut(code=str(w.data.get("code", w.code)), message=w.message, data=w.data) if w is not None else None

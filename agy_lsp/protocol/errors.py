@@ -31,6 +31,7 @@ class ErrorCode(IntEnum):
     CANCELLED = -32010
     SERVER_SHUTTING_DOWN = -32011
     AGENT_LIMIT = -32012
+    PERSIST_FAILED = -32013  # a warning on a turn's answer (the turn itself ran): its session was not saved
 
 
 class AgyError(Exception):

@@ -164,12 +164,22 @@ class ChatParams(Wire):
     prompt: Prompt
 
 
+class TurnWarning(Wire, omit_defaults=False):
+    """What went wrong beside a turn that ran, shaped as a JSON-RPC error (`data.code` is
+    the code's name): PERSIST_FAILED, its session was not saved."""
+
+    code: int
+    message: str
+    data: dict[str, Any]
+
+
 class ChatResult(Wire, omit_defaults=False):
     turn_id: str
     text: str
     stop_reason: str
     usage: Usage | None
     structured_output: Any = None
+    warning: TurnWarning | None = None  # the answer stands; null when all went well
 
 
 class SendResult(Wire, omit_defaults=False):
