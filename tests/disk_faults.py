@@ -2,7 +2,8 @@
 
 - `read_only(path)`: `path` can be made read-only and writable again. As root (CI),
   `path` is a small tmpfs of its own, remounted `ro` (EROFS): root ignores file
-  modes, so chmod would prove nothing. As anyone else, chmod 0500 (EACCES).
+  modes, so chmod would prove nothing. As anyone else, chmod 0500 (EACCES); skipped
+  for a root that may not mount.
 - `small_disk(path)`: `path` is a small tmpfs of its own that can be filled up
   (ENOSPC) and freed again. Needs root (a mount); skipped otherwise, where a test
   may fall back to `inject_enospc`.
@@ -19,6 +20,7 @@ import contextlib
 import errno
 import functools
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -63,6 +65,22 @@ def can_mount() -> bool:
             probe.rmdir()
 
 
+@functools.cache
+def chmod_stops_writes() -> bool:
+    """False for root (file modes do not apply to it), unless it lost CAP_DAC_OVERRIDE."""
+    probe = Path(tempfile.mkdtemp(prefix="agy-chmod-probe-"))
+    try:
+        probe.chmod(0o500)
+        (probe / "x").touch()
+    except PermissionError:
+        return True
+    else:
+        return False
+    finally:
+        probe.chmod(0o700)
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def _tmpfs(path: Path, size_mib: int) -> Iterator[None]:
     path.mkdir(parents=True, exist_ok=True)
@@ -84,7 +102,7 @@ def read_only(path: Path) -> Iterator[Fault]:
                 errno="EROFS",
             )
         return
-    if os.geteuid() == 0:
+    if not chmod_stops_writes():
         pytest.skip("root that may not mount: chmod would not stop a write")
     path.mkdir(parents=True, exist_ok=True)
     try:
