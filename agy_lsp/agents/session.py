@@ -150,7 +150,8 @@ class AgentSession:
         try:
             store.save(meta)
         except OSError as e:
-            err = self.unsaved = persist_failed(e, self.agent_id, self.conversation_id, store.sessions, turn_id)
+            where = store.sessions / f"{self.conversation_id}.json"
+            err = self.unsaved = persist_failed(e, self.agent_id, self.conversation_id, where, turn_id)
             if self.turn is not None and turn_id is None:  # mid-turn (a remembered permission): the turn's own save tells
                 return
             self.deps.editor.log("error", f"{err.message} [{err.code.name} {int(err.code)}]. {err.data['hint']}")
@@ -355,8 +356,10 @@ class AgentSession:
 
 # What a person can do about a failed save, by errno.
 _HINTS = {
-    errno.ENOSPC: "The disk is full: free space on it. The next turn saves the session again, with everything.",
-    errno.EDQUOT: "The disk quota is used up: free space. The next turn saves the session again, with everything.",
+    errno.ENOSPC: "The disk is full: free space on it, and the next turn saves the session again. Turns that ran while it was "
+    "full stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
+    errno.EDQUOT: "The disk quota is used up: free space, and the next turn saves the session again. Turns that ran meanwhile "
+    "stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
     errno.EROFS: "The file system is read-only: remount it read-write, or restart the server with AGY_STATE_DIR elsewhere.",
     errno.EACCES: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
     errno.EPERM: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
@@ -364,14 +367,14 @@ _HINTS = {
 
 
 def persist_failed(e: OSError, agent_id: str, conversation_id: str, where: Path, turn_id: str | None) -> AgyError:
-    """PERSIST_FAILED for a save that raised `e`: the cause, the errno's name and a hint.
+    """PERSIST_FAILED for a save of `where` that raised `e`: the cause, the errno's name and a hint.
     The agent goes on in memory; see docs/reliability.md for what a restart keeps."""
     name = errno.errorcode.get(e.errno or 0, "EIO")
     what = f"agent {agent_id}, turn {turn_id}" if turn_id else f"agent {agent_id}"
     data: dict[str, Any] = {
         "agentId": agent_id,
         "conversationId": conversation_id,
-        "path": str(e.filename or where),
+        "path": str(where),
         "errno": name,
         "cause": e.strerror or str(e),
         "hint": _HINTS.get(e.errno or 0, f"Check that the server can write {where}. The next turn saves the session again."),

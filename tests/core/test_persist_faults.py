@@ -66,6 +66,7 @@ async def test_a_turn_not_saved_says_so_and_the_next_save_stores_everything(core
         errors = [m for level, m in c.editor.logs if level == "error"]
         assert len(errors) == 1 and "PERSIST_FAILED -32013" in errors[0] and second.turn_id in errors[0]
         assert fault.errno in errors[0] and second.warning is not None and second.warning.data["hint"] in errors[0]
+        assert second.warning.data["path"] == str(path)
         assert path.read_bytes() == before, "what was stored before is untouched"
         assert sorted(p.name for p in path.parent.iterdir()) == [path.name], "no temp file left behind"
 
