@@ -73,12 +73,13 @@ def kind_of(name: str) -> ToolKind:
 
 
 def title_of(call: ToolCall) -> str:
+    """Control characters escaped: a title may reach a terminal."""
     args = call.args
     command = args.get("CommandLine", args.get("command_line"))
     if call.name in ("run_command", TERMINAL_TOOL) and isinstance(command, str):
-        return f"Run `{command}`"
+        return visible(f"Run `{command}`")
     paths = [loc.path for loc in locations_of(call)]
-    return f"{call.name} {paths[0]}" if paths else call.name
+    return visible(f"{call.name} {paths[0]}" if paths else call.name)
 
 
 def locations_of(call: ToolCall) -> list[ToolCallLocation]:
@@ -155,7 +156,7 @@ def tool_call_start(
 def permission_title(call: ToolCall) -> str:
     """A one-line title (control characters escaped); a longer one's first line says
     the rest is in the content, where the whole call is."""
-    title = visible(title_of(call))
+    title = title_of(call)
     first, _, rest = title.partition("\n")
     return f"{first} … (+{rest.count(chr(10)) + 1} lines, in full below)" if rest else first
 
