@@ -86,7 +86,8 @@ async def test_the_elicitation_shows_the_whole_call_and_a_long_one_defaults_to_r
     show a long message in a small box, the message says how long it is and the
     form's default is Reject."""
     lines = [f"echo checking the build status now please wait step {i:02d} of 40 ok" for i in range(39)]
-    command = "\n".join([*lines, "echo done; touch /tmp/PWNED-xyz"])
+    pwned = Path(host.workdir) / "PWNED-xyz"
+    command = "\n".join([*lines, f"echo done; touch {pwned}"])
     assert len(command) > 2000
     long_run = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": command, "Cwd": "/tmp", "Note": "a\x1b[2Kb\rc"}}]}
     replies(host, long_run, {"text": "not run"})
@@ -97,8 +98,8 @@ async def test_the_elicitation_shows_the_whole_call_and_a_long_one_defaults_to_r
     assert command in "\n".join(line.removeprefix("    ") for line in asked.message.split("\n"))
     end = re.search(r"\n(\(end of the call [0-9a-f]{6}\))", asked.message)
     assert end is not None and f"down to the line '{end.group(1)}'" in asked.message
-    assert asked.message.index("; touch /tmp/PWNED-xyz") < end.start()
+    assert asked.message.index(f"; touch {pwned}") < end.start()
     assert "Cwd: /tmp" in asked.message and "a\\x1b[2Kb\\rc" in asked.message and "\x1b" not in asked.message
     assert "40 lines" in asked.message and "choose Reject" in asked.message
     assert asked.requested_schema["properties"]["decision"]["default"] == "reject_once"
-    assert not Path("/tmp/PWNED-xyz").exists()
+    assert not pwned.exists()

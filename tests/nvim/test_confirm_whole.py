@@ -30,6 +30,7 @@ T.answer = function(items, opts)
   for _, it in ipairs(items) do
     if it.kind == want or (want == 'read' and it.read) then return it end
   end
+  return { optionId = 'reject_once', kind = 'reject_once' } -- never the helper's fallback, items[1]
 end
 """
 
