@@ -80,7 +80,7 @@ export async function confirmToolCall(
   if (items[0]) items[0].detail = shown.detail;
   const picked = await vs.window.showQuickPick(
     items,
-    { title: shown.title, placeHolder: `${params.toolCall.name}: choose whether it may run`, ignoreFocusOut: true },
+    { title: shown.title, placeHolder: `${visible(params.toolCall.name)}: choose whether it may run`, ignoreFocusOut: true },
     token as vscode.CancellationToken,
   );
   return token.isCancellationRequested ? 'cancelled' : outcomeFor(picked?.choice);
