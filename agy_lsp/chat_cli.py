@@ -23,7 +23,8 @@ import anyio
 import msgspec
 
 from agy_lsp.client import AgentHandle, AgyClient, AgyClientError, RequestCancelled, Scripted, server_command
-from agy_lsp.client.terminal import Renderer, describe_call
+from agy_lsp.client.terminal import Renderer, describe_call, describe_confirmation
+from agy_lsp.protocol.shown import visible
 from agy_lsp.protocol.types import ChatResult, ConfirmToolCallParams
 
 INTERRUPTED = 130
@@ -96,8 +97,11 @@ class Chat:
         if not self.can_ask:
             r.note(f"? {call}: rejected (no terminal to ask; pass --yes to allow tool calls)")
             return "reject_once"
+        for line in describe_confirmation(params):  # the whole call: the question hides nothing
+            r.line(line)
+        name = visible(params.tool_call.name, newlines=False)
         while True:
-            r.prompt(f"? allow {call}? [y]es / [n]o / [a]lways: ")
+            r.prompt(f"? allow {name} (the whole call is above)? [y]es / [n]o / [a]lways: ")
             answer = await self.reader.readline()
             if answer is None:
                 return "reject_once"

@@ -22,6 +22,7 @@ from acp.schema import (
     ToolKind,
 )
 
+from agy_lsp.protocol.shown import action_text, fence, visible
 from agy_lsp.protocol.types import Step, ToolCall, ToolResult
 
 # Our editor-delegated file tools (see bridge.py) next to the SDK's built-ins.
@@ -62,6 +63,7 @@ _KINDS: dict[str, ToolKind] = {
 }
 _WRITES = ("write_to_file", "create_file")
 _EDITS = ("replace_file_content", "edit_file")
+_IN_DIFF = ("CodeContent", "TargetContent", "ReplacementContent", "ReplacementChunks", "content")  # a diff holds them whole
 
 MAX_OUTPUT = 20_000  # characters of a tool's output shown in its update (the tail)
 
@@ -71,12 +73,13 @@ def kind_of(name: str) -> ToolKind:
 
 
 def title_of(call: ToolCall) -> str:
+    """Control characters escaped: a title may reach a terminal."""
     args = call.args
     command = args.get("CommandLine", args.get("command_line"))
     if call.name in ("run_command", TERMINAL_TOOL) and isinstance(command, str):
-        return f"Run `{command}`"
+        return visible(f"Run `{command}`")
     paths = [loc.path for loc in locations_of(call)]
-    return f"{call.name} {paths[0]}" if paths else call.name
+    return visible(f"{call.name} {paths[0]}" if paths else call.name)
 
 
 def locations_of(call: ToolCall) -> list[ToolCallLocation]:
@@ -150,14 +153,26 @@ def tool_call_start(
     return start
 
 
+def permission_title(call: ToolCall) -> str:
+    """A one-line title (control characters escaped); a longer one's first line says
+    the rest is in the content, where the whole call is."""
+    title = title_of(call)
+    first, _, rest = title.partition("\n")
+    return f"{first} … (+{rest.count(chr(10)) + 1} lines, in full below)" if rest else first
+
+
 def permission_subject(call_id: str, call: ToolCall, diff: list[Any] | None = None) -> ToolCallUpdate:
-    """The `toolCall` of a `session/request_permission`."""
+    """The `toolCall` of a `session/request_permission`: its content is the whole
+    call, every argument in full (control characters escaped), then the diff of a
+    file write, which holds the written text whole."""
+    diff = diff or list(diff_of(call))
+    whole = _text(fence(action_text(call, skip=_IN_DIFF if diff else ())))
     return ToolCallUpdate(
         tool_call_id=call_id,
-        title=title_of(call),
+        title=permission_title(call),
         kind=kind_of(call.name),
         status="pending",
-        content=diff or list(diff_of(call)) or None,
+        content=[whole, *diff],
         locations=locations_of(call) or None,
         raw_input=call.args,
     )

@@ -16,22 +16,34 @@ from typing import Any, TextIO
 import anyio
 import msgspec
 
-from agy_lsp.protocol.types import ChatChunk, ToolCall, ToolResult, Usage
+from agy_lsp.protocol.shown import action_lines, visible
+from agy_lsp.protocol.types import ChatChunk, ConfirmToolCallParams, ToolCall, ToolResult, Usage
 
 DIM, CYAN, GREEN, RED, YELLOW, BOLD, RESET = "\x1b[2m", "\x1b[36m", "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
 
 
 def _short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()), newlines=False)  # an escape sequence cannot restyle the line
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe_call(call: ToolCall, limit: int = 100) -> str:
-    """`run_command(command_line="ls")`, shortened to `limit` characters."""
+    """`run_command(command_line="ls")`, shortened to `limit` characters: a summary
+    (the `⚙` line, `--yes`), never a question; `describe_confirmation` is that."""
     args = ", ".join(f'{k}="{_short(v, 40)}"' if isinstance(v, str) else f"{k}={_short(v, 40)}" for k, v in call.args.items() if v != "")
     text = f"{call.name}({args})"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_confirmation(params: ConfirmToolCallParams) -> list[str]:
+    """The lines shown before asking: the whole call, every argument in full, with
+    control characters escaped (a `\r` or an escape sequence cannot rewrite them)."""
+    lines = [f"? the agent wants to run {visible(params.tool_call.name, newlines=False)}:"]
+    lines += [f"  {line}" for line in action_lines(params.tool_call)[1:]]
+    if params.reason:
+        lines += [f"  why: {line}" for line in visible(params.reason).split("\n")]
+    return lines
 
 
 def describe_result(result: ToolResult, limit: int = 80) -> str:

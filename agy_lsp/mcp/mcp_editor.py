@@ -9,8 +9,8 @@ so and the core denies the call with a reason (fail closed).
 
 from __future__ import annotations
 
-import json
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from mcp_types import RequestId
 
 from agy_lsp.agents.editor import LOG_LEVELS
 from agy_lsp.mcp.schemas import ToolCallOut
+from agy_lsp.protocol.shown import action_text, fence, visible
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
@@ -33,7 +34,10 @@ from agy_lsp.protocol.types import (
 )
 
 log = logging.getLogger(__name__)
-_ARGS_SHOWN = 1500  # characters of a tool call's arguments shown in a confirmation
+# Past this a host may show the message in a box too small for it (MCP sets no limit
+# and says nothing of how hosts show it): the message then says so and defaults to Reject.
+LONG_CALL_CHARS = 1000
+LONG_CALL_LINES = 20
 
 
 @dataclass
@@ -57,7 +61,7 @@ class Run:
         return list(self.calls.values())
 
 
-def decision_schema(options: list[tuple[str, str]]) -> dict[str, Any]:
+def decision_schema(options: list[tuple[str, str]], default: str | None = None) -> dict[str, Any]:
     """The elicitation form: one required choice among the core's options."""
     return {
         "type": "object",
@@ -66,20 +70,41 @@ def decision_schema(options: list[tuple[str, str]]) -> dict[str, Any]:
                 "type": "string",
                 "title": "Decision",
                 "oneOf": [{"const": option_id, "title": name} for option_id, name in options],
-                "default": options[0][0],
+                "default": default or options[0][0],
             }
         },
         "required": ["decision"],
     }
 
 
+def is_long(params: ConfirmToolCallParams) -> bool:
+    text = action_text(params.tool_call)
+    return len(text) > LONG_CALL_CHARS or text.count("\n") >= LONG_CALL_LINES
+
+
 def confirmation_message(params: ConfirmToolCallParams) -> str:
+    """The whole call, every argument in full and control characters escaped, then
+    an end mark; a long one opens with how long it is and that Reject is the default.
+    The mark carries a random tag, so text in the call cannot fake it."""
     call = params.tool_call
-    args = json.dumps(call.args, ensure_ascii=False, indent=1, default=str)
-    if len(args) > _ARGS_SHOWN:
-        args = args[:_ARGS_SHOWN] + "\n…"
-    why = f"\n\n{params.reason}" if params.reason else ""
-    return f"The Antigravity agent wants to run the tool `{call.name}` with:\n\n{args}{why}\n\nAllow it?"
+    end = f"(end of the call {secrets.token_hex(3)})"
+    text = action_text(call)
+    name = visible(call.name, newlines=False)
+    head = f"The Antigravity agent wants to run the tool `{name}`. The whole call:"
+    if is_long(params):
+        head += (
+            f"\n\nThis call is long ({text.count(chr(10)) + 1} lines, {len(text)} characters). If you cannot read all of"
+            f" it down to the line {end!r}, choose Reject (the default)."
+        )
+    why = f"\n\nWhy you are asked: {visible(params.reason)}" if params.reason else ""
+    return f"{head}\n\n{fence(text)}\n{end}{why}\n\nAllow it?"
+
+
+def default_option(params: ConfirmToolCallParams) -> str | None:
+    """Reject for a long call (the host may not show it all), else the core's first option."""
+    if is_long(params):
+        return next((o.option_id for o in params.options if o.kind == "reject_once"), None)
+    return None
 
 
 class McpEditor:
@@ -128,7 +153,8 @@ class McpEditor:
         if run is None:
             return ConfirmToolCallResult(outcome="cancelled")
         options = [(o.option_id, o.name) for o in params.options]
-        result = await run.session.elicit_form(confirmation_message(params), decision_schema(options), related_request_id=run.request_id)
+        schema = decision_schema(options, default_option(params))
+        result = await run.session.elicit_form(confirmation_message(params), schema, related_request_id=run.request_id)
         if result.action == "decline":
             return ConfirmToolCallResult(outcome="reject_once")
         if result.action == "cancel":

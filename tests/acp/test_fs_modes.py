@@ -39,7 +39,7 @@ async def test_fs_delegation_modes_and_model_option(start, state_dir: str) -> No
         assert [p[1].kind for p in client.permissions] == ["edit"]
         diff = starts["edit"].content[0]
         assert isinstance(diff, s.FileEditToolCallContent) and diff.path == path and diff.new_text == "saved = True\n"
-        assert diff.old_text == "unsaved = True\n" and client.permissions[0][1].content[0].old_text == "unsaved = True\n"
+        assert diff.old_text == "unsaved = True\n" and client.permissions[0][1].content[-1].old_text == "unsaved = True\n"
         assert client.files[path] == "saved = True\n" and not exists(path)
 
         # Ask every time: now the read asks too; the `mode` option follows.

@@ -55,3 +55,31 @@ async def test_permission_allowed_rejected_and_remembered(start, state_dir: str)
         await server.conn.prompt(session_id=al, prompt=[text_block("again")])
         assert len([p for p in client.permissions if p[0] == al]) == 1
         assert all(exists(p) for p in always)
+
+
+async def test_the_permission_request_holds_the_whole_call(start, state_dir: str) -> None:
+    """A 40-line, 2,000-character command whose '; touch' comes last: the permission
+    request's content holds every byte of it (control characters escaped), and its
+    one-line title says the rest is below."""
+    pwned = os.path.join(state_dir, "PWNED-xyz")
+    lines = [f"echo checking the build status now please wait step {i:02d} of 40 ok" for i in range(39)]
+    command = "\n".join([*lines, f"echo done; touch {pwned}"])
+    assert len(command) > 2000
+    call = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": command, "Cwd": state_dir, "Note": "a\x1b[2Kb\rc"}}]}
+    async with start() as server:
+        client = server.client
+
+        async def answer(session_id: str, call: s.ToolCallUpdate, options: list[s.PermissionOption]) -> s.RequestPermissionResponse:
+            return choose("reject_once")
+
+        client.on_permission = answer
+        sid = await server.new(call, {"text": "did not run"})
+        await server.conn.prompt(session_id=sid, prompt=[text_block("build")])
+        ((_, asked, _),) = client.permissions
+        blocks = [c.content for c in asked.content or [] if isinstance(c, s.ContentToolCallContent)]
+        shown = "\n".join(b.text for b in blocks if isinstance(b, s.TextContentBlock))
+        assert command in "\n".join(line.removeprefix("    ") for line in shown.split("\n"))
+        assert f"Cwd: {state_dir}" in shown and "a\\x1b[2Kb\\rc" in shown and "\x1b" not in shown
+        assert "\n" not in (asked.title or "") and "+39 lines, in full below" in (asked.title or "")
+        assert asked.raw_input["CommandLine"] == command
+        assert not exists(pwned)

@@ -30,7 +30,7 @@ def test_interactive_chat_in_a_pty() -> None:
         mark = session.expect(r"hello from the model\n.*tokens: \d+ in · \d+ out · \d+ total.*\n› ", start=mark).end()
         # a confirmation answered at the keyboard
         session.send("run it\r")
-        mark = session.expect(r"allow run_command\(.*typed-yes.*\)\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark).end()
+        mark = session.expect(r"CommandLine: echo typed-yes\n.*allow run_command .*\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark).end()
         session.send("y\r")
         mark = session.expect(r"⚙ run_command.*\n\s+↳ .*typed-yes", start=mark).end()
         mark = session.expect(r"the command ran\n.*tokens:.*\n› ", start=mark).end()
@@ -72,3 +72,38 @@ def test_one_shot_to_stdout_and_json() -> None:
     assert [c["seq"] for c in chunks] == list(range(1, len(chunks) + 1))
     assert "".join(c["text"] for c in chunks) == "one two three"
     assert result["kind"] == "result" and result["text"] == "one two three" and result["usage"]["totalTokens"] > 0
+
+
+def long_command(tag: str) -> str:
+    """40 lines, about 2,000 characters, the dangerous part last."""
+    lines = [f"echo checking the build status now please wait step {i:02d} of 40 ok" for i in range(39)]
+    return "\n".join([*lines, f"echo done; touch /tmp/PWNED-{tag}"])
+
+
+def test_the_question_shows_the_whole_call_and_escapes_controls() -> None:
+    """A 40-line command whose last line is the dangerous one: every line reaches the
+    question, and an escape sequence or a carriage return in an argument is shown,
+    not obeyed (it cannot erase or overwrite what was shown)."""
+    command = long_command("xyz")
+    assert len(command) > 2000 and command.count("\n") == 39
+    args = {"CommandLine": command, "Cwd": "/tmp", "Note": "fine\r\x1b[2Kharmless\x1b]0;title\x07\u202e"}
+    script = json.dumps([{"toolCalls": [{"name": "run_command", "args": args}]}, {"text": "not run"}])
+    session = PtySession([*CHAT, "--script", script], {**FULL_ENV, "TERM": "xterm"})
+    try:
+        mark = session.expect("› ").end()
+        session.send("go\r")
+        prompt = session.expect(r"\? allow run_command.*\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark)
+        shown = session.text[mark : prompt.start()]
+        for line in command.split("\n"):
+            assert line in shown, f"{line!r} was not shown before the question:\n{shown}"
+        assert "; touch /tmp/PWNED-xyz" in shown
+        assert "Cwd: /tmp" in shown
+        assert "fine\\r\\x1b[2Kharmless\\x1b]0;title\\x07\\u202e" in shown
+        raw = session.raw.decode(errors="replace")
+        assert "\x1b[2K" not in raw and "\x1b]0;" not in raw and "fine\r" not in raw
+        session.send("n\r")
+        session.expect(r"not run\n.*tokens:.*\n› ", start=prompt.end())
+        session.interrupt()
+        assert session.wait() == 130
+    finally:
+        session.close()

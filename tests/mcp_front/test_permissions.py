@@ -3,6 +3,7 @@ reason the calling model can read. The default over MCP is safeDefaults."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,28 @@ async def test_a_2026_host_cannot_be_asked_so_an_ask_is_denied(start: Any) -> No
         assert (call["name"], call["outcome"]) == ("run_command", "denied") and "cannot ask" in call["reason"]
         assert host.elicitations == []
         assert ok(await host.call("agy_status", {"sessionId": result["sessionId"]}))["turnCount"] == 1
+
+
+async def test_the_elicitation_shows_the_whole_call_and_a_long_one_defaults_to_reject(host: Host) -> None:
+    """A 40-line, 2,000-character command whose '; touch' comes last: every byte of it
+    is in the message (nothing cut), control characters escaped, and since a host may
+    show a long message in a small box, the message says how long it is and the
+    form's default is Reject."""
+    lines = [f"echo checking the build status now please wait step {i:02d} of 40 ok" for i in range(39)]
+    pwned = Path(host.workdir) / "PWNED-xyz"
+    command = "\n".join([*lines, f"echo done; touch {pwned}"])
+    assert len(command) > 2000
+    long_run = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": command, "Cwd": "/tmp", "Note": "a\x1b[2Kb\rc"}}]}
+    replies(host, long_run, {"text": "not run"})
+    host.on_elicit = decline()
+    result = await host.run("build it")
+    assert [c["outcome"] for c in result["toolCalls"]] == ["denied"]
+    (asked,) = host.elicitations
+    assert command in "\n".join(line.removeprefix("    ") for line in asked.message.split("\n"))
+    end = re.search(r"\n(\(end of the call [0-9a-f]{6}\))", asked.message)
+    assert end is not None and f"down to the line '{end.group(1)}'" in asked.message
+    assert asked.message.index(f"; touch {pwned}") < end.start()
+    assert "Cwd: /tmp" in asked.message and "a\\x1b[2Kb\\rc" in asked.message and "\x1b" not in asked.message
+    assert "40 lines" in asked.message and "choose Reject" in asked.message
+    assert asked.requested_schema["properties"]["decision"]["default"] == "reject_once"
+    assert not pwned.exists()

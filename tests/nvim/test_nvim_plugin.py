@@ -113,7 +113,7 @@ def _confirm(nvim: Nvim, kind: str) -> tuple[dict[str, Any], list[str]]:
     assert len(selects) == 1
     select = selects[0]
     assert select["kind"] == "agy.confirm"
-    assert "run_command" in select["prompt"] and "echo hi" in select["prompt"]
+    assert "run_command" in select["prompt"] and "the whole call is in the preview" in select["prompt"]
     assert {i["kind"] for i in select["items"]} >= {"allow_once", "allow_always", "reject_once"}
     # The tool name and its arguments were shown while asking.
     assert any("Tool: run_command" in f and "echo hi" in f for f in select["floats"])

@@ -47,6 +47,7 @@ describe('confirmation UI', () => {
       ['allow_once', 'allow_always', 'reject_once', 'reject_always'],
     );
     assert.match(items[0]?.detail ?? '', /CommandLine: ls -la/);
+    assert.equal(fake.callsTo('showTextDocument').length, 0, 'a call that fits on the line is not opened beside');
     assert.equal(fake.callsTo('executeCommand').length, 0, 'no diff for a command');
   });
 
@@ -83,7 +84,7 @@ describe('confirmation UI', () => {
   it('shows a diff of the current file against the proposed content when a file would change', async () => {
     const fake = fakeVscode();
     fake.files.set('/work/project/a.txt', 'one\ntwo\n');
-    fake.answers.showQuickPick = [(items: unknown) => (items as PickItem[])[0]];
+    fake.answers.showQuickPick = [(items: unknown) => (items as PickItem[]).find((i) => i.choice.kind === 'allow_once')];
     const proposed = new ProposedContent(fake.vs);
     const params = confirmParams('replace_file_content', {
       TargetFile: 'file:///work/project/a.txt',
@@ -114,6 +115,47 @@ describe('confirmation UI', () => {
     assert.equal(proposed.provideTextDocumentContent(left as never), '');
     assert.equal(proposed.provideTextDocumentContent(right as never), 'print(1)\n');
     assert.match(title, /new\.py: new file ↔ proposed by agy \(write_to_file\)/);
+  });
+});
+
+// 40 lines, about 2,000 characters, the dangerous part last (issue #26).
+const LONG_LINES = Array.from({ length: 39 }, (_, i) => `echo checking the build status now please wait step ${String(i).padStart(2, '0')} of 40 ok`);
+const LONG_COMMAND = [...LONG_LINES, 'echo done; touch /tmp/PWNED-xyz'].join('\n');
+const LONG_ARGS = { CommandLine: LONG_COMMAND, Cwd: '/tmp', Note: 'a\x1b[2Kb\rc' };
+const unindent = (text: string) => text.split('\n').map((l) => l.replace(/^ {4}/, '')).join('\n');
+
+describe('confirmation UI: the whole call (issue #26)', () => {
+  it('QuickPick: a long command is opened whole beside, the question says so, and Reject is the default', async () => {
+    assert.ok(LONG_COMMAND.length > 2000 && LONG_COMMAND.split('\n').length === 40);
+    const fake = fakeVscode();
+    const proposed = new ProposedContent(fake.vs);
+    fake.answers.showQuickPick = [(items: unknown) => (items as PickItem[])[0]];
+    const outcome = await confirmToolCall(fake.vs, proposed, 'quickPick', confirmParams('run_command', LONG_ARGS), new TokenSource().token);
+    assert.equal(outcome, 'reject_once', 'the first item, the default, is Reject');
+    const [opened, how] = fake.callsTo('showTextDocument')[0] as [FakeUri, { preserveFocus: boolean; viewColumn: number }];
+    const whole = proposed.provideTextDocumentContent(opened as never);
+    assert.ok(unindent(whole).includes(LONG_COMMAND), 'every line of the command is in the document opened beside');
+    assert.ok(whole.includes('Cwd: /tmp') && whole.includes('a\\x1b[2Kb\\rc') && !whole.includes('\x1b'));
+    assert.ok(whole.trimEnd().endsWith('(end of the call)'));
+    assert.equal(how.preserveFocus, true);
+    const [items, opts] = fake.callsTo('showQuickPick')[0] as [PickItem[], { title: string; ignoreFocusOut: boolean }];
+    assert.deepEqual(items.map((i) => i.choice.kind), ['reject_once', 'allow_once', 'allow_always', 'reject_always']);
+    assert.match(opts.title, /whole call \(\d+ lines\) is open beside; Reject is the default/);
+    assert.match(items[0]?.detail ?? '', /Read the whole call/);
+    assert.equal(opts.ignoreFocusOut, true, 'the person can scroll the document while asked');
+  });
+
+  it('modal: the detail holds every line down to the end mark, says how long it is, and Reject is the default button', async () => {
+    const fake = fakeVscode();
+    fake.answers.showWarningMessage = ['Reject'];
+    const outcome = await confirmToolCall(fake.vs, new ProposedContent(fake.vs), 'modal', confirmParams('run_command', LONG_ARGS), new TokenSource().token);
+    assert.equal(outcome, 'reject_once');
+    const [, opts, ...buttons] = fake.callsTo('showWarningMessage')[0] as [string, { detail: string }, ...string[]];
+    assert.ok(unindent(opts.detail).includes(LONG_COMMAND), 'every line of the command is in the modal');
+    assert.ok(opts.detail.indexOf('; touch /tmp/PWNED-xyz') < opts.detail.lastIndexOf('(end of the call)'));
+    assert.match(opts.detail, /This call is \d+ lines\. If you cannot read all of it down to "\(end of the call\)", choose Reject/);
+    assert.ok(!opts.detail.includes('\x1b') && !opts.detail.includes('\r'));
+    assert.deepEqual(buttons, ['Reject', 'Allow once', 'Allow always', 'Reject always'], 'the first button is the default');
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TurnAssembler, describeToolCall, describeToolResult } from '../src/protocol/chunks';
 import { TokenSource, linkedSource } from '../src/protocol/cancellation';
-import { confirmChoices, describeConfirmation, fileChangeOf, outcomeFor, outcomeForLabel } from '../src/protocol/confirm';
+import { confirmChoices, describeConfirmation, fileChangeOf, outcomeFor, outcomeForLabel, visible } from '../src/protocol/confirm';
 import { extractReplacement, inlineEditPrompt, spliceText } from '../src/protocol/inlineEdit';
 import { isCancellation } from '../src/protocol/methods';
 import { createAgentParams, initializationOptions, readSettings, DEFAULT_SETTINGS } from '../src/protocol/settings';
@@ -90,7 +90,10 @@ describe('confirmation mapping', () => {
   it('describes the call and detects file changes', () => {
     const d = describeConfirmation({ agentId: 'a', turnId: 't', toolCall: { name: 'run_command', args: { CommandLine: 'ls', Cwd: '/w' } }, options: [], reason: 'needs a shell' });
     assert.equal(d.title, 'agy wants to run run_command');
-    assert.equal(d.detail, 'CommandLine: ls\nCwd: /w\nreason: needs a shell');
+    assert.equal(d.detail, 'CommandLine: ls  ·  Cwd: /w  ·  reason: needs a shell');
+    assert.equal(d.whole, 'CommandLine: ls\nCwd: /w\nreason: needs a shell');
+    assert.equal(d.long, false);
+    assert.equal(visible('a\x1b[2Kb\rc\u202e\td\ne'), 'a\\x1b[2Kb\\rc\\u202e\td\ne', 'controls escaped, tab and newline kept');
     assert.equal(fileChangeOf({ name: 'run_command', args: { CommandLine: 'ls' } }), undefined);
     assert.equal(fileChangeOf({ name: 'view_file', args: { path: '/a' } }), undefined);
     const create = fileChangeOf({ name: 'write_to_file', args: { TargetFile: 'file:///w/a%20b.txt', CodeContent: 'hi', Overwrite: true, Description: 'd' } });

@@ -18,8 +18,8 @@ const LABELS: Record<PermissionKind, { label: string; description: string }> = {
   reject_always: { label: '$(circle-slash) Reject always', description: 'for this tool, in this agent' },
 };
 
-/** The choices to present, allow first. Falls back to the standard three if the server sent none. */
-export function confirmChoices(options: PermissionOption[]): ConfirmChoice[] {
+/** The choices to present, allow first; Reject first (the default) when `rejectFirst`. Falls back to the standard three if the server sent none. */
+export function confirmChoices(options: PermissionOption[], rejectFirst = false): ConfirmChoice[] {
   const usable = options.filter((o) => ORDER.includes(o.kind));
   const list: PermissionOption[] = usable.length
     ? usable
@@ -28,8 +28,9 @@ export function confirmChoices(options: PermissionOption[]): ConfirmChoice[] {
         { optionId: 'allow_always', kind: 'allow_always', name: 'Always allow' },
         { optionId: 'reject_once', kind: 'reject_once', name: 'Reject' },
       ];
+  const order = rejectFirst ? ['reject_once', ...ORDER.filter((k) => k !== 'reject_once')] : ORDER;
   return [...list]
-    .sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind))
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))
     .map((o) => ({ ...LABELS[o.kind], outcome: o.optionId, kind: o.kind }));
 }
 
@@ -48,13 +49,71 @@ export function plainLabel(label: string): string {
   return label.replace(/\$\([a-z-]+\)\s*/g, '');
 }
 
-/** Title and detail text describing the tool call. */
-export function describeConfirmation(params: ConfirmToolCallParams): { title: string; detail: string } {
+/** Characters that could hide or rewrite text: C0/C1 controls but newline and tab, DEL, bidi overrides, zero-width marks. */
+function hidden(code: number): boolean {
+  return (
+    (code < 0x20 && code !== 0x0a && code !== 0x09) ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x200b && code <= 0x200f) ||
+    (code >= 0x2028 && code <= 0x202e) ||
+    (code >= 0x2060 && code <= 0x206f) ||
+    code === 0xfeff
+  );
+}
+
+/** `text` with every such character written as an escape (`\x1b`, `\r`, `\u202e`). */
+export function visible(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (!hidden(code)) out += ch;
+    else if (ch === '\r') out += '\\r';
+    else out += code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  }
+  return out;
+}
+
+/** The last line of the whole call as a modal shows it: read down to it, or Reject. */
+export const END_OF_CALL = '(end of the call)';
+/** Past this a QuickPick item's one-line detail cannot hold the call. */
+const INLINE_CHARS = 120;
+
+export interface Confirmation {
+  title: string;
+  /** One line for a QuickPick item: the call itself when it fits, else where it is. */
+  detail: string;
+  /** The whole call, every argument in full, control characters escaped. */
+  whole: string;
+  /** The whole call does not fit on the question's one line: it is opened beside and Reject is the default. */
+  long: boolean;
+  lineCount: number;
+}
+
+/** The whole call, nothing cut: the question may not hide anything (issue #26). */
+export function describeConfirmation(params: ConfirmToolCallParams): Confirmation {
   const call = params.toolCall;
-  const title = `agy wants to run ${call.name}`;
-  const lines = Object.entries(call.args ?? {}).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  if (params.reason) lines.push(`reason: ${params.reason}`);
-  return { title, detail: lines.join('\n') || '(no arguments)' };
+  const name = visible(call.name);
+  const args = Object.entries(call.args ?? {}).map(([k, v]) => [visible(k), visible(typeof v === 'string' ? v : JSON.stringify(v, null, 2))] as const);
+  const lines: string[] = [];
+  for (const [k, v] of args) {
+    const parts = v.split('\n');
+    if (parts.length === 1) lines.push(`${k}: ${v}`);
+    else lines.push(`${k}: (${parts.length} lines)`, ...parts.map((p) => `    ${p}`));
+  }
+  if (!args.length) lines.push('(no arguments)');
+  if (params.reason) lines.push(...`reason: ${visible(params.reason)}`.split('\n'));
+  const inline = lines.join('  ·  ');
+  const long = args.some(([, v]) => v.includes('\n')) || inline.length > INLINE_CHARS;
+  const whole = lines.join('\n');
+  const lineCount = lines.length;
+  if (!long) return { title: `agy wants to run ${name}`, detail: inline, whole, long, lineCount };
+  return {
+    title: `agy wants to run ${name}: the whole call (${lineCount} lines) is open beside; Reject is the default`,
+    detail: `Read the whole call (${lineCount} lines, ${whole.length} characters) in the editor beside before you answer`,
+    whole,
+    long,
+    lineCount,
+  };
 }
 
 export interface FileChange {
