@@ -37,8 +37,8 @@ def script(path: Path, done: Path) -> list[dict[str, Any]]:
     return [
         {"toolCalls": [{"name": "read_file", "args": {"path": str(path)}}]},
         {"toolCalls": [{"name": "run_command", "args": {"CommandLine": f"touch {done}", "Cwd": str(done.parent)}}]},
-        {"text": "I read the notes and ran the command.", "chunks": 4},
-        {"text": "Second turn, same session.", "chunks": 3},
+        {"text": "I read the notes and ran the command.", "chunks": 4, "chunkDelayMs": 150},
+        {"text": "Second turn, same session.", "chunks": 3, "chunkDelayMs": 150},
     ]
 
 
@@ -110,7 +110,9 @@ def run_chat(nv: Any, tmp_path: Path, state: Any) -> dict[str, Any]:
         for m in received
         if m.get("method") == "session/update" and m["params"]["update"]["sessionUpdate"] == "agent_message_chunk"
     ]
-    assert len(chunks) >= 4 and "".join(chunks) == "I read the notes and ran the command.Second turn, same session.", chunks
+    second = next(i for i, c in enumerate(chunks) if c.startswith("Second"))
+    assert second >= 2 and len(chunks) - second >= 2, chunks
+    assert "".join(chunks) == "I read the notes and ran the command.Second turn, same session."
     # The file came through CodeCompanion's fs handler, and its text reached the model.
     assert methods(received).count("fs/read_text_file") == 1 and lua("return T.reads") == [str(notes)]
     assert "remember the milk" in str(state.requests[1]), "the file's text did not reach the model"
@@ -121,6 +123,9 @@ def run_chat(nv: Any, tmp_path: Path, state: Any) -> dict[str, Any]:
     assert answer["result"]["outcome"] == {"outcome": "selected", "optionId": "allow_once"}, answer
     # The second turn was the same conversation: the model saw the first one.
     assert "I read the notes and ran the command." in str(state.requests[-1])
+    # CodeCompanion logged no error (e.g. "Auth method oauth-personal is not advertised").
+    messages = lua("return T.messages()")
+    assert "[ERROR]" not in messages and "Error executing" not in messages, messages
     return {"sent": sent, "received": received}
 
 
@@ -132,8 +137,6 @@ def test_documented_setup_without_a_key_connects_and_chats(tmp_path: Path, monke
     try:
         traffic = run_chat(nv, tmp_path, state)
         assert "authenticate" not in methods(traffic["sent"])
-        messages = nv.exec_lua("return T.messages()")
-        assert "not advertised" not in messages and "Failed" not in messages, messages
     finally:
         nv.command("qa!", async_=True)
         nv.close()

@@ -45,8 +45,10 @@ class Inspector:
         argv += [*args, "--", str(AGY_LSP), "--mcp"]
         env = {**os.environ, "HOME": str(self.home), "CI": "1"}
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
-        out = done.stdout.strip().splitlines()
-        body = json.loads(out[-1]) if out else json.loads(done.stderr.strip().splitlines()[-1])
+        # With --format json: the result envelope on stdout (also for exit 5), an error one on stderr.
+        envelopes = [json.loads(line) for line in (done.stdout + done.stderr).splitlines() if line.startswith("{")]
+        body = next((e for e in envelopes if "result" in e), None) or next((e for e in envelopes if "error" in e), None)
+        assert body is not None, (args, done.returncode, done.stdout, done.stderr)
         return done.returncode, body
 
     def call(self, tool: str, **arguments: Any) -> tuple[int, dict[str, Any]]:
