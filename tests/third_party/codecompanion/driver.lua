@@ -66,7 +66,7 @@ function T.say(text)
 end
 
 function T.wait(cond, ms)
-  return vim.wait(ms or 20000, function()
+  return vim.wait(ms or 60000, function()
     return load("return " .. cond)()
   end, 20)
 end
