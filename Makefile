@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+THIRD_PARTY := tests/third_party
 
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,11 +22,14 @@ venv: $(STAMP) ## Create .venv and install agy-lsp with test and dev extras
 demo: $(STAMP) ## A short streamed session on the scripted model, through the real server and SDK
 	$(PY) -m agy_lsp.demo
 
-test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim) and the VS Code extension
+test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim, real third-party clients) and the VS Code extension
 	@# Node 24, code-server and chromium for the real-VS Code suite install meanwhile (make vscode waits for them)
 	@if [ -f editors/vscode/provision.sh ] && [ "$${AGY_VSCODE_E2E:-1}" != 0 ]; then \
 		mkdir -p editors/vscode/.cache && (bash editors/vscode/provision.sh >editors/vscode/.cache/provision.log 2>&1 &) ; fi
+	@# so do the pinned third-party clients (Node 22, MCP Inspector, Gemini CLI, Claude Code); pytest waits for them below
+	@mkdir -p $(THIRD_PARTY)/.cache && (bash $(THIRD_PARTY)/provision.sh >$(THIRD_PARTY)/.cache/provision.log 2>&1 &)
 	$(MAKE) lint
+	bash $(THIRD_PARTY)/provision.sh || { cat $(THIRD_PARTY)/.cache/provision.log; exit 1; }
 	$(PY) -m pytest -q
 	bash tests/acp_ts/run.sh
 	$(MAKE) vscode
@@ -38,13 +42,18 @@ lint: $(STAMP) ## ruff, pyright (strict on the package) and the architecture con
 	$(VENV)/bin/pyright agy_lsp
 	$(VENV)/bin/lint-imports
 
+third-party: $(STAMP) ## Only the real third-party clients: CodeCompanion.nvim, MCP Inspector, Claude Code, Gemini CLI
+	bash $(THIRD_PARTY)/provision.sh
+	$(PY) -m pytest -q $(THIRD_PARTY)
+
 vscode: ## Build, lint, test and package the VS Code extension (.vsix)
 	@if [ -f editors/vscode/ci.sh ]; then bash editors/vscode/ci.sh; else echo "no VS Code extension yet"; fi
 
 bench: $(STAMP) ## Run benchmarks/ and write benchmarks/results.{json,md}
 	$(PY) -m benchmarks
 
-clean: ## Remove the venv and build output (the VS Code extension's too, with its Node 24 / code-server cache)
+clean: ## Remove the venv and build output (the VS Code extension's too, with its Node 24 / code-server cache, and the third-party clients)
 	rm -rf $(VENV) build *.egg-info editors/vscode/node_modules editors/vscode/out editors/vscode/dist editors/vscode/server editors/vscode/.cache editors/vscode/*.vsix
+	rm -rf $(THIRD_PARTY)/node_modules $(THIRD_PARTY)/.cache
 
-.PHONY: help venv demo test lint vscode bench clean
+.PHONY: help venv demo test lint third-party vscode bench clean
