@@ -28,9 +28,10 @@ from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.session import AgentSession, SessionDeps
 from agy_lsp.agents.spec import resolve_spec, with_model
-from agy_lsp.agents.store import SessionMeta, SessionStore
+from agy_lsp.agents.store import SessionMeta, SessionStore, secure_state_dir
 from agy_lsp.agents.turn import TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode, agent_not_found, invalid_params
+from agy_lsp.protocol.ids import parse_session_id
 from agy_lsp.protocol.types import (
     AgentSummary,
     AnyBackend,
@@ -117,6 +118,8 @@ class AgentManager:
     def reconfigure(self, settings: Settings) -> None:
         """New settings (initializationOptions, didChangeConfiguration) apply to new
         agents and to every agent's next turn."""
+        if settings.state_dir != self.settings.state_dir:
+            self._secure(settings.state_dir)
         self.settings = settings
         self.pacer.min_interval = max(0, settings.pacing_ms) / 1000
 
@@ -127,6 +130,16 @@ class AgentManager:
         if note and not self._announced_fallback and (keyring_asked or not keystore.worth_asking(True)):
             self._announced_fallback = True
             self.editor.log("warning", note)
+
+    def _secure(self, state_dir: str) -> None:
+        """A state dir named by the client is made the owner's only, as the CLI's is."""
+        try:
+            changed = secure_state_dir(state_dir)
+        except OSError as e:
+            self.editor.log("warning", f"could not secure the state dir: {e}")
+            return
+        if changed:
+            self.editor.log("info", f"state dir was open to other users: removed their access to {changed} files and folders in it")
 
     @property
     def store(self) -> SessionStore:
@@ -148,6 +161,7 @@ class AgentManager:
             raise AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
         meta = None
         if params.conversation_id is not None:
+            parse_session_id(params.conversation_id, "conversationId")  # front-ends build params in Python too
             meta = self.store.get(params.conversation_id)
             if meta is None and not self.store.has_conversation(params.conversation_id):
                 raise invalid_params(
@@ -194,7 +208,7 @@ class AgentManager:
 
     def delete_session(self, session_id: str) -> bool:
         """Delete a stored conversation that no live agent holds; False if unknown."""
-        meta = self.store.find(session_id)
+        meta = self.store.find(parse_session_id(session_id, "sessionId"))
         conversation_id = meta.conversation_id if meta else session_id
         if meta is None and not self.store.has_conversation(conversation_id):
             return False
@@ -367,10 +381,11 @@ class AgentManager:
         """Stored sessions, newest first (front-ends that need more than the summary)."""
         return self.store.list(cwd)
 
-    def find_session(self, session_id: str) -> SessionMeta | None:
+    def find_session(self, session_id: str, field: str = "sessionId") -> SessionMeta | None:
         """A stored session by conversation id or alias; None if it is not stored
-        (a conversation the SDK has without our metadata counts as stored)."""
-        meta = self.store.find(session_id)
+        (a conversation the SDK has without our metadata counts as stored).
+        InvalidParams naming `field` for an id that is not one."""
+        meta = self.store.find(parse_session_id(session_id, field))
         if meta is None and self.store.has_conversation(session_id):
             meta = SessionMeta(conversation_id=session_id)
         return meta
@@ -385,7 +400,7 @@ class AgentManager:
         if params.agent_id is not None:
             session = self._get(params.agent_id)
         elif params.conversation_id is not None:
-            agent_id = self.agent_for(params.conversation_id)
+            agent_id = self.agent_for(parse_session_id(params.conversation_id, "conversationId"))
             if agent_id is None:
                 created = await self.create(CreateAgentParams(conversation_id=params.conversation_id))
                 try:
