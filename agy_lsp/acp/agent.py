@@ -167,12 +167,12 @@ class AgyAcpAgent(turns.Turns):
         session_id = self._id(session_id)
         if session_id in self.sessions:
             await self.close_session(session_id)
-        if not self._call(self.manager.delete_session, session_id):
+        if not self._call(self.manager.sessions.delete, session_id):
             raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
         return DeleteSessionResponse()
 
     async def _reopen(self, session_id: str, cwd: str, dirs: Any, servers: Any, kwargs: dict[str, Any], start: bool) -> Binding:
-        meta = self.manager.find_session(session_id)
+        meta = self.manager.sessions.find(session_id)
         if meta is None:
             raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
         return await self._open(session_id, cwd, dirs, servers, kwargs.get("agy"), meta.conversation_id, start=start)
@@ -270,17 +270,17 @@ class AgyAcpAgent(turns.Turns):
             offset = int(cursor or 0)
         except ValueError:
             raise inputs.invalid("cursor is not one we gave out", field="cursor") from None
-        metas = self.manager.stored_sessions(cwd)
+        listed = self.manager.sessions.listing(cwd, fresh=False)  # stored ones: a new session is listed once it has a turn
         sessions = [
             SessionInfo(
-                session_id=m.aliases[0] if m.aliases else m.conversation_id,
+                session_id=m.session_id,
                 cwd=m.cwd or str(Path.home()),
                 title=m.title or None,
                 updated_at=datetime.fromtimestamp(m.updated_at, timezone.utc).isoformat().replace("+00:00", "Z"),
             )
-            for m in metas[offset : offset + PAGE]
+            for m in listed[offset : offset + PAGE]
         ]
-        more = offset + PAGE < len(metas)
+        more = offset + PAGE < len(listed)
         return ListSessionsResponse(sessions=sessions, next_cursor=str(offset + PAGE) if more else None)
 
     def _id(self, session_id: Any) -> str:

@@ -48,7 +48,7 @@ class Queries:
                 model=meta.backend.get("model") or None,
             )
         status = self.manager.status(agent_id)
-        stored = self.manager.find_session(session_id)
+        stored = self.manager.sessions.find(session_id)
         return StatusOut(
             session_id=session_id,
             state=status.state,

@@ -38,11 +38,6 @@ def model_options(args: RunArgs) -> ModelOptions | None:
     return ModelOptions(thinking_level=args.thinking_level) if args.thinking_level is not None else None
 
 
-def public_id(meta: SessionMeta) -> str:
-    """The id a stored session is known by: the first front-end's, else its conversation id."""
-    return meta.aliases[0] if meta.aliases else meta.conversation_id
-
-
 def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -103,10 +98,10 @@ class Sessions:
             agent_id = self.live.get(session_id)
             if agent_id is not None:
                 return agent_id
-            meta = self.manager.find_session(session_id)
+            meta = self.manager.sessions.find(session_id)
             if meta is None:
                 raise not_found(session_id)
-            agent_id = self.manager.agent_for(meta.conversation_id)
+            agent_id = self.manager.sessions.agent_for(meta.conversation_id)
             if agent_id is None:
                 params = CreateAgentParams(conversation_id=meta.conversation_id)
                 agent_id = (await self.manager.create(params, alias=session_id, start=False)).agent_id
@@ -117,30 +112,23 @@ class Sessions:
 
     def stored(self, session_id: str) -> SessionMeta:
         """A session's stored metadata; AGENT_NOT_FOUND if there is none."""
-        meta = self.manager.find_session(session_id)
+        meta = self.manager.sessions.find(session_id)
         if meta is None:
             raise not_found(session_id)
         return meta
 
     def listing(self, cwd: str | None, limit: int) -> tuple[list[SessionOut], int]:
         """Sessions newest first: live ones not stored yet (a first turn still
-        running), then the stored ones."""
-        metas = self.manager.stored_sessions(cwd)
-        stored_ids = {public_id(m) for m in metas} | {m.conversation_id for m in metas}
-        fresh = [
-            SessionOut(session_id=s, title="", updated_at=iso(datetime.now(timezone.utc).timestamp()), turn_count=0, live=True, cwd=c)
-            for s, c in self.cwd.items()
-            if s not in stored_ids and s in self.live and (cwd is None or c == cwd)
-        ]
-        listed = fresh + [
+        running), then the stored ones (agents/sessions.py merges them)."""
+        listed = [
             SessionOut(
-                session_id=public_id(m),
-                title=m.title,
-                updated_at=iso(m.updated_at),
-                turn_count=m.turn_count,
-                live=public_id(m) in self.live or self.manager.agent_for(m.conversation_id) is not None,
-                cwd=m.cwd,
+                session_id=s.session_id,
+                title=s.title,
+                updated_at=iso(s.updated_at),
+                turn_count=s.turn_count,
+                live=s.agent_id is not None or s.session_id in self.live,
+                cwd=s.cwd,
             )
-            for m in metas
+            for s in self.manager.sessions.listing(cwd)
         ]
         return listed[:limit], len(listed)

@@ -98,7 +98,7 @@ def test_delete_session_with_a_relative_id_leaves_files_outside_alone(tmp_path: 
     manager = AgentManager(Settings(state_dir=str(state)), RecordingEditor(), sdk=_no_sdk)
     for hostile in ("../../proj/app", str(tmp_path / "proj" / "app"), "../../proj/*"):
         with pytest.raises(AgyError) as caught:
-            manager.delete_session(hostile)
+            manager.sessions.delete(hostile)
         assert caught.value.code == ErrorCode.INVALID_PARAMS
     assert snapshot(tmp_path) == before
 
@@ -115,12 +115,12 @@ def test_delete_removes_exactly_the_conversations_files(tmp_path: Path) -> None:
     (brain / "transcript_full.jsonl").write_text("{}")
     (brain / "outside").symlink_to(tmp_path / "proj")  # rmtree removes the link, not proj/
     manager = AgentManager(Settings(state_dir=str(state)), RecordingEditor(), sdk=_no_sdk)
-    assert manager.delete_session("alias-1")
+    assert manager.sessions.delete("alias-1")
     left = sorted(p.name for p in (state / "conversations").iterdir())
     assert left == sorted([f"{STORED}5.db", f"{other}.db", "app.json"])
     assert not (state / "sessions" / f"{STORED}.json").exists() and not (state / "app" / "brain" / STORED).exists()
     assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == ["app-notes.txt", "app.db", "app.db-wal", "app.json"]
-    assert not manager.delete_session(STORED)
+    assert not manager.sessions.delete(STORED)
 
 
 def test_a_state_folder_that_is_a_symlink_out_is_not_followed(tmp_path: Path) -> None:
@@ -174,10 +174,10 @@ async def outcome(manager: AgentManager, value: str, op: str) -> tuple[str, str]
     """What the core answers for `value` in `op`: ("ok", result) or (code name, message)."""
     try:
         if op == "find":
-            meta = manager.find_session(value)
+            meta = manager.sessions.find(value)
             return "ok", meta.conversation_id if meta else "None"
         if op == "delete":
-            return "ok", str(manager.delete_session(value))
+            return "ok", str(manager.sessions.delete(value))
         if op == "create":
             await manager.create(CreateAgentParams(conversation_id=value), start=False)
         else:
