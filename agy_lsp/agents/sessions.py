@@ -35,6 +35,14 @@ class Listed:
     meta: SessionMeta | None  # None: live, not stored yet (its first turn runs)
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The live agent a session id names, and its working directory."""
+
+    agent_id: str
+    cwd: str | None
+
+
 def public_id(meta: SessionMeta) -> str:
     return meta.aliases[0] if meta.aliases else meta.conversation_id
 
@@ -100,6 +108,13 @@ class Sessions:
         if meta is None and not store.has_conversation(conversation_id):
             raise invalid_params(f"no stored conversation {conversation_id!r}", conversationId=conversation_id, stateDir=self._state_dir())
         return meta
+
+    def holder(self, session_id: str) -> Holder | None:
+        """The live agent known by this id: an alias a front-end gave it, or its conversation id."""
+        for a in self._agents():
+            if session_id in a.aliases or (a.conversation_id is not None and a.conversation_id == session_id):
+                return Holder(a.agent_id, a.spec.workspaces[0] if a.spec.workspaces else None)
+        return None
 
     def agent_for(self, conversation_id: str) -> str | None:
         """The live agent that holds this conversation, if any."""

@@ -119,7 +119,7 @@ class Resources:
         self.notifier.seen(ctx)
         session_id = self._session_of(params.uri)
         try:
-            agent_id = self.sessions.live.get(session_id)
+            agent_id = self.sessions.live(session_id)
             if agent_id is not None:
                 export = await self.manager.export_session(ExportSessionParams(agent_id=agent_id))
             else:

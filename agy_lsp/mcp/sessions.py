@@ -1,10 +1,11 @@
 """MCP session ids <-> the core's agents.
 
 A session id is ours (a new session has no conversation id until its first turn
-ends); the core stores it with the session as an alias, so after a restart it
-still finds the stored conversation, as it does an id from another front-end
-(an ACP session id, a conversation id). A stored session opens without a harness;
-its next turn starts one.
+ends); the core keeps it with the agent and stores it with the session as an
+alias, so it maps the id to its live agent (agents/sessions.py), and after a
+restart still finds the stored conversation, as it does an id from another
+front-end (an ACP session id, a conversation id). A stored session opens without
+a harness; its next turn starts one.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ class Sessions:
     def __init__(self, manager: AgentManager, default_cwd: str) -> None:
         self.manager = manager
         self.default_cwd = default_cwd
-        self.live: dict[str, str] = {}  # session id -> agent id
-        self.cwd: dict[str, str] = {}  # session id -> its working directory, for sessions started here
         # What this server last set on a session (a stored session's are not known here).
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
@@ -60,7 +59,7 @@ class Sessions:
             return *(await self._new(args)), True
         session_id = args.session_id
         agent_id = await self.agent(session_id)
-        if args.cwd is not None and args.cwd != self.cwd.get(session_id, args.cwd):
+        if args.cwd is not None and args.cwd != (self.cwd(session_id) or args.cwd):
             raise invalid("cwd is fixed when a session starts; leave it out to continue this one", field="cwd")
         # A calling model tends to repeat its arguments: only a change restarts the agent.
         policy = args.policy if args.policy != self.policy.get(session_id) else None
@@ -88,14 +87,22 @@ class Sessions:
             model_options=model_options(args),
         )
         created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
-        self.live[session_id], self.cwd[session_id] = created.agent_id, cwd
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
         return session_id, created.agent_id
+
+    def live(self, session_id: str) -> str | None:
+        """The live agent of a session (the core knows it by the session id, an alias)."""
+        holder = self.manager.sessions.holder(session_id)
+        return holder.agent_id if holder else None
+
+    def cwd(self, session_id: str) -> str | None:
+        holder = self.manager.sessions.holder(session_id)
+        return holder.cwd if holder else None
 
     async def agent(self, session_id: str) -> str:
         """The agent of a live session, or of a stored one, opened now (no harness yet)."""
         async with self._opening:
-            agent_id = self.live.get(session_id)
+            agent_id = self.live(session_id)
             if agent_id is not None:
                 return agent_id
             meta = self.manager.sessions.find(session_id)
@@ -105,9 +112,6 @@ class Sessions:
             if agent_id is None:
                 params = CreateAgentParams(conversation_id=meta.conversation_id)
                 agent_id = (await self.manager.create(params, alias=session_id, start=False)).agent_id
-            self.live[session_id] = agent_id
-            if meta.cwd:
-                self.cwd[session_id] = meta.cwd
             return agent_id
 
     def stored(self, session_id: str) -> SessionMeta:
@@ -126,7 +130,7 @@ class Sessions:
                 title=s.title,
                 updated_at=iso(s.updated_at),
                 turn_count=s.turn_count,
-                live=s.agent_id is not None or s.session_id in self.live,
+                live=s.agent_id is not None,
                 cwd=s.cwd,
             )
             for s in self.manager.sessions.listing(cwd)

@@ -25,10 +25,13 @@ async def test_listing_merges_live_and_stored_sessions(core: CoreFactory) -> Non
         assert [s.session_id for s in m.sessions.listing("/w/b")] == [conversation]
         assert [s.session_id for s in m.sessions.listing(fresh=False)] == [conversation]
         assert m.sessions.agent_for(conversation) == kept
+        holder = m.sessions.holder("mcp-a")  # the live agent a front-end's id names
+        assert holder is not None and (holder.agent_id, holder.cwd) == (fresh, "/w/a")
+        assert m.sessions.holder(conversation) is not None and m.sessions.holder("nobody") is None
 
         await m.shutdown_agent(kept)
         (stored,) = m.sessions.listing(fresh=False)
-        assert stored.agent_id is None and m.sessions.agent_for(conversation) is None
+        assert stored.agent_id is None and m.sessions.agent_for(conversation) is None and m.sessions.holder(conversation) is None
         assert m.sessions.page(0, 10).total == 1
 
 
