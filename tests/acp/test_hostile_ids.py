@@ -5,7 +5,9 @@ field, and nothing outside the state dir is touched or reveals itself."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,3 +67,21 @@ async def test_hostile_ids_are_invalid_params_and_touch_nothing_outside(start, r
         with pytest.raises(RequestError):  # it was deleted
             await server.raw("session/load", {"sessionId": sid, "cwd": "/tmp", "mcpServers": []})
         assert all((root / name).read_text() == "canary" for name in CANARIES if "secret" not in name)
+
+
+async def test_an_open_state_dir_is_tightened_at_start_with_one_log_line(start, root: Path, state_dir: str) -> None:
+    """Defect 8 on an existing install: a 0755 state dir with 0644 files (an older
+    version's) is the owner's only once the server started, and its log says so once."""
+    state = Path(state_dir)
+    old = state / "sessions" / "old.json"
+    old.parent.mkdir()
+    old.write_text("{}")
+    os.chmod(state, 0o755)
+    os.chmod(old.parent, 0o755)
+    os.chmod(old, 0o644)
+    async with start():
+        assert stat.S_IMODE(state.stat().st_mode) == 0o700
+        assert stat.S_IMODE(old.parent.stat().st_mode) == 0o700 and stat.S_IMODE(old.stat().st_mode) == 0o600
+    log = (state / "server.log").read_text()
+    assert log.count("was open to other users") == 1, log
+    assert stat.S_IMODE((state / "server.log").stat().st_mode) & 0o077 == 0

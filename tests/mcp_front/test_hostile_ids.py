@@ -41,7 +41,8 @@ async def test_hostile_session_ids_are_invalid_params(start, tmp_path: Path) -> 
             for tool, args in CALLS:
                 err = await invalid(host, tool, {**args, "sessionId": value})
                 assert err.error.code == INVALID_PARAMS, (tool, value[:20], err.error)
-                assert err.error.data["code"] == "INVALID_PARAMS" and str(tmp_path) not in err.error.message
+                assert err.error.data["code"] == "INVALID_PARAMS" and err.error.data["field"] == "sessionId"
+                assert str(tmp_path) not in err.error.message
         for value in ("a" * 5000, "a\x00b", "..", ".hidden", "a%2F..%2Fb"):
             with pytest.raises(MCPError) as caught:
                 await host.session.read_resource(f"agy://sessions/{value}")
