@@ -5,6 +5,7 @@ the state dir; nothing outside it is created, deleted, read or even stat'ed."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import os
 import shutil
@@ -197,6 +198,7 @@ HOSTILE = st.one_of(
 )
 
 _ROOT = Path(tempfile.mkdtemp(prefix="agy-ids-"))  # hypothesis runs many examples in one test: one scratch tree
+atexit.register(shutil.rmtree, _ROOT, True)
 _STATE = canary_tree(_ROOT)
 _touched: list[tuple[str, str]] = []
 _watching = False
