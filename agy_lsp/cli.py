@@ -43,7 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _secure(state_dir: str) -> None:
+    from agy_lsp.agents.store import secure_state_dir
+
+    log = logging.getLogger("agy_lsp")
+    try:
+        if changed := secure_state_dir(state_dir):
+            log.warning("state dir %s was open to other users: removed their access to %d files and folders in it", state_dir, changed)
+    except OSError as e:
+        log.warning("could not secure the state dir %s: %s", state_dir, e)
+
+
 def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)  # what we and the harness (it inherits this) write is the owner's only
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["chat"]:
         from agy_lsp.chat_cli import main as chat_main
@@ -80,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
             "max_live_agents": ns.max_live_agents,
         }
     )
+    _secure(settings.state_dir)
     if ns.acp:
         from agy_lsp.acp.server import run_acp
 

@@ -49,6 +49,7 @@ from agy_lsp.acp import auth, commands, editor_tools, inputs, options, turns, up
 from agy_lsp.acp.acp_editor import AcpEditor
 from agy_lsp.acp.bindings import Binding
 from agy_lsp.protocol.errors import AgyError
+from agy_lsp.protocol.ids import parse_session_id
 from agy_lsp.protocol.types import Capabilities, ConfigureAgentParams, HookPoint, ModelOptions, RunCommand, Vertex
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class AgyAcpAgent(turns.Turns):
         additional_directories: list[str] | None = None,
         **kwargs: Any,
     ) -> LoadSessionResponse:
+        session_id = self._id(session_id)
         b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=True)
         replay = b.replay.updates(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
@@ -145,6 +147,7 @@ class AgyAcpAgent(turns.Turns):
         **kwargs: Any,
     ) -> ResumeSessionResponse:
         """Reattach without a replay (and without a harness until the next prompt)."""
+        session_id = self._id(session_id)
         b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=False)
         return ResumeSessionResponse(modes=b.modes(), config_options=b.config_options())
 
@@ -161,14 +164,15 @@ class AgyAcpAgent(turns.Turns):
 
     async def delete_session(self, session_id: str, **kwargs: Any) -> DeleteSessionResponse:
         """Deletes a stored session (closing it first when it is open here)."""
+        session_id = self._id(session_id)
         if session_id in self.sessions:
             await self.close_session(session_id)
-        if not self._call(self.manager.delete_session, session_id):
+        if not self._call(self.manager.sessions.delete, session_id):
             raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
         return DeleteSessionResponse()
 
     async def _reopen(self, session_id: str, cwd: str, dirs: Any, servers: Any, kwargs: dict[str, Any], start: bool) -> Binding:
-        meta = self.manager.find_session(session_id)
+        meta = self.manager.sessions.find(session_id)
         if meta is None:
             raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
         return await self._open(session_id, cwd, dirs, servers, kwargs.get("agy"), meta.conversation_id, start=start)
@@ -266,21 +270,25 @@ class AgyAcpAgent(turns.Turns):
             offset = int(cursor or 0)
         except ValueError:
             raise inputs.invalid("cursor is not one we gave out", field="cursor") from None
-        metas = self.manager.stored_sessions(cwd)
+        listed = self.manager.sessions.listing(cwd, fresh=False)  # stored ones: a new session is listed once it has a turn
         sessions = [
             SessionInfo(
-                session_id=m.aliases[0] if m.aliases else m.conversation_id,
+                session_id=m.session_id,
                 cwd=m.cwd or str(Path.home()),
                 title=m.title or None,
                 updated_at=datetime.fromtimestamp(m.updated_at, timezone.utc).isoformat().replace("+00:00", "Z"),
             )
-            for m in metas[offset : offset + PAGE]
+            for m in listed[offset : offset + PAGE]
         ]
-        more = offset + PAGE < len(metas)
+        more = offset + PAGE < len(listed)
         return ListSessionsResponse(sessions=sessions, next_cursor=str(offset + PAGE) if more else None)
 
+    def _id(self, session_id: Any) -> str:
+        """A session id from the client, checked before anything is looked up by it."""
+        return self._call(parse_session_id, session_id, "sessionId")
+
     def _binding(self, session_id: str) -> Binding:
-        b = self.sessions.get(session_id)
+        b = self.sessions.get(self._id(session_id))
         if b is None:
             raise inputs.invalid(f"unknown session {session_id!r}; create it with session/new or session/load", sessionId=session_id)
         return b

@@ -27,10 +27,12 @@ from agy_lsp.agents.mcp_servers import check as check_mcp_servers
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
 from agy_lsp.agents.session import AgentSession, SessionDeps
+from agy_lsp.agents.sessions import Sessions
 from agy_lsp.agents.spec import resolve_spec, with_model
-from agy_lsp.agents.store import SessionMeta, SessionStore
+from agy_lsp.agents.store import secure_state_dir
 from agy_lsp.agents.turn import TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode, agent_not_found, invalid_params
+from agy_lsp.protocol.ids import parse_session_id
 from agy_lsp.protocol.types import (
     AgentSummary,
     AnyBackend,
@@ -41,7 +43,6 @@ from agy_lsp.protocol.types import (
     ExportSessionParams,
     ExportSessionResult,
     HistoryResult,
-    ListSessionsResult,
     Prompt,
     SendResult,
     StatusResult,
@@ -75,6 +76,7 @@ class AgentManager:
         self.quota = QuotaRegistry()
         self._agents: dict[str, AgentSession] = {}
         self.live = LiveAgents(lambda: self._agents.values(), lambda: self.settings)
+        self.sessions = Sessions(lambda: self.settings.state_dir, lambda: self._agents.values())  # stored sessions (agents/sessions.py)
         self._deps = SessionDeps(
             editor=editor,
             sdk=self.sdk,
@@ -117,6 +119,8 @@ class AgentManager:
     def reconfigure(self, settings: Settings) -> None:
         """New settings (initializationOptions, didChangeConfiguration) apply to new
         agents and to every agent's next turn."""
+        if settings.state_dir != self.settings.state_dir:
+            self._secure(settings.state_dir)
         self.settings = settings
         self.pacer.min_interval = max(0, settings.pacing_ms) / 1000
 
@@ -128,9 +132,15 @@ class AgentManager:
             self._announced_fallback = True
             self.editor.log("warning", note)
 
-    @property
-    def store(self) -> SessionStore:
-        return SessionStore(self.settings.state_dir)
+    def _secure(self, state_dir: str) -> None:
+        """A state dir named by the client is made the owner's only, as the CLI's is."""
+        try:
+            changed = secure_state_dir(state_dir)
+        except OSError as e:
+            self.editor.log("warning", f"could not secure the state dir: {e}")
+            return
+        if changed:
+            self.editor.log("info", f"state dir was open to other users: removed their access to {changed} files and folders in it")
 
     # ------------------------------------------------------------------ agents
 
@@ -146,15 +156,7 @@ class AgentManager:
         knows the session by. `start=False` leaves the harness for the first turn."""
         if self._closing:
             raise AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
-        meta = None
-        if params.conversation_id is not None:
-            meta = self.store.get(params.conversation_id)
-            if meta is None and not self.store.has_conversation(params.conversation_id):
-                raise invalid_params(
-                    f"no stored conversation {params.conversation_id!r}",
-                    conversationId=params.conversation_id,
-                    stateDir=self.settings.state_dir,
-                )
+        meta = None if params.conversation_id is None else self.sessions.resumable(params.conversation_id)
         spec, backend, fallback = await resolve_spec(params, meta, self.settings)
         if fallback:
             self.announce_fallback(keyring_asked=True)  # resolve_spec asked it
@@ -190,18 +192,7 @@ class AgentManager:
         session = self._get(agent_id)
         await self.shutdown_agent(agent_id)
         if session.conversation_id:
-            self.store.delete(session.conversation_id)
-
-    def delete_session(self, session_id: str) -> bool:
-        """Delete a stored conversation that no live agent holds; False if unknown."""
-        meta = self.store.find(session_id)
-        conversation_id = meta.conversation_id if meta else session_id
-        if meta is None and not self.store.has_conversation(conversation_id):
-            return False
-        if any(s.conversation_id == conversation_id for s in self._agents.values()):
-            raise AgyError(ErrorCode.AGENT_BUSY, "the session is open; close it first", {"sessionId": session_id})
-        self.store.delete(conversation_id)
-        return True
+            self.sessions.remove(session.conversation_id)
 
     async def disconnect_agent(self, agent_id: str) -> None:
         """The SDK's disconnect: close the transport, keep the stored conversation."""
@@ -357,35 +348,13 @@ class AgentManager:
         session.turn_count_offset = 0
         session.refused.clear()
 
-    def list_sessions(self, offset: int = 0, limit: int = 50, cwd: str | None = None) -> ListSessionsResult:
-        if offset < 0 or limit < 0:
-            raise invalid_params("offset and limit must be >= 0", field="offset/limit")
-        metas = self.store.list(cwd)
-        return ListSessionsResult(sessions=[queries.session_summary(m) for m in metas[offset : offset + limit]], total=len(metas))
-
-    def stored_sessions(self, cwd: str | None = None) -> list[SessionMeta]:
-        """Stored sessions, newest first (front-ends that need more than the summary)."""
-        return self.store.list(cwd)
-
-    def find_session(self, session_id: str) -> SessionMeta | None:
-        """A stored session by conversation id or alias; None if it is not stored
-        (a conversation the SDK has without our metadata counts as stored)."""
-        meta = self.store.find(session_id)
-        if meta is None and self.store.has_conversation(session_id):
-            meta = SessionMeta(conversation_id=session_id)
-        return meta
-
-    def agent_for(self, conversation_id: str) -> str | None:
-        """The live agent that holds this conversation, if any."""
-        return next((s.agent_id for s in self._agents.values() if s.conversation_id == conversation_id), None)
-
     async def export_session(self, params: ExportSessionParams, last: int | None = None) -> ExportSessionResult:
         """The transcript of a live agent, or of a stored conversation (opened briefly);
         with `last`, of its last steps only."""
         if params.agent_id is not None:
             session = self._get(params.agent_id)
         elif params.conversation_id is not None:
-            agent_id = self.agent_for(params.conversation_id)
+            agent_id = self.sessions.agent_for(parse_session_id(params.conversation_id, "conversationId"))
             if agent_id is None:
                 created = await self.create(CreateAgentParams(conversation_id=params.conversation_id))
                 try:

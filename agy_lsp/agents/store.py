@@ -8,6 +8,12 @@ calls that never ran (the harness keeps only an error text for them), the ids a
 front-end knows the session by (an ACP session id), times and turn count.
 Writes are atomic (temp file, fsync, rename); unreadable files are skipped with a
 warning and never stop the server.
+
+Ids come from clients. The store touches only paths it built itself from an id
+that passes `protocol.ids` (an invalid one is simply not there: nothing is stat'ed),
+and only inside the state dir (each path resolved and compared; a symlink is never
+followed out of it). Deleting removes a conversation's exact files, never a pattern.
+Everything under the state dir is the owner's only (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +31,7 @@ from typing import Any
 
 import msgspec
 
+from agy_lsp.protocol.ids import SessionId, is_session_id
 from agy_lsp.protocol.types import CreateAgentParams, Permission, ToolCall
 
 log = logging.getLogger(__name__)
@@ -41,14 +50,14 @@ class RefusedCall(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=Tr
 
 
 class SessionMeta(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
-    conversation_id: str
+    conversation_id: SessionId  # a file with a bad one is unreadable, and skipped
     title: str = ""
     spec: CreateAgentParams = msgspec.field(default_factory=CreateAgentParams)
     backend: dict[str, Any] = {}
     permissions: list[Permission] = []
     tool_state: dict[str, Any] = {}
     refused: list[RefusedCall] = []
-    aliases: list[str] = []  # other ids a front-end knows this session by
+    aliases: list[SessionId] = []  # other ids a front-end knows this session by
     created_at: float = 0.0
     updated_at: float = 0.0
     turn_count: int = 0
@@ -111,15 +120,28 @@ def _from_v1(data: bytes) -> SessionMeta:
     return msgspec.convert(raw, SessionMeta)
 
 
+# The SDK's files of a conversation in `conversations/` (sqlite and its journals).
+_CONVERSATION_FILES = (".db", ".db-wal", ".db-shm", ".db-journal")
+
+
 class SessionStore:
     def __init__(self, state_dir: str) -> None:
         self.root = Path(state_dir)
         self.sessions = self.root / "sessions"
         self.conversations = self.root / "conversations"
+        self.brain = self.root / "app" / "brain"  # the harness's per-conversation folder (sdk/config.py app_data_dir)
+
+    def _inside(self, path: Path) -> Path | None:
+        """`path` when it is (resolved) inside the state dir, else None: a folder of
+        ours that is a symlink out of it is not followed."""
+        try:
+            return path if path.resolve().is_relative_to(self.root.resolve()) else None
+        except (OSError, RuntimeError):  # a symlink loop
+            return None
 
     def _path(self, conversation_id: str) -> Path:
-        if not conversation_id or "/" in conversation_id or conversation_id.startswith("."):
-            raise ValueError(f"bad conversation id {conversation_id!r}")
+        if not is_session_id(conversation_id):
+            raise ValueError("bad conversation id")
         return self.sessions / f"{conversation_id}.json"
 
     def save(self, meta: SessionMeta) -> None:
@@ -127,17 +149,20 @@ class SessionStore:
         if not meta.created_at:
             meta.created_at = meta.updated_at
         del meta.refused[:-MAX_REFUSED]
-        atomic_write(self._path(meta.conversation_id), _encoder.encode(meta))
+        path = self._path(meta.conversation_id)
+        if self._inside(path.parent) is None:
+            raise OSError(f"{self.sessions} leads out of the state dir")
+        atomic_write(path, _encoder.encode(meta))
 
     def get(self, conversation_id: str) -> SessionMeta | None:
-        try:
-            path = self._path(conversation_id)
-        except ValueError:
+        if not is_session_id(conversation_id) or (path := self._inside(self._path(conversation_id))) is None:
             return None
         return self._read(path)
 
     def find(self, session_id: str) -> SessionMeta | None:
         """By conversation id, or by an alias a front-end gave it."""
+        if not is_session_id(session_id):
+            return None
         meta = self.get(session_id)
         if meta is not None:
             return meta
@@ -165,12 +190,15 @@ class SessionStore:
             return None
 
     def has_conversation(self, conversation_id: str) -> bool:
-        return (self.conversations / f"{conversation_id}.db").exists()
+        if not is_session_id(conversation_id):
+            return False
+        path = self._inside(self.conversations / f"{conversation_id}.db")
+        return path is not None and path.is_file()
 
     def list(self, cwd: str | None = None) -> list[SessionMeta]:
         """Stored sessions, most recently updated first; with `cwd`, only those whose
         first workspace it is."""
-        if not self.sessions.is_dir():
+        if self._inside(self.sessions) is None or not self.sessions.is_dir():
             return []
         metas = [m for p in self.sessions.glob("*.json") if (m := self._read(p)) is not None]
         if cwd is not None:
@@ -178,10 +206,39 @@ class SessionStore:
         return sorted(metas, key=lambda m: m.updated_at, reverse=True)
 
     def delete(self, conversation_id: str) -> None:
-        """Remove our metadata and the SDK's conversation files."""
-        with contextlib.suppress(ValueError, OSError):
-            self._path(conversation_id).unlink(missing_ok=True)
-        if self.conversations.is_dir():
-            for path in self.conversations.glob(f"{conversation_id}*"):
+        """Remove our metadata, the SDK's conversation files and the harness's folder
+        for it: exactly those paths, each only when it is inside the state dir."""
+        if not is_session_id(conversation_id):
+            return
+        files = [self.sessions / f"{conversation_id}.json", *(self.conversations / f"{conversation_id}{s}" for s in _CONVERSATION_FILES)]
+        for path in files:
+            if self._inside(path.parent) is not None:
                 with contextlib.suppress(OSError):
-                    path.unlink()
+                    path.unlink(missing_ok=True)  # a symlink is removed, not what it points to
+        brain = self.brain / conversation_id
+        if self._inside(self.brain) is not None:
+            with contextlib.suppress(OSError):
+                if brain.is_symlink():
+                    brain.unlink()
+                elif brain.is_dir():
+                    shutil.rmtree(brain)  # does not follow symlinks inside it
+
+
+def secure_state_dir(state_dir: str) -> int:
+    """Make the state dir the owner's only: create it 0700, and when it is open to
+    group or others (an install from before this rule), take their bits off every
+    folder and file under it (symlinks are neither followed nor changed). Returns how
+    many modes changed. A 0700 state dir already shields what is in it."""
+    root = Path(state_dir)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(root.stat().st_mode) & 0o077 == 0:
+        return 0
+    changed = 0
+    for folder, dirs, files in os.walk(root.resolve(), followlinks=False):
+        for path in [folder, *(os.path.join(folder, n) for n in (*dirs, *files))]:
+            with contextlib.suppress(OSError):
+                st = os.lstat(path)
+                if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o077:
+                    os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+                    changed += 1
+    return changed

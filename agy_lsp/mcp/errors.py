@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import msgspec
@@ -24,8 +25,13 @@ def invalid(message: str, **data: Any) -> MCPError:
     return MCPError(code=INVALID_PARAMS, message=message, data={"code": ErrorCode.INVALID_PARAMS.name, **data})
 
 
+_PATH = re.compile(r"at `\$\.([^`]+)`")  # where msgspec says the bad value is
+
+
 def from_validation(tool: str, err: msgspec.ValidationError) -> MCPError:
-    return invalid(f"invalid arguments for {tool}: {err}", tool=tool, cause=str(err))
+    where = _PATH.search(str(err))
+    field = {"field": where.group(1)} if where else {}  # e.g. sessionId
+    return invalid(f"invalid arguments for {tool}: {err}", tool=tool, cause=str(err), **field)
 
 
 def protocol_error(err: AgyError) -> MCPError:

@@ -35,7 +35,7 @@ class Queries:
 
     def status(self, args: SessionArgs) -> StatusOut:
         session_id = args.session_id
-        agent_id = self.sessions.live.get(session_id)
+        agent_id = self.sessions.live(session_id)
         if agent_id is None:
             meta = self.sessions.stored(session_id)
             return StatusOut(
@@ -48,14 +48,14 @@ class Queries:
                 model=meta.backend.get("model") or None,
             )
         status = self.manager.status(agent_id)
-        stored = self.manager.find_session(session_id)
+        stored = self.manager.sessions.find(session_id)
         return StatusOut(
             session_id=session_id,
             state=status.state,
             busy=not status.idle,
             turn_count=status.turn_count,
             title=stored.title if stored else "",
-            cwd=self.sessions.cwd.get(session_id),
+            cwd=self.sessions.cwd(session_id),
             model=model_name(self.manager.backend_of(agent_id)),
             last_response=tail(status.last_response, LAST_RESPONSE_CHARS)[0],
             total_usage=status.total_usage,
@@ -63,7 +63,7 @@ class Queries:
         )
 
     def cancel(self, args: SessionArgs) -> CancelOut:
-        agent_id = self.sessions.live.get(args.session_id)
+        agent_id = self.sessions.live(args.session_id)
         if agent_id is None:
             self.sessions.stored(args.session_id)  # unknown: AGENT_NOT_FOUND
             return CancelOut(session_id=args.session_id, cancelled=False)
@@ -74,7 +74,7 @@ class Queries:
         return SessionsOut(sessions=listed, total=total)
 
     async def history(self, args: HistoryArgs) -> HistoryOut:
-        agent_id = self.sessions.live.get(args.session_id)
+        agent_id = self.sessions.live(args.session_id)
         if agent_id is not None:
             params = ExportSessionParams(agent_id=agent_id)
         else:

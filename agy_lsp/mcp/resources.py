@@ -35,6 +35,7 @@ from mcp_types import (
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.mcp.sessions import Sessions
 from agy_lsp.protocol.errors import AgyError, ErrorCode
+from agy_lsp.protocol.ids import bad_id, is_session_id
 from agy_lsp.protocol.types import ExportSessionParams
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Resources:
         self.notifier.seen(ctx)
         session_id = self._session_of(params.uri)
         try:
-            agent_id = self.sessions.live.get(session_id)
+            agent_id = self.sessions.live(session_id)
             if agent_id is not None:
                 export = await self.manager.export_session(ExportSessionParams(agent_id=agent_id))
             else:
@@ -141,6 +142,11 @@ class Resources:
 
     @staticmethod
     def _session_of(target: str) -> str:
-        if not target.startswith(PREFIX) or len(target) == len(PREFIX) or "/" in target[len(PREFIX) :]:
-            raise MCPError(INVALID_PARAMS, f"not an agy session resource: {target!r} (expected {PREFIX}<sessionId>)", {"uri": target})
-        return target[len(PREFIX) :]
+        if not target.startswith(PREFIX):
+            shown = target if len(target) <= 200 else target[:200] + "…"
+            raise MCPError(INVALID_PARAMS, f"not an agy session resource: {shown!r} (expected {PREFIX}<sessionId>)", {"uri": shown})
+        session_id = target[len(PREFIX) :]
+        if not is_session_id(session_id):
+            err = bad_id(session_id, "uri")
+            raise MCPError(INVALID_PARAMS, err.message, err.data)
+        return session_id

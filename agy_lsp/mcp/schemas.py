@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from agy_lsp.protocol import ids
 from agy_lsp.protocol.agent_options import ThinkingLevel
 from agy_lsp.protocol.types import ToolOutcome, Usage
 
@@ -28,11 +29,13 @@ class Out(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """Tool results (structured content)."""
 
 
+# A session id is checked here, as the arguments are decoded (protocol/ids.py).
 SessionId = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=200,
+        max_length=ids.MAX_LENGTH,
+        pattern=ids.PATTERN,
         description="The session to use, as returned by agy_run (sessionId) or listed by agy_sessions.",
     ),
 ]
@@ -85,7 +88,8 @@ class RunArgs(Args):
             str,
             msgspec.Meta(
                 min_length=1,
-                max_length=200,
+                max_length=ids.MAX_LENGTH,
+                pattern=ids.PATTERN,
                 description="Continue this session (its whole conversation) instead of starting a new one.",
             ),
         ]

@@ -1,10 +1,11 @@
 """MCP session ids <-> the core's agents.
 
 A session id is ours (a new session has no conversation id until its first turn
-ends); the core stores it with the session as an alias, so after a restart it
-still finds the stored conversation, as it does an id from another front-end
-(an ACP session id, a conversation id). A stored session opens without a harness;
-its next turn starts one.
+ends); the core keeps it with the agent and stores it with the session as an
+alias, so it maps the id to its live agent (agents/sessions.py), and after a
+restart still finds the stored conversation, as it does an id from another
+front-end (an ACP session id, a conversation id). A stored session opens without
+a harness; its next turn starts one.
 """
 
 from __future__ import annotations
@@ -38,11 +39,6 @@ def model_options(args: RunArgs) -> ModelOptions | None:
     return ModelOptions(thinking_level=args.thinking_level) if args.thinking_level is not None else None
 
 
-def public_id(meta: SessionMeta) -> str:
-    """The id a stored session is known by: the first front-end's, else its conversation id."""
-    return meta.aliases[0] if meta.aliases else meta.conversation_id
-
-
 def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -51,8 +47,6 @@ class Sessions:
     def __init__(self, manager: AgentManager, default_cwd: str) -> None:
         self.manager = manager
         self.default_cwd = default_cwd
-        self.live: dict[str, str] = {}  # session id -> agent id
-        self.cwd: dict[str, str] = {}  # session id -> its working directory, for sessions started here
         # What this server last set on a session (a stored session's are not known here).
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
@@ -65,7 +59,7 @@ class Sessions:
             return *(await self._new(args)), True
         session_id = args.session_id
         agent_id = await self.agent(session_id)
-        if args.cwd is not None and args.cwd != self.cwd.get(session_id, args.cwd):
+        if args.cwd is not None and args.cwd != (self.cwd(session_id) or args.cwd):
             raise invalid("cwd is fixed when a session starts; leave it out to continue this one", field="cwd")
         # A calling model tends to repeat its arguments: only a change restarts the agent.
         policy = args.policy if args.policy != self.policy.get(session_id) else None
@@ -93,54 +87,52 @@ class Sessions:
             model_options=model_options(args),
         )
         created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
-        self.live[session_id], self.cwd[session_id] = created.agent_id, cwd
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
         return session_id, created.agent_id
+
+    def live(self, session_id: str) -> str | None:
+        """The live agent of a session (the core knows it by the session id, an alias)."""
+        holder = self.manager.sessions.holder(session_id)
+        return holder.agent_id if holder else None
+
+    def cwd(self, session_id: str) -> str | None:
+        holder = self.manager.sessions.holder(session_id)
+        return holder.cwd if holder else None
 
     async def agent(self, session_id: str) -> str:
         """The agent of a live session, or of a stored one, opened now (no harness yet)."""
         async with self._opening:
-            agent_id = self.live.get(session_id)
+            agent_id = self.live(session_id)
             if agent_id is not None:
                 return agent_id
-            meta = self.manager.find_session(session_id)
+            meta = self.manager.sessions.find(session_id)
             if meta is None:
                 raise not_found(session_id)
-            agent_id = self.manager.agent_for(meta.conversation_id)
+            agent_id = self.manager.sessions.agent_for(meta.conversation_id)
             if agent_id is None:
                 params = CreateAgentParams(conversation_id=meta.conversation_id)
                 agent_id = (await self.manager.create(params, alias=session_id, start=False)).agent_id
-            self.live[session_id] = agent_id
-            if meta.cwd:
-                self.cwd[session_id] = meta.cwd
             return agent_id
 
     def stored(self, session_id: str) -> SessionMeta:
         """A session's stored metadata; AGENT_NOT_FOUND if there is none."""
-        meta = self.manager.find_session(session_id)
+        meta = self.manager.sessions.find(session_id)
         if meta is None:
             raise not_found(session_id)
         return meta
 
     def listing(self, cwd: str | None, limit: int) -> tuple[list[SessionOut], int]:
         """Sessions newest first: live ones not stored yet (a first turn still
-        running), then the stored ones."""
-        metas = self.manager.stored_sessions(cwd)
-        stored_ids = {public_id(m) for m in metas} | {m.conversation_id for m in metas}
-        fresh = [
-            SessionOut(session_id=s, title="", updated_at=iso(datetime.now(timezone.utc).timestamp()), turn_count=0, live=True, cwd=c)
-            for s, c in self.cwd.items()
-            if s not in stored_ids and s in self.live and (cwd is None or c == cwd)
-        ]
-        listed = fresh + [
+        running), then the stored ones (agents/sessions.py merges them)."""
+        listed = [
             SessionOut(
-                session_id=public_id(m),
-                title=m.title,
-                updated_at=iso(m.updated_at),
-                turn_count=m.turn_count,
-                live=public_id(m) in self.live or self.manager.agent_for(m.conversation_id) is not None,
-                cwd=m.cwd,
+                session_id=s.session_id,
+                title=s.title,
+                updated_at=iso(s.updated_at),
+                turn_count=s.turn_count,
+                live=s.agent_id is not None,
+                cwd=s.cwd,
             )
-            for m in metas
+            for s in self.manager.sessions.listing(cwd)
         ]
         return listed[:limit], len(listed)

@@ -31,6 +31,7 @@ from agy_lsp.protocol.calls import ToolCall as ToolCall
 from agy_lsp.protocol.calls import ToolOutcome as ToolOutcome
 from agy_lsp.protocol.calls import ToolResult as ToolResult
 from agy_lsp.protocol.calls import Usage as Usage
+from agy_lsp.protocol.ids import SessionId
 from agy_lsp.protocol.wire import Wire
 
 AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
@@ -113,7 +114,7 @@ class CreateAgentParams(Wire):
     system_instructions: str | SystemInstructions | None = None
     workspaces: list[str] = []
     capabilities: Capabilities | None = None
-    conversation_id: str | None = None
+    conversation_id: SessionId | None = None
     response_schema: dict[str, Any] | None = None
     max_quota_retries: int | None = None
     chat_timeout_secs: float | None = None
@@ -391,7 +392,7 @@ class ListSessionsResult(Wire, omit_defaults=False):
 
 class ExportSessionParams(Wire):
     agent_id: str | None = None
-    conversation_id: str | None = None
+    conversation_id: SessionId | None = None
 
 
 class ExportSessionResult(Wire, omit_defaults=False):

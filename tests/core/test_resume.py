@@ -135,7 +135,7 @@ async def test_the_turn_count_goes_on_across_resumes_and_restarts(core: CoreFact
         assert await c.session(resumed).hibernate("test")
         await c.manager.chat(resumed, "4")
         assert c.manager.status(resumed).turn_count == 4
-        assert [m.turn_count for m in c.manager.stored_sessions()] == [4]
+        assert [m.turn_count for m in c.manager.sessions.stored()] == [4]
 
 
 async def test_resume_of_an_unknown_conversation_is_invalid_params(core: CoreFactory) -> None:
