@@ -55,7 +55,6 @@ def _secure(state_dir: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    os.umask(0o077)  # what we and the harness (it inherits this) write is the owner's only
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["chat"]:
         from agy_lsp.chat_cli import main as chat_main

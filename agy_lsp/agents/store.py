@@ -153,6 +153,24 @@ class SessionStore:
         if self._inside(path.parent) is None:
             raise OSError(f"{self.sessions} leads out of the state dir")
         atomic_write(path, _encoder.encode(meta))
+        self.tighten(meta.conversation_id)
+
+    def tighten(self, conversation_id: str) -> None:
+        """Take group and other access off what the harness wrote for this conversation
+        (its database, its brain folder with the transcripts). The harness writes with the
+        process's umask, which we leave alone because it also writes the user's project
+        files; the 0700 state dir already shields these, this keeps them 0600 as well."""
+        if not is_session_id(conversation_id):
+            return
+        paths = [self.root, *(self.root / d for d in ("sessions", "conversations", "app"))]
+        paths += [self.conversations / f"{conversation_id}{s}" for s in _CONVERSATION_FILES]
+        brain = self.brain / conversation_id
+        if self._inside(self.brain) is not None and brain.is_dir() and not brain.is_symlink():
+            paths.append(self.brain)
+            for folder, dirs, files in os.walk(brain, followlinks=False):
+                paths += [Path(folder), *(Path(folder, n) for n in (*dirs, *files))]
+        for p in paths:
+            _owner_only(p)
 
     def get(self, conversation_id: str) -> SessionMeta | None:
         if not is_session_id(conversation_id) or (path := self._inside(self._path(conversation_id))) is None:
@@ -224,6 +242,18 @@ class SessionStore:
                     shutil.rmtree(brain)  # does not follow symlinks inside it
 
 
+def _owner_only(path: Path | str) -> bool:
+    """chmod go-rwx, never through a symlink; True when the mode changed."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode) or not st.st_mode & 0o077:
+            return False
+        os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+        return True
+    except OSError:
+        return False
+
+
 def secure_state_dir(state_dir: str) -> int:
     """Make the state dir the owner's only: create it 0700, and when it is open to
     group or others (an install from before this rule), take their bits off every
@@ -236,9 +266,5 @@ def secure_state_dir(state_dir: str) -> int:
     changed = 0
     for folder, dirs, files in os.walk(root.resolve(), followlinks=False):
         for path in [folder, *(os.path.join(folder, n) for n in (*dirs, *files))]:
-            with contextlib.suppress(OSError):
-                st = os.lstat(path)
-                if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o077:
-                    os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
-                    changed += 1
+            changed += _owner_only(path)
     return changed

@@ -80,7 +80,12 @@ async def test_state_is_the_owners_only() -> None:
     client = await start_client({"AGY_STATE_DIR": str(state)})
     try:
         assert stat.S_IMODE(state.stat().st_mode) == 0o700 and not loose(state)
-        backend = scripted({"toolCalls": [{"name": "list_dir", "args": {"DirectoryPath": str(workspace)}}]}, {"text": "listed"})
+        write = {"TargetFile": str(workspace / "new.txt"), "CodeContent": "hi\n", "Overwrite": False, "Description": "d"}
+        backend = scripted(
+            {"toolCalls": [{"name": "list_dir", "args": {"DirectoryPath": str(workspace)}}]},
+            {"toolCalls": [{"name": "write_to_file", "args": write}]},
+            {"text": "listed"},
+        )
         spec = {"backend": backend, "workspaces": [str(workspace)], "policies": "allowAll"}
         agent = (await request(client, "agy/createAgent", spec))["agentId"]
         assert (await request(client, "agy/chat", {"agentId": agent, "prompt": "list it"}))["text"] == "listed"
@@ -92,3 +97,7 @@ async def test_state_is_the_owners_only() -> None:
     assert (state / "sessions" / f"{conversation}.json").exists()
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert not loose(state), loose(state)
+    # The user's project keeps the modes the user's umask gives: the server leaves the umask alone.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((workspace / "new.txt").stat().st_mode) == 0o666 & ~umask
