@@ -55,7 +55,8 @@ def test_chat_shows_the_cause_and_the_hint_of_a_failed_turn() -> None:
 
 
 def test_chat_rejects_a_base_url_that_is_not_http_before_starting() -> None:
-    proc = subprocess.run([*CHAT, "--backend", "openai", "--base-url", "notaurl", "hello"], env=FULL_ENV, capture_output=True, text=True, timeout=30)
+    argv = [*CHAT, "--backend", "openai", "--base-url", "notaurl", "hello"]
+    proc = subprocess.run(argv, env=FULL_ENV, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "'notaurl' is not an http(s) URL" in proc.stderr, proc.stderr
 
 
