@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
+import stat
 import sys
+import threading
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -38,6 +40,70 @@ def fail(prog: str, message: str) -> NoReturn:
     """A bad setting at start: one line on stderr and exit code 2, as argparse does."""
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+_SERVES = {"LSP": "an editor", "ACP": "an ACP client (an editor such as Zed)", "MCP": "an MCP host"}
+
+
+def check_stdin(wire: str) -> None:
+    """Before a transport polls fd 0 with the event loop, which takes only a pipe, a
+    socket or a terminal: a closed stdin or one at end of input (/dev/null, an empty
+    file) ends here with one line and code 0 (no client: nothing to serve); a
+    terminal gets a hint and is served (Ctrl-D ends it); a file with content is
+    copied through a pipe. See docs/protocol.md, "Starting"."""
+    who = _SERVES[wire]
+    try:
+        st = os.fstat(0)
+    except OSError:
+        _no_client(f"stdin is closed: no {wire} client to serve; {who} starts agy-lsp with a pipe on stdin")
+    if os.isatty(0):
+        chat = " For a chat in this terminal run `agy-lsp chat`." if wire == "LSP" else ""
+        print(
+            f"agy-lsp: stdin is a terminal, but agy-lsp is an {wire} server for {who} to start: it speaks {wire} "
+            f"(JSON-RPC) on stdin/stdout.{chat} Serving anyway; Ctrl-D ends it.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        return
+    if _at_end(st):
+        _no_client(f"stdin is at end of input (/dev/null or an empty file): no {wire} client to serve")
+    _pipe_stdin()
+
+
+def _no_client(message: str) -> NoReturn:
+    print(f"agy-lsp: {message}.", file=sys.stderr, flush=True)
+    sys.exit(0)
+
+
+def _at_end(st: os.stat_result) -> bool:
+    if stat.S_ISREG(st.st_mode):
+        return os.lseek(0, 0, os.SEEK_CUR) >= st.st_size
+    null = os.stat(os.devnull)
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
+
+
+def _pipe_stdin() -> None:
+    """fd 0 becomes a pipe that a thread fills from what stdin was (a file, a device)."""
+    source = os.dup(0)
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, 0)
+    os.close(read_end)
+
+    def copy() -> None:
+        try:
+            while chunk := os.read(source, 65536):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(write_end, view) :]
+        except OSError:
+            pass  # the server stopped reading
+        finally:
+            os.close(write_end)
+            os.close(source)
+
+    threading.Thread(target=copy, name="agy-stdin", daemon=True).start()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = from_environment(flags)
     except SettingsError as e:
         fail("agy-lsp", str(e))
+    check_stdin("ACP" if ns.acp else "MCP" if ns.mcp else "LSP")
     if ns.acp:
         from agy_lsp.acp.server import run_acp
 
