@@ -98,6 +98,17 @@ _REWRAPPED = re.compile(r": (?:doRequest|failed to send|error sending)")
 _GO_ERROR = re.compile(r'(?:Post|Get) \\?"([^"\\]+)\\?": ([^"\\()]+)')
 
 
+# How the harness words a model request that never got an answer (its SYSTEM error
+# step); other SYSTEM errors (an invalid tool call) may quote the model's arguments.
+_REQUEST_FAILED = re.compile(r"error sending request|failed to send HTTP request|network issue connecting", re.IGNORECASE)
+
+
+def unreachable_step(error: str) -> AgyError | None:
+    """BACKEND_ERROR for a harness SYSTEM error step that says the model's request
+    could not be sent at all; None for any other step."""
+    return unreachable(error, kind="harness") if _REQUEST_FAILED.search(error) else None
+
+
 def unreachable(text: str, *, stage: str = "turn", kind: str = "network") -> AgyError | None:
     """BACKEND_ERROR when `text` (an exception's, or a harness SYSTEM error step's)
     says the model could not be reached at all; None for anything else. `cause` is

@@ -9,7 +9,11 @@ import socket
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.sdk.errors import unreachable_step
 from tests.e2e.conftest import start_client
 from tests.helpers import request, request_error
 
@@ -71,3 +75,45 @@ async def test_a_base_url_that_is_not_http_is_invalid_params_at_create() -> None
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+# ---------------------------------------------------------------- the harness's words, classified
+
+_GEMINI_DNS = (
+    "Encountered retryable error from model provider: There was a network issue connecting to the server, please try "
+    'again. ("doRequest: error sending request: Post \\"https://generativelanguage.googleapis.com/v1beta/models/m:'
+    'streamGenerateContent?alt=sse\\": dial tcp: lookup generativelanguage.googleapis.com on 10.0.0.53:53: no such host: '
+    'doRequest: error sending request: Post \\"https://generativelanguage.googleapis.com/v1beta/models/m\\": dial tcp")'
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "network", "cause"),
+    [
+        (_GEMINI_DNS, "dns", "dial tcp: lookup generativelanguage.googleapis.com on 10.0.0.53:53: no such host (https://"),
+        (
+            'agent executor error: failed to send HTTP request: Post "http://127.0.0.1:9/v1/chat/completions": '
+            "dial tcp 127.0.0.1:9: connect: connection refused",
+            "refused",
+            "dial tcp 127.0.0.1:9: connect: connection refused (http://127.0.0.1:9/v1/chat/completions)",
+        ),
+        (
+            'failed to send HTTP request: Post "https://h/v1/chat/completions": tls: failed to verify certificate: x509: unknown authority',
+            "tls",
+            "tls: failed to verify certificate: x509: unknown authority (https://h/v1/chat/completions)",
+        ),
+        ('failed to send HTTP request: Post "notaurl/v1/chat/completions": unsupported protocol scheme ""', "url", "unsupported"),
+    ],
+)
+def test_a_request_that_never_reached_the_model_is_named_with_its_network_cause(error: str, network: str, cause: str) -> None:
+    err = unreachable_step(error)
+    assert err is not None and err.code == ErrorCode.BACKEND_ERROR
+    assert err.data["network"] == network and err.data["cause"].startswith(cause) and err.data["hint"], err.data
+
+
+@given(st.text(max_size=300))
+def test_other_system_errors_are_left_to_the_harness(text: str) -> None:
+    """An invalid tool call's error may quote the model's arguments ("connection refused")."""
+    assume("error sending request" not in text.lower() and "failed to send http request" not in text.lower())
+    assume("network issue connecting" not in text.lower())
+    assert unreachable_step(f"invalid tool call: {text} connection refused") is None
