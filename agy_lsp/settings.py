@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -22,20 +22,25 @@ def default_state_dir() -> str:
     return str(Path(base) / "agy-lsp")
 
 
+# Negative values mean nothing here, from initializationOptions as from the environment.
+Seconds = Annotated[float, msgspec.Meta(ge=0)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
 class Settings(msgspec.Struct, rename="camel", kw_only=True):
     backend: AnyBackend | None = None  # None: decided by `resolve_default_backend`
     model: str | None = None  # AGY_MODEL / --model without a backend: the default backend's model
     state_dir: str = msgspec.field(default_factory=default_state_dir)
-    chat_timeout_secs: float = 120.0
-    query_timeout_secs: float = 10.0
-    send_timeout_secs: float = 30.0
-    shutdown_timeout_secs: float = 10.0
-    confirm_timeout_secs: float = 600.0
-    tool_timeout_secs: float = 120.0
-    pacing_ms: int = 500
-    max_quota_retries: int = 3
-    idle_timeout_secs: float = 600.0  # hibernate an agent idle this long; 0 = never
-    max_live_agents: int = 8  # live harnesses at most; 0 = no cap
+    chat_timeout_secs: Seconds = 120.0
+    query_timeout_secs: Seconds = 10.0
+    send_timeout_secs: Seconds = 30.0
+    shutdown_timeout_secs: Seconds = 10.0
+    confirm_timeout_secs: Seconds = 600.0
+    tool_timeout_secs: Seconds = 120.0
+    pacing_ms: Count = 500
+    max_quota_retries: Count = 3
+    idle_timeout_secs: Seconds = 600.0  # hibernate an agent idle this long; 0 = never
+    max_live_agents: Count = 8  # live harnesses at most; 0 = no cap
     log_level: str = "info"
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import ConfirmToolCallParams, ConfirmToolCallResult, OpenAI
-from agy_lsp.settings import SettingsError, check_number, from_environment
+from agy_lsp.settings import SettingsError, check_number, from_environment, merge_initialization_options
 from tests.core.conftest import Clock, Core, CoreFactory, raises
 from tests.core.fake_sdk import Gate, Hang, Say, Tool, quota
 
@@ -194,3 +194,12 @@ def test_a_bad_setting_at_start_is_one_line_on_stderr_and_exit_code_2(env: dict[
     assert "error:" in last and ("AGY_" in last or "argument --" in last), proc.stderr
     if env:  # an environment value: one line, not a usage text
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_negative_numbers_in_initialization_options_are_refused() -> None:
+    base = from_environment()
+    with pytest.raises(ValueError, match="maxLiveAgents"):
+        merge_initialization_options(base, {"maxLiveAgents": -1})
+    with pytest.raises(ValueError, match="idleTimeoutSecs"):
+        merge_initialization_options(base, {"idleTimeoutSecs": -5})
+    assert merge_initialization_options(base, {"maxLiveAgents": 0}).max_live_agents == 0
