@@ -2,7 +2,7 @@
 
     agy-lsp chat                      interactive: streamed text, dim thoughts, tool
                                       calls, y / n / always confirmations, usage;
-                                      Ctrl-C cancels the turn, a second Ctrl-C quits
+                                      Ctrl-C cancels the turn; at the prompt it quits
     agy-lsp chat "prompt"             one shot: the answer on stdout, the rest on stderr
     agy-lsp chat --json "prompt"      one shot: every chunk as a JSON line, then the result
 
@@ -30,13 +30,22 @@ from agy_lsp.protocol.types import ChatResult, ConfirmToolCallParams
 INTERRUPTED = 130
 
 
+def _base_url(value: str) -> str:
+    from agy_lsp.settings import SettingsError, check_base_url
+
+    try:
+        return check_base_url(value, "--base-url")
+    except SettingsError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--base-url=")) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agy-lsp chat", description="Chat with an Antigravity agent in the terminal.")
     p.add_argument("prompt", nargs="*", help="one-shot prompt (omit for an interactive chat)")
     p.add_argument("--json", action="store_true", help="one shot: emit chunk events as JSON lines on stdout")
     p.add_argument("--backend", choices=["gemini", "vertex", "openai", "scripted"], help="backend (AGY_BACKEND)")
     p.add_argument("--model", help="model (AGY_MODEL)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (AGY_BASE_URL)")
+    p.add_argument("--base-url", type=_base_url, help="OpenAI-compatible endpoint (AGY_BASE_URL)")
     p.add_argument("--state-dir", help="where conversations are stored (AGY_STATE_DIR)")
     p.add_argument("--system", help="system instructions for the agent")
     p.add_argument("--script", help="a scripted-model script (JSON text or a file): implies the scripted backend")
@@ -50,6 +59,17 @@ def _script(value: str) -> Any:
         with open(value, encoding="utf-8") as f:
             value = f.read()
     return json.loads(value)
+
+
+def error_text(prefix: str, e: AgyClientError) -> str:
+    """A failure as the chat shows it: the code and message, then the cause and the
+    fix the server gave (the message alone says only that something failed)."""
+    lines = [f"{prefix}: {e.code_name or type(e).__name__}: {e.message}"]
+    if (cause := e.cause) is not None and cause not in e.message:
+        lines.append(f"  cause: {cause}")
+    if (hint := e.hint) is not None:
+        lines.append(f"  hint: {hint}")
+    return "\n".join(lines)
 
 
 def _fallback_note(ns: argparse.Namespace) -> str | None:
@@ -166,7 +186,7 @@ class Chat:
 
     async def repl(self) -> None:
         r = self.renderer
-        r.note("agy-lsp chat — Ctrl-C cancels a turn, Ctrl-C twice or Ctrl-D quits, /quit too")
+        r.note("agy-lsp chat — Ctrl-C cancels a turn; Ctrl-C at the prompt, Ctrl-D or /quit quits")
         while True:
             r.prompt("› ")
             line = await self.reader.readline()
@@ -181,7 +201,7 @@ class Chat:
             try:
                 await self.turn(line)
             except AgyClientError as e:
-                r.error(f"error: {e.code_name or type(e).__name__}: {e.message}")
+                r.error(error_text("error", e))
 
 
 async def _run(ns: argparse.Namespace) -> int:
@@ -212,7 +232,7 @@ async def _run(ns: argparse.Namespace) -> int:
                     result = await chat.turn(" ".join(ns.prompt), json_out)
                     code = 0 if result is not None else INTERRUPTED
             except AgyClientError as e:
-                renderer.error(f"agy-lsp chat: {e.code_name or type(e).__name__}: {e.message}")
+                renderer.error(error_text("agy-lsp chat", e))
                 code = 1
             tg.cancel_scope.cancel()
     if chat.quit.is_set():
@@ -221,11 +241,16 @@ async def _run(ns: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from agy_lsp.settings import SettingsError
+
     ns = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return anyio.run(_run, ns)
     except KeyboardInterrupt:
         return INTERRUPTED
+    except SettingsError as e:  # an unusable AGY_* variable: as argparse says a bad flag
+        print(f"agy-lsp chat: error: {e}", file=sys.stderr)
+        return 2
     except (json.JSONDecodeError, OSError) as e:
         print(f"agy-lsp chat: {e}", file=sys.stderr)
         return 2

@@ -6,12 +6,109 @@ import argparse
 import asyncio
 import logging
 import os
+import stat
 import sys
+import threading
+from collections.abc import Callable
+from typing import NoReturn
 
 from agy_lsp import __version__
 
 
+def _checked(check: Callable[[str, str], object], flag: str) -> Callable[[str], object]:
+    """An argparse `type` from a settings check: a flag's value gets the same
+    validation and message as its environment variable."""
+
+    def parse(value: str) -> object:
+        from agy_lsp.settings import SettingsError
+
+        try:
+            return check(value, flag)
+        except SettingsError as e:
+            raise argparse.ArgumentTypeError(str(e).removeprefix(f"{flag}=")) from None
+
+    return parse
+
+
+def _number(flag: str, *, whole: bool = False, meaning: str = "") -> Callable[[str], object]:
+    from agy_lsp.settings import check_number
+
+    return _checked(lambda value, name: check_number(value, name, whole=whole, meaning=meaning), flag)
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """A bad setting at start: one line on stderr and exit code 2, as argparse does."""
+    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+_SERVES = {"LSP": "an editor", "ACP": "an ACP client (an editor such as Zed)", "MCP": "an MCP host"}
+
+
+def check_stdin(wire: str) -> None:
+    """Before a transport polls fd 0 with the event loop, which takes only a pipe, a
+    socket or a terminal: a closed stdin or one at end of input (/dev/null, an empty
+    file) ends here with one line and code 0 (no client: nothing to serve); a
+    terminal gets a hint and is served (Ctrl-D ends it); a file with content is
+    copied through a pipe. See docs/protocol.md, "Starting"."""
+    who = _SERVES[wire]
+    try:
+        st = os.fstat(0)
+    except OSError:
+        _no_client(f"stdin is closed: no {wire} client to serve; {who} starts agy-lsp with a pipe on stdin")
+    if os.isatty(0):
+        chat = " For a chat in this terminal run `agy-lsp chat`." if wire == "LSP" else ""
+        print(
+            f"agy-lsp: stdin is a terminal, but agy-lsp is an {wire} server for {who} to start: it speaks {wire} "
+            f"(JSON-RPC) on stdin/stdout.{chat} Serving anyway; Ctrl-D ends it.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        return
+    if _at_end(st):
+        _no_client(f"stdin is at end of input (/dev/null or an empty file): no {wire} client to serve")
+    _pipe_stdin()
+
+
+def _no_client(message: str) -> NoReturn:
+    print(f"agy-lsp: {message}.", file=sys.stderr, flush=True)
+    sys.exit(0)
+
+
+def _at_end(st: os.stat_result) -> bool:
+    if stat.S_ISREG(st.st_mode):
+        return os.lseek(0, 0, os.SEEK_CUR) >= st.st_size
+    null = os.stat(os.devnull)
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == null.st_rdev
+
+
+def _pipe_stdin() -> None:
+    """fd 0 becomes a pipe that a thread fills from what stdin was (a file, a device)."""
+    source = os.dup(0)
+    read_end, write_end = os.pipe()
+    os.dup2(read_end, 0)
+    os.close(read_end)
+
+    def copy() -> None:
+        try:
+            while chunk := os.read(source, 65536):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(write_end, view) :]
+        except OSError:
+            pass  # the server stopped reading
+        finally:
+            os.close(write_end)
+            os.close(source)
+
+    threading.Thread(target=copy, name="agy-stdin", daemon=True).start()
+
+
 def _parser() -> argparse.ArgumentParser:
+    from agy_lsp.settings import check_base_url, check_log_level
+
     p = argparse.ArgumentParser(
         prog="agy-lsp",
         description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.",
@@ -25,11 +122,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mcp", action="store_true", help="serve agents as tools to an MCP host (Model Context Protocol) instead of LSP")
     p.add_argument("--backend", choices=["gemini", "vertex", "openai", "scripted"], help="default backend (AGY_BACKEND)")
     p.add_argument("--model", help="default model (AGY_MODEL)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (AGY_BASE_URL)")
+    p.add_argument(
+        "--base-url",
+        type=_checked(check_base_url, "--base-url"),
+        help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (AGY_BASE_URL)",
+    )
     p.add_argument("--state-dir", help="where conversations are stored (AGY_STATE_DIR)")
-    p.add_argument("--idle-timeout-secs", type=float, help="hibernate agents idle this long, 0 = never (AGY_IDLE_TIMEOUT_SECS)")
-    p.add_argument("--max-live-agents", type=int, help="live harness processes at most, 0 = no cap (AGY_MAX_LIVE_AGENTS)")
-    p.add_argument("--log-level", default=os.environ.get("AGY_LOG_LEVEL", "warning"), help="stderr log level")
+    p.add_argument(
+        "--idle-timeout-secs",
+        type=_number("--idle-timeout-secs", meaning="0 = never"),
+        help="hibernate agents idle this long, 0 = never (AGY_IDLE_TIMEOUT_SECS)",
+    )
+    p.add_argument(
+        "--max-live-agents",
+        type=_number("--max-live-agents", whole=True, meaning="0 = no cap"),
+        help="live harness processes at most, 0 = no cap (AGY_MAX_LIVE_AGENTS)",
+    )
+    p.add_argument("--log-level", type=_checked(check_log_level, "--log-level"), help="stderr log level (AGY_LOG_LEVEL; default warning)")
     # The conventional LSP launch flags that clients add (vscode-languageclient adds both).
     p.add_argument("--stdio", action="store_true", help="talk on stdin/stdout (the default and only transport; accepted for LSP clients)")
     p.add_argument(
@@ -65,9 +174,15 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(login_main(args[1:], logout=args[0] == "logout"))
     ns = _parser().parse_args(args)
+    from agy_lsp.settings import SettingsError, check_log_level
+
+    try:
+        log_level = ns.log_level or check_log_level(os.environ.get("AGY_LOG_LEVEL", "").strip() or "warning")
+    except SettingsError as e:
+        fail("agy-lsp", str(e))
     logging.basicConfig(
         stream=sys.stderr,
-        level=getattr(logging, str(ns.log_level).upper(), logging.WARNING),
+        level=getattr(logging, log_level.upper(), logging.WARNING),
         format="agy-lsp %(levelname)s %(name)s: %(message)s",
     )
     from agy_lsp.secrets import ScrubFilter, register_environment
@@ -81,17 +196,20 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     from agy_lsp.settings import from_environment
 
-    settings = from_environment(
-        {
-            "backend": ns.backend,
-            "model": ns.model,
-            "base_url": ns.base_url,
-            "state_dir": ns.state_dir,
-            "idle_timeout_secs": ns.idle_timeout_secs,
-            "max_live_agents": ns.max_live_agents,
-        }
-    )
+    flags = {
+        "backend": ns.backend,
+        "model": ns.model,
+        "base_url": ns.base_url,
+        "state_dir": ns.state_dir,
+        "idle_timeout_secs": ns.idle_timeout_secs,
+        "max_live_agents": ns.max_live_agents,
+    }
+    try:
+        settings = from_environment(flags)
+    except SettingsError as e:
+        fail("agy-lsp", str(e))
     _secure(settings.state_dir)
+    check_stdin("ACP" if ns.acp else "MCP" if ns.mcp else "LSP")
     if ns.acp:
         from agy_lsp.acp.server import run_acp
 

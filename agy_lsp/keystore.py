@@ -76,20 +76,32 @@ def stored_key() -> str | None:
     return _found
 
 
+def keyring_name() -> str:
+    """The OS keyring's name. Raises KeyringUnavailableError when there is none:
+    keyring's "fail" backend, or a keyrings.alt one (those keep the key in a file)."""
+    import keyring
+
+    backend = keyring.get_keyring()
+    module = type(backend).__module__
+    if module == "keyring.backends.fail" or module.startswith("keyrings.alt"):
+        raise KeyringUnavailableError("no Keychain, Credential Locker or Secret Service found")
+    return f"{module}.{type(backend).__name__}"
+
+
 def store(key: str) -> str:
     """Stores the key in the OS keyring; answers the keyring's name. Raises
     KeyringUnavailableError when there is none (the key is then stored nowhere)."""
     global _found
     import keyring
 
-    backend = keyring.get_keyring()
+    name = keyring_name()
     try:
         keyring.set_password(SERVICE, ACCOUNT, key)
-    except Exception as e:  # NoKeyringError, a locked or refused keyring
+    except Exception as e:  # a locked or refused keyring
         raise KeyringUnavailableError(f"{type(e).__name__}: {e}") from e
     _found = key
     register(key)
-    return f"{type(backend).__module__}.{type(backend).__name__}"
+    return name
 
 
 def forget() -> bool:
@@ -99,6 +111,7 @@ def forget() -> bool:
     import keyring
     from keyring.errors import PasswordDeleteError
 
+    keyring_name()
     try:
         keyring.delete_password(SERVICE, ACCOUNT)
     except PasswordDeleteError:

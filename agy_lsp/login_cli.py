@@ -31,14 +31,22 @@ def main(argv: list[str], logout: bool = False) -> int:
     try:
         return _logout() if logout else _login(ns.no_check)
     except keystore.KeyringUnavailableError as e:
-        print(f"agy-lsp {name}: no OS keyring is available here ({e}).", file=sys.stderr)
-        print("Nothing was stored. Set GEMINI_API_KEY in the environment the editor starts agy-lsp with instead.", file=sys.stderr)
+        # keyring's own text suggests keyrings.alt, a plain-text key file: not ours to suggest.
+        if logout:
+            print(f"agy-lsp logout: no OS keyring is available here ({e}), so no key is stored in one.", file=sys.stderr)
+            return 1
+        print(
+            f"agy-lsp login: no OS keyring is available here ({e}); nothing was stored. "
+            "Set GEMINI_API_KEY in the environment the editor starts agy-lsp with instead.",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
 
 
 def _login(no_check: bool) -> int:
+    keystore.keyring_name()  # no keyring: say so before asking for a key it could not keep
     if sys.stdin.isatty():
         key = getpass.getpass("Gemini API key (get one at https://aistudio.google.com/apikey): ").strip()
     else:
@@ -52,7 +60,7 @@ def _login(no_check: bool) -> int:
             print(f"agy-lsp login: the Gemini API refused this key: {note}. Nothing was stored.", file=sys.stderr)
             return 1
         if note:
-            print(f"agy-lsp login: could not check the key ({note}); storing it anyway.", file=sys.stderr)
+            print(f"agy-lsp login: could not check the key ({note}); storing it unchecked.", file=sys.stderr)
     where = keystore.store(key)
     print(f"Stored the Gemini API key in the OS keyring ({where}).")
     print("agy-lsp uses it whenever GEMINI_API_KEY is unset; `agy-lsp logout` removes it.")

@@ -7,8 +7,9 @@ client's `initializationOptions` (the editor knows best about its own user).
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -21,29 +22,87 @@ def default_state_dir() -> str:
     return str(Path(base) / "agy-lsp")
 
 
+# Negative values mean nothing here, from initializationOptions as from the environment.
+Seconds = Annotated[float, msgspec.Meta(ge=0)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
 class Settings(msgspec.Struct, rename="camel", kw_only=True):
     backend: AnyBackend | None = None  # None: decided by `resolve_default_backend`
     model: str | None = None  # AGY_MODEL / --model without a backend: the default backend's model
     state_dir: str = msgspec.field(default_factory=default_state_dir)
-    chat_timeout_secs: float = 120.0
-    query_timeout_secs: float = 10.0
-    send_timeout_secs: float = 30.0
-    shutdown_timeout_secs: float = 10.0
-    confirm_timeout_secs: float = 600.0
-    tool_timeout_secs: float = 120.0
-    pacing_ms: int = 500
-    max_quota_retries: int = 3
-    idle_timeout_secs: float = 600.0  # hibernate an agent idle this long; 0 = never
-    max_live_agents: int = 8  # live harnesses at most; 0 = no cap
+    chat_timeout_secs: Seconds = 120.0
+    query_timeout_secs: Seconds = 10.0
+    send_timeout_secs: Seconds = 30.0
+    shutdown_timeout_secs: Seconds = 10.0
+    confirm_timeout_secs: Seconds = 600.0
+    tool_timeout_secs: Seconds = 120.0
+    pacing_ms: Count = 500
+    max_quota_retries: Count = 3
+    idle_timeout_secs: Seconds = 600.0  # hibernate an agent idle this long; 0 = never
+    max_live_agents: Count = 8  # live harnesses at most; 0 = no cap
     log_level: str = "info"
 
 
-def _env_float(name: str) -> float | None:
-    value = os.environ.get(name)
+BACKENDS = ("gemini", "vertex", "openai", "scripted")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class SettingsError(ValueError):
+    """A flag or environment variable with a value we cannot use; the text names
+    the variable, the value and what is allowed (one line, for stderr)."""
+
+
+def check_base_url(value: str, name: str = "baseUrl") -> str:
+    """An OpenAI-compatible endpoint must be an http(s) URL with a host: the harness
+    would only fail at the first turn ("unsupported protocol scheme")."""
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"{name}={value!r} is not an http(s) URL; give one such as http://127.0.0.1:11434/v1")
+    return value
+
+
+def check_backend(value: str, name: str = "AGY_BACKEND") -> str:
+    if value.lower() not in BACKENDS:
+        raise SettingsError(f"{name}={value!r} is not a backend; use one of {', '.join(BACKENDS)}")
+    return value.lower()
+
+
+def check_log_level(value: str, name: str = "AGY_LOG_LEVEL") -> str:
+    if value.lower() not in LOG_LEVELS:
+        raise SettingsError(f"{name}={value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+    return value.lower()
+
+
+def check_number(value: str, name: str, *, whole: bool = False, meaning: str = "") -> float:
+    """A number >= 0 from a flag or the environment (`whole`: an integer)."""
+    what = "a whole number" if whole else "a number"
+    allowed = f"{what} >= 0" + (f" ({meaning})" if meaning else "")
     try:
-        return float(value) if value else None
+        number = int(value) if whole else float(value)
     except ValueError:
-        return None
+        raise SettingsError(f"{name}={value!r} is not {what}; use {allowed}") from None
+    if not number >= 0 or number == float("inf"):  # also NaN
+        raise SettingsError(f"{name}={value!r} is out of range; use {allowed}")
+    return number
+
+
+# Environment variable -> (attribute, integer?, what 0 means).
+_NUMBERS: dict[str, tuple[str, bool, str]] = {
+    "AGY_CHAT_TIMEOUT_SECS": ("chat_timeout_secs", False, ""),
+    "AGY_CONFIRM_TIMEOUT_SECS": ("confirm_timeout_secs", False, ""),
+    "AGY_SHUTDOWN_TIMEOUT_SECS": ("shutdown_timeout_secs", False, ""),
+    "AGY_TOOL_TIMEOUT_SECS": ("tool_timeout_secs", False, ""),
+    "AGY_IDLE_TIMEOUT_SECS": ("idle_timeout_secs", False, "0 = never"),
+    "AGY_PACING_MS": ("pacing_ms", True, "0 = no pacing"),
+    "AGY_MAX_LIVE_AGENTS": ("max_live_agents", True, "0 = no cap"),
+}
+
+
+def _env(name: str) -> str | None:
+    """An environment variable, None when unset or blank (blank means unset)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
 
 
 def backend_from(kind: str | None, model: str | None, base_url: str | None, api_key: str | None) -> AnyBackend | None:
@@ -63,35 +122,30 @@ def backend_from(kind: str | None, model: str | None, base_url: str | None, api_
 
 
 def from_environment(cli: dict[str, Any] | None = None) -> Settings:
-    """Settings from the environment, overridden by CLI flags (already parsed)."""
+    """Settings from the environment, overridden by CLI flags (already parsed).
+    Raises SettingsError for a value that is set but unusable (never ignores it)."""
     cli = cli or {}
     settings = Settings()
-    model = cli.get("model") or os.environ.get("AGY_MODEL") or None
-    backend = backend_from(
-        cli.get("backend") or os.environ.get("AGY_BACKEND"),
-        model,
-        cli.get("base_url") or os.environ.get("AGY_BASE_URL"),
-        None,  # keys stay in the environment; see resolve_default_backend
-    )
+    model = cli.get("model") or _env("AGY_MODEL")
+    kind = cli.get("backend") or ((env_kind := _env("AGY_BACKEND")) and check_backend(env_kind))
+    if cli.get("base_url"):
+        base_url = check_base_url(cli["base_url"], "--base-url")
+    elif env_url := _env("AGY_BASE_URL"):
+        base_url = check_base_url(env_url, "AGY_BASE_URL")
+    else:
+        base_url = None
+    backend = backend_from(kind, model, base_url, None)  # keys stay in the environment; see resolve_default_backend
     if backend is not None:
         settings.backend = backend
     else:
         settings.model = model  # for the default backend
-    if state_dir := cli.get("state_dir") or os.environ.get("AGY_STATE_DIR"):
+    if state_dir := cli.get("state_dir") or _env("AGY_STATE_DIR"):
         settings.state_dir = state_dir
-    for env, attr in (
-        ("AGY_CHAT_TIMEOUT_SECS", "chat_timeout_secs"),
-        ("AGY_CONFIRM_TIMEOUT_SECS", "confirm_timeout_secs"),
-        ("AGY_SHUTDOWN_TIMEOUT_SECS", "shutdown_timeout_secs"),
-        ("AGY_TOOL_TIMEOUT_SECS", "tool_timeout_secs"),
-        ("AGY_IDLE_TIMEOUT_SECS", "idle_timeout_secs"),
-    ):
-        if (value := _env_float(env)) is not None:
-            setattr(settings, attr, value)
-    if (pacing := _env_float("AGY_PACING_MS")) is not None:
-        settings.pacing_ms = int(pacing)
-    if (live := _env_float("AGY_MAX_LIVE_AGENTS")) is not None:
-        settings.max_live_agents = int(live)
+    for env, (attr, whole, meaning) in _NUMBERS.items():
+        if (value := _env(env)) is not None:
+            setattr(settings, attr, check_number(value, env, whole=whole, meaning=meaning))
+    if (level := _env("AGY_LOG_LEVEL")) is not None:
+        settings.log_level = check_log_level(level)
     if cli.get("idle_timeout_secs") is not None:
         settings.idle_timeout_secs = cli["idle_timeout_secs"]
     if cli.get("max_live_agents") is not None:

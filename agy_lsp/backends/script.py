@@ -44,14 +44,15 @@ class Script(msgspec.Struct, forbid_unknown_fields=True):
     fallback: str = "echo"
 
 
-_script_decoder = msgspec.json.Decoder(Script)
+_script_decoder = msgspec.json.Decoder(Script | list[Reply])
 
 
 def parse_script(raw: object) -> Script:
     """A script from JSON text, a list of replies, or a dict. Raises ValueError."""
     try:
-        if isinstance(raw, str):
-            script = _script_decoder.decode(raw)
+        if isinstance(raw, str):  # a file's or a flag's text: either form, as in docs/protocol.md
+            decoded = _script_decoder.decode(raw)
+            script = decoded if isinstance(decoded, Script) else Script(replies=decoded)
         elif isinstance(raw, list):
             script = msgspec.convert({"replies": raw}, Script)
         else:

@@ -11,6 +11,8 @@ from typing import Any
 
 from agy_lsp.protocol.errors import ErrorCode
 
+_CAUSE_SHOWN = 300  # characters of `data.cause` in the exception's text (all of it stays in `data`)
+
 
 class AgyClientError(Exception):
     """Base of every error the client raises. `code` is the JSON-RPC error code
@@ -34,6 +36,27 @@ class AgyClientError(Exception):
             return ErrorCode(self.code).name if self.code is not None else None
         except ValueError:
             return None
+
+    @property
+    def cause(self) -> str | None:
+        """What went wrong underneath (the server's `data.cause`), if it said."""
+        cause = self.data.get("cause")
+        return cause if isinstance(cause, str) and cause else None
+
+    @property
+    def hint(self) -> str | None:
+        """What to do about it (the server's `data.hint`), where it knows."""
+        hint = self.data.get("hint")
+        return hint if isinstance(hint, str) and hint else None
+
+    def __str__(self) -> str:
+        # The message alone hides why ("the model backend failed"): add the cause and the fix.
+        text = self.message
+        if (cause := self.cause) is not None and cause not in text:
+            text += f": {cause if len(cause) <= _CAUSE_SHOWN else cause[:_CAUSE_SHOWN] + '…'}"
+        if (hint := self.hint) is not None:
+            text += f" (hint: {hint})"
+        return text
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, code={self.code})"

@@ -19,6 +19,7 @@ from agy_lsp.sdk import callbacks, options, policies
 from agy_lsp.sdk.options import checked
 from agy_lsp.sdk.port import HarnessCallbacks, StartSpec
 from agy_lsp.secrets import register
+from agy_lsp.settings import SettingsError, check_base_url
 
 
 def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
@@ -50,6 +51,10 @@ def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
     if isinstance(backend, OpenAI):
         if not backend.base_url:
             raise invalid_params("backend.baseUrl is required for type 'openai'", field="backend.baseUrl")
+        try:  # else the harness fails only at the first turn ("unsupported protocol scheme")
+            check_base_url(backend.base_url, "backend.baseUrl")
+        except SettingsError as e:
+            raise invalid_params(str(e), field="backend.baseUrl") from None
         if gemini_options is not None:
             raise invalid_params("modelOptions apply to Gemini and Vertex models only", field="modelOptions")
         if backend.api_key:

@@ -26,6 +26,41 @@ _RETRY_AFTER = re.compile(
     re.IGNORECASE,
 )
 _HARNESS_GONE = "Harness process exited unexpectedly"
+# Failures to reach the model at all, as Go's net/http words them: (kind, pattern,
+# what, hint). Retrying these only delays the answer (the harness backs off for
+# minutes), so a turn that meets one fails at once (sdk/live.py).
+_UNREACHABLE: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
+    (
+        "url",
+        re.compile(r"unsupported protocol scheme", re.IGNORECASE),
+        "the base URL is not an http(s) URL",
+        "give a base URL such as http://127.0.0.1:11434/v1",
+    ),
+    (
+        "dns",
+        re.compile(r"no such host|server misbehaving|name or service not known|nodename nor servname", re.IGNORECASE),
+        "the model's host name does not resolve (DNS)",
+        "check the network connection (offline?) and the host name in the model's address",
+    ),
+    (
+        "refused",
+        re.compile(r"connection refused", re.IGNORECASE),
+        "the connection to the model's server was refused",
+        "is the model server running and listening at that address and port?",
+    ),
+    (
+        "unreachable",
+        re.compile(r"network is unreachable|no route to host", re.IGNORECASE),
+        "there is no route to the model's server",
+        "check the network connection, proxy and firewall",
+    ),
+    (
+        "tls",
+        re.compile(r"x509:|tls:|certificate", re.IGNORECASE),
+        "the TLS handshake with the model's server failed",
+        "check the server's certificate, or use http:// for a local server without TLS",
+    ),
+)
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -57,6 +92,38 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+# The Go error itself inside the harness's wrapping ('Post "...": dial tcp: lookup
+# x: no such host'), without the quoted URL's escapes.
+_REWRAPPED = re.compile(r": (?:doRequest|failed to send|error sending)")
+_GO_ERROR = re.compile(r'(?:Post|Get) \\?"([^"\\]+)\\?": ([^"\\()]+)')
+
+
+# How the harness words a model request that never got an answer (its SYSTEM error
+# step); other SYSTEM errors (an invalid tool call) may quote the model's arguments.
+_REQUEST_FAILED = re.compile(r"error sending request|failed to send HTTP request|network issue connecting", re.IGNORECASE)
+
+
+def unreachable_step(error: str) -> AgyError | None:
+    """BACKEND_ERROR for a harness SYSTEM error step that says the model's request
+    could not be sent at all; None for any other step."""
+    return unreachable(error, kind="harness") if _REQUEST_FAILED.search(error) else None
+
+
+def unreachable(text: str, *, stage: str = "turn", kind: str = "network") -> AgyError | None:
+    """BACKEND_ERROR when `text` (an exception's, or a harness SYSTEM error step's)
+    says the model could not be reached at all; None for anything else. `cause` is
+    the network error alone, `detail` the whole text."""
+    for network, pattern, what, hint in _UNREACHABLE:
+        if pattern.search(text):
+            clean = scrub(text)
+            go = _GO_ERROR.search(clean)
+            # The Go error (cut where the harness repeats its wrapping), then the URL.
+            short = f"{_REWRAPPED.split(go.group(2), 1)[0].strip()} ({go.group(1)})" if go else clean[:500]
+            cause = {"stage": stage, "type": kind, "network": network, "cause": short, "hint": hint, "detail": clean[:2000]}
+            return AgyError(ErrorCode.BACKEND_ERROR, f"cannot reach the model backend: {what}", cause)
+    return None
+
+
 def classify(exc: BaseException, *, stage: str = "turn", system_http_status: int | None = None) -> AgyError:
     """Any failure as an AgyError with a stable code; the cause stays in data.
     `system_http_status`: the `http_code` of the SYSTEM error step the SDK streamed
@@ -82,6 +149,10 @@ def classify(exc: BaseException, *, stage: str = "turn", system_http_status: int
         # The SDK reports the model's 400/401/403 as a connection error of its own.
         isinstance(exc, sdk.AntigravityConnectionError) and status is not None and _HARNESS_GONE not in text
     ):
+        if status is None and (network := unreachable(text, stage=stage, kind=type(exc).__name__)) is not None:
+            return network
+        if status in (401, 403):
+            cause["hint"] = "set a valid key: GEMINI_API_KEY, `agy-lsp login`, or the backend's apiKey"
         return AgyError(ErrorCode.BACKEND_ERROR, _backend_message(status), cause)
     if isinstance(exc, (ConnectionError, OSError, EOFError, sdk.AntigravityConnectionError)) or type(exc).__name__.startswith(
         "ConnectionClosed"

@@ -18,7 +18,7 @@ from google.antigravity import types as sdk
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
-from agy_lsp.sdk.errors import classify
+from agy_lsp.sdk.errors import classify, unreachable_step
 from agy_lsp.sdk.history import HistoryView
 from agy_lsp.sdk.port import Snapshot, StepEvent, ToolOutcome, ToolSighting, TurnCancelledError
 
@@ -86,6 +86,10 @@ class GoogleLiveAgent:
                     code = getattr(step, "http_code", 0)  # a LocalConnectionStep's, when the harness knows it
                     if isinstance(code, int) and 100 <= code <= 599:
                         system_status = code
+                    # The harness retries a model it cannot reach with a growing
+                    # backoff, for minutes, streaming this step each time: fail now.
+                    if (network := unreachable_step(step.error or "")) is not None:
+                        raise network
                 event = self._event(step)
                 self._found(event, final=False)
                 yield event

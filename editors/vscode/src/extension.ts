@@ -11,6 +11,7 @@ import { openLink } from './glue/links';
 import { AgyLanguageModelProvider, LM_VENDOR } from './glue/lmProvider';
 import { ProposedContent } from './glue/vs';
 import { AgyClient, type RpcConnection } from './protocol/client';
+import { errorText } from './protocol/methods';
 import { planPrompt } from './protocol/plan';
 import { RESTART_KEYS, initializationOptions, readSettings, type AgySettings } from './protocol/settings';
 import { ServerManager, StartError } from './server';
@@ -188,7 +189,7 @@ export function activate(context: vscode.ExtensionContext): void {
         c = await ready();
       } catch (e) {
         report(e);
-        return { errorDetails: { message: `agy: ${e instanceof Error ? e.message : String(e)}` } };
+        return { errorDetails: { message: `agy: ${errorText(e)}` } };
       }
       return c.chatHandler()(request, ctx, stream, token);
     });

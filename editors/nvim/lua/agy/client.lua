@@ -169,8 +169,23 @@ function M.request_sync(method, params, timeout_ms)
   return resp.result, resp.err
 end
 
+--- An error as a person reads it: the message, then the server's `data.cause` (the
+--- message alone may say only "the model backend failed") and `data.hint` (the fix),
+--- on one line.
 local function message(err)
-  return type(err) == 'table' and (err.message or vim.inspect(err)) or tostring(err)
+  if type(err) ~= 'table' then
+    return tostring(err)
+  end
+  local text = err.message or vim.inspect(err)
+  local data = type(err.data) == 'table' and err.data or {}
+  if type(data.cause) == 'string' and data.cause ~= '' and not text:find(data.cause, 1, true) then
+    local cause = data.cause:gsub('%s*\n%s*', ' ')
+    text = text .. ': ' .. (#cause > 300 and (cause:sub(1, 300) .. '…') or cause)
+  end
+  if type(data.hint) == 'string' and data.hint ~= '' then
+    text = text .. ' (hint: ' .. data.hint:gsub('%s*\n%s*', ' ') .. ')'
+  end
+  return text
 end
 M.message = message
 

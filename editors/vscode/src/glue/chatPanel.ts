@@ -5,6 +5,7 @@
 import type * as vscode from 'vscode';
 import { TokenSource } from '../protocol/cancellation';
 import type { FromWebview, ToWebview } from '../protocol/panelMessages';
+import { errorText } from '../protocol/methods';
 import { GO_AHEAD } from '../protocol/plan';
 import { usageLine } from '../protocol/toolItems';
 import type { AgentController, ViewEvent } from './controller';
@@ -85,7 +86,7 @@ export function chatPanelHandler(controller: AgentController, post: (m: ToWebvie
       if (outcome?.planning && outcome.plan && outcome.stopReason !== 'cancelled') done.awaitingGo = true;
       post(done);
     } catch (e) {
-      post({ type: 'done', cancelled: false, error: e instanceof Error ? e.message : String(e) });
+      post({ type: 'done', cancelled: false, error: errorText(e) });
     } finally {
       if (current === source) current = undefined;
     }

@@ -7,7 +7,7 @@ import type { AgyClient, CancellationToken, ChatOutcome } from '../protocol/clie
 import { TokenSource, linkedSource } from '../protocol/cancellation';
 import { EDITOR_TOOLS, runEditorTool } from '../protocol/editorTools';
 import { MarkdownTurnWriter } from '../protocol/markdownTurn';
-import { errorField, isBusy, isCancellation } from '../protocol/methods';
+import { errorField, errorText, isBusy, isCancellation } from '../protocol/methods';
 import { GO_AHEAD, compactionText, isPlanPrompt, planPrompt } from '../protocol/plan';
 import {
   PRESETS,
@@ -138,7 +138,7 @@ export function toolProgress(item: ToolItem): string | undefined {
 /** A person's wording of a failed agy/configureAgent or agy/createAgent. */
 export function explainConfigureError(what: 'thinking' | 'policy', err: unknown): string {
   if (isBusy(err)) return 'a turn is running: change it after the turn, or cancel it (agy: Cancel).';
-  const message = err instanceof Error ? err.message : String((err as { message?: unknown } | null)?.message ?? err);
+  const message = errorText(err);
   if (what === 'thinking' && errorField(err)?.startsWith('modelOptions')) {
     return `the thinking level needs a Gemini or Vertex model; this agent uses another backend (${message}).`;
   }
@@ -566,7 +566,7 @@ export class AgentController implements vscode.Disposable {
         if (usage) writer.end(`_${usage}_`);
         return { metadata: { turnId: outcome.turnId, stopReason: outcome.stopReason, usage: outcome.usage, awaitingGo } };
       } catch (e) {
-        return { errorDetails: { message: `agy: ${e instanceof Error ? e.message : String(e)}` } };
+        return { errorDetails: { message: `agy: ${errorText(e)}` } };
       }
     };
   }

@@ -6,6 +6,7 @@
 
 import type * as vscode from 'vscode';
 import { estimateTokens, promptFromMessages, type PlainMessage } from '../protocol/lmPrompt';
+import { errorText } from '../protocol/methods';
 import type { AgentController } from './controller';
 
 export const LM_VENDOR = 'agy';
@@ -65,6 +66,10 @@ export class AgyLanguageModelProvider implements vscode.LanguageModelChatProvide
         token,
         agentId,
       );
+    } catch (e) {
+      // VS Code shows only the message: give it the server's cause and hint too.
+      if (e instanceof Error) e.message = errorText(e);
+      throw e;
     } finally {
       await controller.shutdownAgent(agentId).catch(() => undefined);
     }

@@ -61,6 +61,26 @@ export function errorField(err: unknown): string | undefined {
   return m?.[0];
 }
 
+const CAUSE_SHOWN = 300;
+
+/**
+ * An error as a person reads it: the message, then the server's `data.cause` (the
+ * message alone may say only "the model backend failed") and `data.hint` (the fix),
+ * on one line. Anything that is not a JSON-RPC error: its message or its text.
+ */
+export function errorText(err: unknown): string {
+  const e = err as { message?: unknown; data?: unknown } | null;
+  let text = typeof e?.message === 'string' ? e.message : String(err);
+  const data = (typeof e?.data === 'object' && e.data !== null ? e.data : {}) as { cause?: unknown; hint?: unknown };
+  const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ');
+  if (typeof data.cause === 'string' && data.cause !== '' && !text.includes(data.cause)) {
+    const cause = oneLine(data.cause);
+    text += `: ${cause.length > CAUSE_SHOWN ? `${cause.slice(0, CAUSE_SHOWN)}…` : cause}`;
+  }
+  if (typeof data.hint === 'string' && data.hint !== '') text += ` (hint: ${oneLine(data.hint)})`;
+  return text;
+}
+
 /** True for an error of a turn that is running (AgentBusy). */
 export function isBusy(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === ErrorCode.agentBusy;
