@@ -25,8 +25,8 @@ from google.antigravity.tools.tool_runner import ToolWithSchema
 
 from agy_lsp.protocol.mcp_names import qualified_name
 from agy_lsp.protocol.types import EditorTool, HookPoint
-from agy_lsp.sdk import internals, transcript
-from agy_lsp.sdk.port import HarnessCallbacks, ToolOutcome, ToolSighting
+from agy_lsp.sdk import internals, tool_args, transcript
+from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, ToolOutcome, ToolSighting
 from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,8 @@ def _tool_body(tool: EditorTool, core: HarnessCallbacks) -> Any:
     async def run(**args: Any) -> Any:
         running = internals.running_tool_call()
         call_id = str(running.id or "") if running is not None else ""
+        if (refused := tool_args.violation(args)) is not None:  # never sent to the editor
+            raise EditorToolError(refused)
         return await core.run_editor_tool(ToolSighting(name=tool.name, args=args, call_id=call_id))
 
     run.__name__ = tool.name
