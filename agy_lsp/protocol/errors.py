@@ -31,6 +31,7 @@ class ErrorCode(IntEnum):
     CANCELLED = -32010
     SERVER_SHUTTING_DOWN = -32011
     AGENT_LIMIT = -32012
+    CONVERSATION_CORRUPT = -32014  # -32013 is PERSIST_FAILED
 
 
 class AgyError(Exception):

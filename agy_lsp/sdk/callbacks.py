@@ -9,6 +9,9 @@ core's `HarnessCallbacks`.
 - Other hook points are registered only when subscribed, so they cost nothing.
 - An editor tool becomes an SDK custom tool (`ToolWithSchema`) whose body asks the
   core to run it; an `EditorToolError` becomes the tool's error for the model.
+- Arguments too deep or too large (`tool_args.violation`) are refused by the pre-tool
+  hook, for every tool, and by an editor tool's body: the call does not run and the
+  model is told why (the harness has recorded the call by then: see tool_args).
 """
 
 from __future__ import annotations
@@ -95,11 +98,17 @@ def _schema(tool: EditorTool) -> dict[str, Any]:
     return schema
 
 
-def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
+def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset[str] = frozenset()) -> list[Any]:
+    """The hooks; `editor` names the editor tools."""
+
     class _BeforeTool(h.PreToolCallDecideHook):
         async def run(self, context: Any, data: Any) -> Any:
             seen = sighting(data)
             transcript.hooked.add(seen.step_id, seen.sdk_name, seen.call_id)
+            if (refused := tool_args.violation(data.args)) is not None:  # not even the editor's hook sees them
+                if not data.server_name and seen.sdk_name in editor:
+                    return sdk.HookResult(allow=True)  # its body refuses it, so the call shows as failed
+                return sdk.HookResult(allow=False, message=refused)
             try:
                 answer = await core.before_tool(seen)
             except Exception as e:  # a decide hook that cannot decide denies
