@@ -5,8 +5,8 @@ tool body of ours runs, and the SDK parses every message of the harness (each st
 and the whole stored history a resume gets) with protobuf's `json_format`, whose
 recursion limit is 100 messages. The arguments travel as a `genai.Struct`, three
 messages per JSON object level (Struct, Field, Value) and two per array level, so
-arguments of objects nested 32 deep already make the record unreadable (31 on
-resume): the live agent dies, and so does every later resume of the conversation
+arguments of objects nested 33 deep already make the record unreadable (32 on
+resume; arrays 48): the live agent dies, and so does every later resume of the conversation
 (docs/reliability.md, "Poisoned conversations"). Two defences:
 
 - `violation`: an editor tool refuses arguments deeper than `MAX_DEPTH` or larger than

@@ -14,7 +14,7 @@ import pytest
 from agy_lsp.backends.scripted import ScriptedModel
 from agy_lsp.sdk.tool_args import MAX_BYTES, MAX_DEPTH
 from tests.e2e.conftest import start_client
-from tests.e2e.test_confirm import openai_backend, tool_messages
+from tests.e2e.test_confirm import openai_backend, target, tool_messages
 from tests.e2e.test_sessions import stop
 from tests.helpers import request, request_error, to_dict
 
@@ -103,3 +103,17 @@ async def test_a_conversation_whose_record_cannot_be_read_says_so(model: Scripte
         assert (await request(second, "agy/chat", {"agentId": fresh, "prompt": "still serving"}))["text"] == "You said: still serving"
     finally:
         await stop(second)
+
+
+async def test_a_built_in_tool_with_arguments_too_deep_is_denied(client: Any, model: ScriptedModel) -> None:
+    """Not only editor tools: the pre-tool hook refuses any call over the limits (here
+    25 deep, which the SDK could still read back) and the tool does not run."""
+    path = target()
+    call = {
+        "toolCalls": [{"name": "run_command", "id": "c1", "args": {"CommandLine": f"echo ran > {path}", "Cwd": "/tmp", "Why": nested(25)}}]
+    }
+    backend, state = openai_backend(model, call, {"text": "denied"})
+    created = await request(client, "agy/createAgent", {"backend": backend, "policies": "allowAll"})
+    assert (await request(client, "agy/chat", {"agentId": created["agentId"], "prompt": "run it"}))["text"] == "denied"
+    assert not os.path.exists(path)
+    assert any(f"nested too deep (max {MAX_DEPTH})" in m for m in tool_messages(state)), tool_messages(state)
