@@ -139,7 +139,7 @@ def _entries(lines: list[bytes]) -> dict[int, dict[str, Any]]:
         try:
             entry = json.loads(line)
             index = int(entry["step_index"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # a model's call nested too deep: its line is skipped
             continue
         if isinstance(entry, dict):
             out[index] = entry  # pyright: ignore[reportUnknownArgumentType]

@@ -6,6 +6,7 @@ its turns (docs/reliability.md, "Poisoned conversations")."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from typing import Any
 
@@ -34,12 +35,24 @@ def poisoned_args(kind: str) -> tuple[dict[str, Any], str | None]:
     invalid output"), in either dialect: the 10 MB call never reaches the SDK."""
     if kind == "deep":
         return {"note": nested(60)}, f"arguments nested too deep (max {MAX_DEPTH})"
+    if kind == "1500 deep":  # the SDK's own pre-tool hook fails to decode them: blocked all the same
+        return {"note": nested(1500)}, "blocked due to pre-tool hook"
     if kind == "10MB":
         return {"note": "y" * 10_000_000}, None
     return {"note": "y" * 6_000_000}, f"max {MAX_BYTES}"
 
 
-@pytest.mark.parametrize("kind", ["deep", "large", "10MB"])
+@pytest.fixture
+def deep_recursion() -> Any:
+    """Room for the scripted model's json.dumps of a 1500-deep call, in this process."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)
+    yield
+    sys.setrecursionlimit(old)
+
+
+@pytest.mark.parametrize("kind", ["deep", "1500 deep", "large", "10MB"])
+@pytest.mark.usefixtures("deep_recursion")
 async def test_a_poisoned_call_is_refused_and_the_conversation_lives_on(model: ScriptedModel, kind: str) -> None:
     args, told = poisoned_args(kind)
     replies = [{"text": "hello"}, {"toolCalls": [{"name": "editor_note", "id": "t1", "args": args}]}, {"text": "refused, sorry"}]

@@ -41,3 +41,12 @@ def test_lost_prompts_and_unfinished_replies_come_back_from_the_transcript(tmp_p
     assert transcript.repaired(out[4:], memo) == out[4:]
     done = [s for s in steps if s.status == "DONE"]
     assert transcript.repaired(done, {}) is done, "nothing to repair: the same list, no transcript read"
+
+
+def test_a_transcript_line_too_deep_to_decode_is_skipped(tmp_path: Path) -> None:
+    """A model's call nested 5000 deep sits in the transcript as the model made it."""
+    log = tmp_path / "brain" / "deep" / internals.TRANSCRIPT
+    os.makedirs(log.parent)
+    deep = '{"step_index": 1, "tool_calls": [{"args": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}]}"
+    log.write_text(json.dumps({"step_index": 0, "content": "kept"}) + "\n" + deep + "\n")
+    assert internals.transcript(str(tmp_path), "deep") == {0: {"step_index": 0, "content": "kept"}}
