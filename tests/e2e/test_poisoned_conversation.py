@@ -6,6 +6,7 @@ its turns (docs/reliability.md, "Poisoned conversations")."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -43,6 +44,14 @@ def poisoned_args(kind: str) -> tuple[dict[str, Any], str | None]:
 
 
 @pytest.fixture
+def state_dir() -> Any:
+    """A state directory of its own (a 10 MB reply leaves a ~90 MB record): removed after."""
+    path = tempfile.mkdtemp(prefix="agy-poison-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def deep_recursion() -> Any:
     """Room for the scripted model's json.dumps of a 1500-deep call, in this process."""
     old = sys.getrecursionlimit()
@@ -53,11 +62,11 @@ def deep_recursion() -> Any:
 
 @pytest.mark.parametrize("kind", ["deep", "1500 deep", "large", "10MB"])
 @pytest.mark.usefixtures("deep_recursion")
-async def test_a_poisoned_call_is_refused_and_the_conversation_lives_on(model: ScriptedModel, kind: str) -> None:
+async def test_a_poisoned_call_is_refused_and_the_conversation_lives_on(model: ScriptedModel, kind: str, state_dir: str) -> None:
     args, told = poisoned_args(kind)
     replies = [{"text": "hello"}, {"toolCalls": [{"name": "editor_note", "id": "t1", "args": args}]}, {"text": "refused, sorry"}]
     replies += [{"text": "still here"}, {"text": "back again"}]
-    env = {"AGY_STATE_DIR": tempfile.mkdtemp(prefix="agy-poison-")}
+    env = {"AGY_STATE_DIR": state_dir}
     backend, state = openai_backend(model, *replies)
     first = await start_client(env)
     runs: list[Any] = []
@@ -93,8 +102,8 @@ async def test_a_poisoned_call_is_refused_and_the_conversation_lives_on(model: S
         await stop(second)
 
 
-async def test_a_conversation_whose_record_cannot_be_read_says_so(model: ScriptedModel) -> None:
-    env = {"AGY_STATE_DIR": tempfile.mkdtemp(prefix="agy-corrupt-")}
+async def test_a_conversation_whose_record_cannot_be_read_says_so(model: ScriptedModel, state_dir: str) -> None:
+    env = {"AGY_STATE_DIR": state_dir}
     first = await start_client(env)
     try:
         backend, _ = openai_backend(model, {"text": "hello"})
