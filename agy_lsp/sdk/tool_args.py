@@ -5,12 +5,13 @@ tool body of ours runs, and the SDK parses every message of the harness (each st
 and the whole stored history a resume gets) with protobuf's `json_format`, whose
 recursion limit is 100 messages. The arguments travel as a `genai.Struct`, three
 messages per JSON object level (Struct, Field, Value) and two per array level, so
-arguments of objects nested 33 deep already make the record unreadable (32 on
-resume; arrays 48): the live agent dies, and so does every later resume of the conversation
+arguments of objects nested 33 deep make the record unreadable (32 on resume; arrays
+48): the live agent dies, and so does every later resume of the conversation
 (docs/reliability.md, "Poisoned conversations"). Two defences:
 
-- `violation`: an editor tool refuses arguments deeper than `MAX_DEPTH` or larger than
-  `MAX_BYTES` (the model gets the reason as the tool's error; the call is not run).
+- `violation`: arguments deeper than `MAX_DEPTH` or larger than `MAX_BYTES` are
+  refused, for any tool (sdk/callbacks.py: the pre-tool hook, an editor tool's body);
+  the model gets the reason as the tool's error, and the call is not run.
 - `cut_deep`: the text of a harness message whose parse failed, with each `genai.Value`
   that opens deeper than `CUT_LEVEL` replaced by the string `CUT`, so the rest of the
   record (the turns before, the call's name and its shallow arguments) stays
