@@ -313,7 +313,7 @@ class AgentSession:
         try:
             await self.start("restarting after the harness died")
         except AgyError as e:
-            if e.code in (ErrorCode.AGENT_LIMIT, ErrorCode.INVALID_PARAMS):
+            if e.code in (ErrorCode.AGENT_LIMIT, ErrorCode.INVALID_PARAMS, ErrorCode.CONVERSATION_CORRUPT):
                 raise
             raise AgyError(
                 ErrorCode.AGENT_FAILED,

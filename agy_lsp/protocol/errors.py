@@ -32,6 +32,7 @@ class ErrorCode(IntEnum):
     SERVER_SHUTTING_DOWN = -32011
     AGENT_LIMIT = -32012
     PERSIST_FAILED = -32013  # a warning on a turn's answer (the turn itself ran): its session was not saved
+    CONVERSATION_CORRUPT = -32014  # -32013 is PERSIST_FAILED
 
 
 class AgyError(Exception):

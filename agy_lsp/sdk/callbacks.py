@@ -9,6 +9,9 @@ core's `HarnessCallbacks`.
 - Other hook points are registered only when subscribed, so they cost nothing.
 - An editor tool becomes an SDK custom tool (`ToolWithSchema`) whose body asks the
   core to run it; an `EditorToolError` becomes the tool's error for the model.
+- Arguments too deep or too large (`tool_args.violation`) are refused by the pre-tool
+  hook, for every tool, and by an editor tool's body: the call does not run and the
+  model is told why (the harness has recorded the call by then: see tool_args).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from google.antigravity.tools.tool_runner import ToolWithSchema
 
 from agy_lsp.protocol.mcp_names import qualified_name
 from agy_lsp.protocol.types import EditorTool, HookPoint
-from agy_lsp.sdk import internals, transcript
-from agy_lsp.sdk.port import HarnessCallbacks, ToolOutcome, ToolSighting
+from agy_lsp.sdk import internals, tool_args, transcript
+from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, ToolOutcome, ToolSighting
 from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ def _tool_body(tool: EditorTool, core: HarnessCallbacks) -> Any:
     async def run(**args: Any) -> Any:
         running = internals.running_tool_call()
         call_id = str(running.id or "") if running is not None else ""
+        if (refused := tool_args.violation(args)) is not None:  # never sent to the editor
+            raise EditorToolError(refused)
         return await core.run_editor_tool(ToolSighting(name=tool.name, args=args, call_id=call_id))
 
     run.__name__ = tool.name
@@ -93,11 +98,17 @@ def _schema(tool: EditorTool) -> dict[str, Any]:
     return schema
 
 
-def hooks(subscribed: list[HookPoint], core: HarnessCallbacks) -> list[Any]:
+def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset[str] = frozenset()) -> list[Any]:
+    """The hooks; `editor` names the editor tools."""
+
     class _BeforeTool(h.PreToolCallDecideHook):
         async def run(self, context: Any, data: Any) -> Any:
             seen = sighting(data)
             transcript.hooked.add(seen.step_id, seen.sdk_name, seen.call_id)
+            if (refused := tool_args.violation(data.args)) is not None:  # not even the editor's hook sees them
+                if not data.server_name and seen.sdk_name in editor:
+                    return sdk.HookResult(allow=True)  # its body refuses it, so the call shows as failed
+                return sdk.HookResult(allow=False, message=refused)
             try:
                 answer = await core.before_tool(seen)
             except Exception as e:  # a decide hook that cannot decide denies

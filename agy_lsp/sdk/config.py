@@ -31,7 +31,7 @@ def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
         "capabilities": options.capabilities(spec),
         "tools": callbacks.editor_tools(spec.editor_tools, core) or None,
         "policies": policies.build(spec.rules, spec.presets, ask, spec.workspaces),
-        "hooks": callbacks.hooks(spec.hooks, core),
+        "hooks": callbacks.hooks(spec.hooks, core, frozenset(t.name for t in spec.editor_tools)),
         "workspaces": spec.workspaces or None,
         "mcp_servers": mcp_servers(spec.mcp_servers),
         "response_schema": spec.response_schema,

@@ -61,6 +61,8 @@ _UNREACHABLE: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
         "check the server's certificate, or use http:// for a local server without TLS",
     ),
 )
+# What the harness says when it cannot open a conversation's stored record.
+_UNREADABLE = ("failed to load/create DB trajectory", "file is not a database", "database disk image is malformed")
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -167,3 +169,28 @@ def _backend_message(status: int | None) -> str:
     if status is not None:
         return f"the model backend failed (HTTP {status})"
     return "the model backend failed"
+
+
+def unreadable_conversation(exc: BaseException, conversation_id: str | None) -> AgyError | None:
+    """A resume that failed because the stored conversation cannot be read: by the
+    harness (its record, `conversations/<id>.db`, is damaged) or by the SDK (a
+    record it cannot parse even with its too-deep values cut, see tool_args). None
+    for any other failure."""
+    chain = _chain(exc)
+    text = " ".join(str(e) for e in chain)
+    sdk_parse = any(type(e).__name__ == "ParseError" for e in chain)
+    if not (sdk_parse or any(marker in text for marker in _UNREADABLE)):
+        return None
+    return AgyError(
+        ErrorCode.CONVERSATION_CORRUPT,
+        f"the stored conversation {conversation_id} cannot be read",
+        {
+            "conversationId": conversation_id,
+            "stage": "resume",
+            "reader": "sdk" if sdk_parse else "harness",
+            "type": type(exc).__name__,
+            "cause": scrub(text)[:2000],
+            "hint": "its record (conversations/<id>.db under the state directory) is damaged: start a new agent, "
+            "or agy/deleteAgent to remove it",
+        },
+    )

@@ -19,6 +19,10 @@ an SDK upgrade moves what it reads, instead of letting agy-lsp quietly degrade.
   returned: the SDK's step and post-tool hook carry the call's `toolSummary`
   argument there. Keys used: `step_index` (the hooks' numbering), `type`, `status`,
   `content`, `error`, `thinking`, and a model reply's `tool_calls` (`[{name, args}]`).
+- `read_deep_records`: the SDK parses each message of the harness (the live steps and
+  the stored history a resume gets) with `json_format.Parse`, a module global of its
+  `local_connection`; that global becomes a stand-in whose `Parse` retries a message
+  too deep for protobuf with its too deep values cut (`tool_args.cut_deep`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from typing import Any
 
 from google.antigravity import Agent
 from google.antigravity import types as sdk
+from google.antigravity.connections.local import local_connection
+from google.protobuf import json_format
+
+from agy_lsp.sdk import tool_args
 
 
 def harness_process(agent: Agent) -> subprocess.Popen[bytes] | None:
@@ -131,8 +139,39 @@ def _entries(lines: list[bytes]) -> dict[int, dict[str, Any]]:
         try:
             entry = json.loads(line)
             index = int(entry["step_index"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # a model's call nested too deep: its line is skipped
             continue
         if isinstance(entry, dict):
             out[index] = entry  # pyright: ignore[reportUnknownArgumentType]
     return out
+
+
+class _TolerantJsonFormat:
+    """`json_format` for the SDK's `local_connection`, except that `Parse` reads a
+    record that nests too deep (a model's call with deep arguments) with the deep
+    values cut, instead of failing: a failure there kills the live agent and every
+    later resume of the conversation."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def Parse(text: Any, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 (protobuf's name)
+        try:
+            return json_format.Parse(text, message, *args, **kwargs)
+        except (json_format.ParseError, RecursionError) as e:
+            if not too_deep(e):
+                raise
+            message.Clear()
+            return json_format.Parse(tool_args.cut_deep(text), message, *args, **kwargs)
+
+
+def too_deep(error: BaseException) -> bool:
+    """A parse failure of protobuf's recursion limit (or Python's)."""
+    return isinstance(error, RecursionError) or "too deep" in str(error) or "recursion" in str(error).lower()
+
+
+def read_deep_records() -> None:
+    """Install the tolerant parse in the SDK (idempotent)."""
+    if not isinstance(local_connection.json_format, _TolerantJsonFormat):
+        local_connection.json_format = _TolerantJsonFormat()  # pyright: ignore[reportAttributeAccessIssue]

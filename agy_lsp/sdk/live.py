@@ -49,6 +49,7 @@ class GoogleLiveAgent:
         self._finishing: list[ToolSighting] = []  # finish calls whose step ended, waiting for their output
         self._asked: set[str] = set()  # steps that waited for the person (ask_question's)
         self._view = HistoryView()
+        self._repaired: dict[str, tuple[str, str] | None] = {}  # what the harness's record lost, from its transcript
         transcript.register(internals.app_data_dir(agent))
 
     @property
@@ -206,7 +207,7 @@ class GoogleLiveAgent:
     # ------------------------------------------------------------------ conversation
 
     def history(self) -> list[Step]:
-        return self._view.steps(self._conv.history)
+        return transcript.repaired(self._view.steps(self._conv.history), self._repaired)
 
     def snapshot(self) -> Snapshot:
         conv = self._conv

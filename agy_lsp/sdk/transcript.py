@@ -29,7 +29,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
+
+from agy_lsp.protocol.types import Step
 from agy_lsp.sdk import internals
+from agy_lsp.secrets import scrub_known
 
 MAX_RESULT = 32_000  # characters of a call's output on our wire; the rest is cut, and said so
 _HEADER = re.compile(r"\A(?:(?:Created|Completed) At: [^\n]*\n)+\n?")
@@ -251,4 +255,40 @@ def _kind(entry: dict[str, Any]) -> Kind | None:
         return "generic"
     if kind == "ERROR_MESSAGE" and _INVALID in str(entry.get("error") or entry.get("content") or ""):
         return "invalid"
+    return None
+
+
+_USER_REQUEST = re.compile(r"<USER_REQUEST>\s*(.*?)\s*</USER_REQUEST>", re.DOTALL)
+_ENDED = ("DONE", "ERROR")
+
+
+def repaired(steps: list[Step], memo: dict[str, tuple[str, str] | None]) -> list[Step]:
+    """`steps` with what the harness's record lost put back from its transcript. A
+    model reply the harness refused as too large (over about 8 MB) leaves the steps
+    before it in its record unfinished after a resume, the person's prompts without
+    their text (docs/reliability.md, "Poisoned conversations"); the transcript keeps
+    them, ended, under the same step index. Only a step the transcript shows as the
+    same kind (a prompt; a reply with the same text) is repaired. `memo`: by step id."""
+    out = steps
+    for i, s in enumerate(steps):
+        user = s.source == "USER"
+        if s.tool_calls or (s.status in _ENDED and (s.content or not user)) or (where := split(s.id)) is None:
+            continue
+        if s.id not in memo:
+            memo[s.id] = _ended(read(where[0], want=where[1]).get(where[1]) or {}, user, s.content)
+        if (found := memo[s.id]) is not None:
+            out = list(steps) if out is steps else out
+            out[i] = msgspec.structs.replace(s, content=found[0], status=found[1])
+    return out
+
+
+def _ended(entry: dict[str, Any], user: bool, content: str) -> tuple[str, str] | None:
+    """(content, status) of a step from its transcript entry, when it is that step."""
+    if entry.get("status") not in _ENDED or not isinstance(text := entry.get("content"), str):
+        return None
+    if user and entry.get("type") == "USER_INPUT":
+        match = _USER_REQUEST.search(text)
+        return (content or scrub_known(match.group(1)), entry["status"]) if match else None
+    if not user and entry.get("type") == "PLANNER_RESPONSE" and content and text.strip() == content.strip():
+        return content, entry["status"]
     return None

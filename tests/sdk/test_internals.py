@@ -7,21 +7,26 @@ cannot kill, a tool's summary shown as its output)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import os
 import subprocess
 import tempfile
 from typing import Any
 
+import pytest
 from google.antigravity import Agent, CapabilitiesConfig, LocalOpenAIAgentConfig
 from google.antigravity import types as sdk
+from google.antigravity.connections.local import event_processor, local_connection
 from google.antigravity.connections.local.event_processor import LocalHarnessEventProcessor
 from google.antigravity.hooks import hooks as h
 from google.antigravity.hooks import policy
 from google.antigravity.proto import localharness_pb2 as pb
 from google.antigravity.tools.tool_runner import ToolRunner, ToolWithSchema
+from google.protobuf import json_format
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
-from agy_lsp.sdk import internals, to_wire
+from agy_lsp.sdk import internals, to_wire, tool_args
 
 
 async def test_the_ask_user_handler_sees_the_pending_request_ids() -> None:
@@ -159,3 +164,45 @@ async def test_the_transcript_has_each_calls_real_output_before_its_post_tool_ho
     assert reply["tool_calls"][1]["args"]["name"] == "h"
     assert final[view_index + 1]["type"] == "GENERIC" and 'Subagent "h" defined' in final[view_index + 1]["content"]
     assert final[view_index + 2]["type"] == "CODE_ACTION" and int(pre["create_file"][1].rpartition(":")[2]) == view_index + 2
+
+
+def _deep_call_event(depth: int) -> str:
+    """A harness message (as localharness sends it) with a custom tool's call whose
+    arguments nest `depth` objects deep."""
+    opening = '{"structValue": {"fields": [{"name": "a", "value": '  # built as text: json.dumps would recurse
+    value = opening * (depth - 1) + '{"stringValue": "x"}' + "}]}}" * (depth - 1)
+    arguments = '{"fields": [{"name": "path", "value": {"stringValue": "/x"}}, {"name": "note", "value": ' + value + "}]}"
+    step = '{"trajectoryId": "t", "stepIndex": 3, "customTool": {"toolCall": {"id": "c", "name": "note", "arguments": ' + arguments
+    before = json.dumps({"trajectoryId": "t", "stepIndex": 1, "text": "before"})
+    return '{"initializeConversationResponse": {"history": [' + before + ", " + step + "}}}]}}"
+
+
+def test_the_sdk_parses_harness_messages_with_its_module_json_format() -> None:
+    """`read_deep_records` replaces the `json_format` global of the SDK's
+    local_connection: both parses of a harness message (the live steps and the
+    resume handshake) must still go through it, and protobuf must still refuse a
+    record nested deeper than its recursion limit."""
+    source = inspect.getsource(local_connection)
+    assert "json_format.Parse(raw_msg, event)" in source
+    assert "json_format.Parse(raw_init_resp, init_resp_event)" in source
+    assert local_connection.json_format is json_format or isinstance(local_connection.json_format, internals._TolerantJsonFormat)
+    with pytest.raises(json_format.ParseError, match="too deep"):
+        json_format.Parse(_deep_call_event(40), pb.OutputEvent())
+    json_format.Parse(_deep_call_event(30), pb.OutputEvent())  # what MAX_DEPTH's margin is measured against
+
+
+def test_a_record_too_deep_for_the_sdk_is_read_with_its_deep_part_cut() -> None:
+    internals.read_deep_records()
+    internals.read_deep_records()  # idempotent
+    tolerant = local_connection.json_format
+    assert isinstance(tolerant, internals._TolerantJsonFormat)
+    assert tolerant.MessageToJson is json_format.MessageToJson
+    for depth in (40, 500, 5000):
+        event = pb.OutputEvent()
+        tolerant.Parse(_deep_call_event(depth), event)
+        history = event_processor.parse_initialize_response(event.initialize_conversation_response).history
+        assert [s.content for s in history][:1] == ["before"]
+        call = history[1].tool_calls[0]
+        assert call.args["path"] == "/x" and tool_args.violation(call.args) is not None
+    with pytest.raises(json_format.ParseError):  # anything else still fails as before
+        tolerant.Parse('{"stepUpdate": {"stepIndex": "many"}}', pb.OutputEvent())
