@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import uuid
+from typing import Any
 
 import pytest
 from lsprotocol import types as lsp
@@ -47,3 +48,34 @@ async def test_cancel_during_a_command_then_three_turns_answer(client: LanguageC
             result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": prompt})
             assert result["stopReason"] == "end_turn" and result["text"] == f"You said: {prompt}", result
         assert not running_sleeps(mark)
+
+
+@pytest.mark.parametrize("how", ["$/cancelRequest", "agy/cancel"])
+async def test_cancel_while_the_editor_runs_a_tool_then_three_turns_answer(client: LanguageClient, how: str) -> None:
+    """The same for an editor tool (agy/runTool) the editor never answers: its result
+    (the turn's cancel) must not reach a harness that dropped the call."""
+    started = asyncio.Event()
+
+    @client.feature("agy/runTool")
+    async def run_tool(params: Any) -> dict[str, Any]:
+        started.set()
+        await asyncio.sleep(30)
+        return {"content": "too late"}
+
+    tool = {"name": "slow_tool", "description": "A tool the editor takes long to run", "parameters": {"type": "object", "properties": {}}}
+    backend = scripted({"toolCalls": [{"name": "slow_tool", "args": {}}]})
+    agent_id = (await request(client, "agy/createAgent", {"backend": backend, "tools": [tool], "policies": "allowAll"}))["agentId"]
+    future = client.protocol.send_request("agy/chat", {"agentId": agent_id, "prompt": "run it"})
+    await asyncio.wait_for(started.wait(), 20)
+    await asyncio.sleep(0.2)
+    if how == "$/cancelRequest":
+        msg_id = next(k for k, v in client.protocol._request_futures.items() if v is future)
+        client.protocol.notify("$/cancelRequest", lsp.CancelParams(id=msg_id))
+        with pytest.raises(JsonRpcException):
+            await asyncio.wrap_future(future)
+    else:
+        assert (await request(client, "agy/cancel", {"agentId": agent_id}))["cancelled"] is True
+        assert (await asyncio.wrap_future(future)).stopReason == "cancelled"
+    for prompt in ("one", "two", "three"):
+        result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": prompt})
+        assert result["stopReason"] == "end_turn" and result["text"] == f"You said: {prompt}", result
