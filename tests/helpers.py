@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 from collections import defaultdict
 from typing import Any
@@ -29,6 +30,19 @@ def delegation(*after: dict[str, Any]) -> list[dict[str, Any]]:
         {"text": "parent done"},
         *after,
     ]
+
+
+def sleep_reply(mark: str) -> dict[str, Any]:
+    """A scripted reply, to the prompt `sleep <mark>`: `run_command` of a long `sleep <mark>`
+    (seconds, unique: see `running_sleeps`), waited for in the foreground."""
+    args = {"CommandLine": f"sleep {mark}", "Cwd": "/tmp", "WaitMsBeforeAsync": 60000}
+    return {"toolCalls": [{"name": "run_command", "args": args}], "match": re.escape(f"sleep {mark}")}
+
+
+def running_sleeps(mark: str) -> set[int]:
+    """The `sleep <mark>` processes alive (not zombies)."""
+    out = subprocess.run(["pgrep", "-f", f"^sleep {re.escape(mark)}$"], capture_output=True, text=True)
+    return {pid for pid in map(int, out.stdout.split()) if pid_alive(pid)}
 
 
 def harness_pids() -> set[int]:

@@ -274,7 +274,8 @@ def step_updates(step: Step) -> list[Any]:
         return out
     if step.thinking:
         out.append(chunk(helpers.update_agent_thought_text(step.thinking), f"{message_id}:thought" if message_id else None))
-    if step.content and step.target == "TARGET_USER":
+    error_text = step.status == "ERROR" and step.content == step.error  # a refusal's or failure's record: never streamed live
+    if step.content and step.target == "TARGET_USER" and not error_text:
         out.append(chunk(helpers.update_agent_message_text(step.content), message_id))
     for n, call in enumerate(step.tool_calls):
         call_id = call.id or f"{step.id}:{n}"

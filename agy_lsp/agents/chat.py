@@ -222,6 +222,9 @@ def _keep_refused(session: AgentSession, turn: Turn) -> None:
     for step_id, rec in turn.denied_steps.items():
         call = msgspec.structs.replace(rec.wire(), outcome=rec.outcome)
         session.refused.append(RefusedCall(step_id=step_id, call=call, reason=rec.reason))
+    for rec in turn.late_denials() if turn.last_step else []:
+        call = msgspec.structs.replace(rec.wire(), outcome=rec.outcome)
+        session.refused.append(RefusedCall(step_id="", after_step=turn.last_step, call=call, reason=rec.reason))
 
 
 def from_stop_reason(reason: str) -> AgyError | None:

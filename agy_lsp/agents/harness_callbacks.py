@@ -20,7 +20,7 @@ from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.plans import plan_written
 from agy_lsp.agents.turn import Turn
 from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, HookResult, RunToolParams
-from agy_lsp.sdk.port import EditorToolError, ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import EditorToolError, HookTurn, ToolOutcome, ToolSighting
 from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,30 @@ class CoreCallbacks:
     hooks: frozenset[HookPoint]
     tool_state: dict[str, Any] = field(default_factory=dict[str, Any])
 
-    def _turn(self) -> Turn:
+    def hook_arrived(self, *, tool: bool) -> Callable[[], HookTurn]:
+        """When a hook request arrives: how its turn stands, asked again at answer
+        time. A cancelled run drops its pending hooks when it stops (a killed
+        command's post-tool hook comes just before), and an answer to a dropped hook
+        ends the harness's run ("no pending hook for ID"): a late hook is answered to
+        no one. Tools run only inside a turn; session hooks come outside one."""
         turn = self.turn()
-        if turn is None:  # the harness only runs tools inside a turn
-            raise RuntimeError("a tool call outside a turn")
-        return turn
+        if turn is None:
+            return lambda: "ended" if tool else "live"
+
+        def state() -> HookTurn:
+            if self.turn() is not turn:
+                return "ended"
+            return "cancelled" if turn.cancel_requested else "live"
+
+        return state
 
     # ------------------------------------------------------------------ tool calls
 
     async def before_tool(self, call: ToolSighting) -> HookResult:
-        turn = self._turn()
+        turn = self.turn()
+        if turn is None:  # a late hook of a turn that ended: its answer is withheld
+            log.debug("pre-tool hook for %s after its turn ended", call.name)
+            return HookResult(allow=False, message="the turn ended")
         rec = turn.calls.before(call)
         if "preToolCall" not in self.hooks:
             return HookResult(allow=True)
@@ -61,7 +75,10 @@ class CoreCallbacks:
         return answer
 
     async def confirm_tool(self, call: ToolSighting, reason: str | None) -> bool:
-        turn = self._turn()
+        turn = self.turn()
+        if turn is None:
+            log.debug("confirmation of %s after its turn ended: refused", call.name)
+            return False
         rec = turn.calls.asking(call)
         allowed, outcome, why = await self.permissions.decide(turn, rec, reason)
         if not allowed:
@@ -69,7 +86,9 @@ class CoreCallbacks:
         return allowed
 
     async def run_editor_tool(self, call: ToolSighting) -> Any:
-        turn = self._turn()
+        turn = self.turn()
+        if turn is None:
+            raise EditorToolError("the turn ended before the tool ran")
         rec = turn.calls.running(call)
         tool = self.tools.get(call.name)
         timeout = (tool.timeout_secs if tool else None) or self.settings().tool_timeout_secs
@@ -93,7 +112,10 @@ class CoreCallbacks:
         return result.content
 
     def after_tool(self, outcome: ToolOutcome) -> None:
-        turn = self._turn()
+        turn = self.turn()
+        if turn is None:  # a cancelled call's end, after its turn closed it as cancelled
+            log.debug("late end of %s (%s) after its turn ended: dropped", outcome.sighting.name, outcome.sighting.call_id)
+            return
         rec = turn.calls.finished(outcome)
         for trajectory in outcome.delegated:
             turn.delegated_by[trajectory] = rec.id

@@ -64,14 +64,36 @@ def steps(session: AgentSession) -> list[Step]:
 
 
 def with_refused(steps: list[Step], refused: list[RefusedCall]) -> list[Step]:
+    """Each refused call on its error step. A call refused as its turn was cancelled
+    takes the first "denied" step after the last step its turn showed; when the
+    harness never wrote one (this process dropped it), a step of its own there."""
     if not refused:
         return steps
-    by_step = {r.step_id: r for r in refused}
+    by_step = {r.step_id: r for r in refused if r.step_id}
+    late: dict[str, list[RefusedCall]] = {}
+    for r in refused:
+        if not r.step_id and r.after_step:
+            late.setdefault(r.after_step, []).append(r)
     out: list[Step] = []
+    waiting: list[RefusedCall] = []
     for step in steps:
         r = by_step.get(step.id)
+        if r is None and waiting and _denial(step):
+            r = waiting.pop(0)
+        elif waiting and step.source == "USER":  # the next turn: its denied steps never came
+            out += [_refused_step(w) for w in waiting]
+            waiting = []
         out.append(step if r is None else msgspec.structs.replace(step, tool_calls=[r.call], content="", error=r.reason))
-    return out
+        waiting += late.get(step.id, [])
+    return out + [_refused_step(w) for w in waiting]
+
+
+def _denial(step: Step) -> bool:
+    return step.status == "ERROR" and not step.tool_calls and "denied" in step.error.lower()
+
+
+def _refused_step(r: RefusedCall) -> Step:
+    return Step(id=f"{r.after_step}+{r.call.id}", source="MODEL", target="TARGET_USER", status="ERROR", tool_calls=[r.call], error=r.reason)
 
 
 def page(items: list[Step], offset: int, limit: int | None) -> HistoryResult:

@@ -42,11 +42,14 @@ MAX_REFUSED = 1000  # refused calls kept per conversation, newest last
 
 class RefusedCall(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """A tool call that never ran, as the live turn showed it; `step_id` is the
-    harness's error step that stands for it."""
+    harness's error step that stands for it. A call refused as its turn was cancelled
+    has no step yet (""): `after_step` is the last step its turn showed, and its error
+    step is the next "denied" one, when the harness wrote it (queries.with_refused)."""
 
     step_id: str
     call: ToolCall
     reason: str
+    after_step: str = ""
 
 
 class SessionMeta(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

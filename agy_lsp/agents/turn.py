@@ -60,6 +60,8 @@ class Turn:
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()
         self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
+        self.last_step = ""  # the agent's own step the stream showed last
+        self._ended_unfinished: list[CallRecord] = []  # calls the turn's end cancelled (no "denied" step)
 
     # ------------------------------------------------------------------ chunks
 
@@ -89,6 +91,8 @@ class Turn:
         the call a "denied" step stands for, a compaction. A subagent's text is its
         own (shown, marked), not part of the turn's answer."""
         self._step = event
+        if event.first and event.step_id and not event.depth:
+            self.last_step = event.step_id
         try:
             self._forward(event)
         finally:
@@ -139,9 +143,18 @@ class Turn:
         for rec in self.calls.records:
             if rec.outcome is None:
                 rec.outcome, rec.reason = "cancelled", "the turn ended before the call did"
+                self._ended_unfinished.append(rec)
                 self.finish(rec, error=rec.reason)
             elif rec.refused and rec not in self.denied_steps.values():
                 self.finish(rec, error=rec.reason)
+
+    def late_denials(self) -> list[CallRecord]:
+        """Calls refused as the turn was cancelled (a confirmation cancelled while it
+        waited): their "denied" step comes after the turn stopped reading the stream
+        (in this process's history it never comes; on disk it does), so they are kept
+        with the last step the stream showed (see queries.with_refused)."""
+        placed = self.denied_steps.values()
+        return [r for r in self.calls.records if r.refused and r not in placed and r not in self._ended_unfinished]
 
     # ------------------------------------------------------------------ cancel
 

@@ -4,6 +4,11 @@ calling model).
 
 The schemas are generated from the Structs, then made plain for hosts: the top-level
 `$ref` is inlined, and an optional field is its own type (not `anyOf` with null).
+
+A tool's output schema covers its failures too: a host may check an `isError`
+result against it (the MCP Inspector does). The result's fields are required only
+together (`anyOf`: all of them, or `error`), and `error` is `{code, message, data}`
+(agy_lsp/mcp/errors.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import msgspec
 
 from agy_lsp.protocol import ids
 from agy_lsp.protocol.agent_options import ThinkingLevel
+from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import ToolOutcome, Usage
 
 # The core's presets offered over MCP (docs/protocol.md#policies).
@@ -216,6 +222,32 @@ def json_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
         obj.pop("title", None)
         for prop_name, prop in list(obj.get("properties", {}).items()):
             obj["properties"][prop_name] = _without_null(prop)
+    return schema
+
+
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "description": "Only when the call failed (isError): what went wrong. The other fields are then those known "
+    "(sessionId, and for a turn the text so far, filesChanged and toolCalls).",
+    "properties": {
+        "code": {
+            "type": "string",
+            "enum": [c.name for c in ErrorCode],
+            "description": "The stable error code, e.g. TIMEOUT, BACKEND_ERROR, AGENT_BUSY, AGENT_NOT_FOUND.",
+        },
+        "message": {"type": "string", "description": "What went wrong, in words."},
+        "data": {"type": "object", "description": "The cause: data.code is the code again, with details such as httpStatus."},
+    },
+    "required": ["code", "message", "data"],
+}
+
+
+def output_schema(struct: type[msgspec.Struct]) -> dict[str, Any]:
+    """A tool's output schema: its result's fields, all of them present, or `error`."""
+    schema = json_schema(struct)
+    required: list[str] = schema.pop("required", [])
+    schema["properties"]["error"] = ERROR
+    schema["anyOf"] = [{"required": required}, {"required": ["error"]}]
     return schema
 
 

@@ -74,7 +74,7 @@ def _handler(
         title=title,
         description=description,
         input_schema=schemas.json_schema(args),
-        output_schema=schemas.json_schema(out),
+        output_schema=schemas.output_schema(out),
         annotations=hints,
     )
     return Handler(tool, args, call)

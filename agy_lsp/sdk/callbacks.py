@@ -16,9 +16,11 @@ core's `HarnessCallbacks`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -27,9 +29,9 @@ from google.antigravity.hooks import hooks as h
 from google.antigravity.tools.tool_runner import ToolWithSchema
 
 from agy_lsp.protocol.mcp_names import qualified_name
-from agy_lsp.protocol.types import EditorTool, HookPoint
+from agy_lsp.protocol.types import EditorTool, HookPoint, HookResult
 from agy_lsp.sdk import internals, tool_args, transcript
-from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, HookTurn, ToolOutcome, ToolSighting
 from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
 
     class _BeforeTool(h.PreToolCallDecideHook):
         async def run(self, context: Any, data: Any) -> Any:
+            turn = core.hook_arrived(tool=True)
             seen = sighting(data)
             transcript.hooked.add(seen.step_id, seen.sdk_name, seen.call_id)
             if (refused := tool_args.violation(data.args)) is not None:  # not even the editor's hook sees them
@@ -113,14 +116,17 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
                 answer = await core.before_tool(seen)
             except Exception as e:  # a decide hook that cannot decide denies
                 log.info("pre-tool hook failed: %s", e)
-                return sdk.HookResult(allow=False, message="the editor's preToolCall hook did not answer")
+                answer = HookResult(allow=False, message="the editor's preToolCall hook did not answer")
+            _answer_wanted(turn, "pre-tool")
             return sdk.HookResult(allow=answer.allow, message=answer.message, modified_args=answer.modified_args)
 
     class _AfterTool(h.PostToolCallHook):
         async def run(self, context: Any, data: Any) -> None:
+            turn = core.hook_arrived(tool=True)
             seen = sighting(data)
             result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
             delegated = _SUBAGENT_ID.findall(result) if seen.sdk_name == "invoke_subagent" and isinstance(result, str) else []
+            _answer_wanted(turn, "post-tool")  # a late end: its turn shows the call as cancelled
             core.after_tool(ToolOutcome(seen, result=result, error=data.error or None, delegated=delegated))
 
     out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
@@ -136,6 +142,16 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
     return out
 
 
+def _answer_wanted(turn: Callable[[], HookTurn], hook: str) -> None:
+    """A hook of a cancelled or ended turn is answered to no one: the harness dropped
+    it when it stopped, and an answer to a dropped hook ends the harness's run. The
+    SDK's hook router answers whatever a hook returns or raises as an Exception; a
+    CancelledError ends its task without an answer."""
+    if turn() != "live":
+        log.debug("%s hook of a cancelled turn: not answered", hook)
+        raise asyncio.CancelledError
+
+
 # invoke_subagent's result lists each subagent's conversation, which is its trajectory.
 _SUBAGENT_ID = re.compile(r'"conversationId":\s*"([0-9a-f]+)"')
 
@@ -146,7 +162,9 @@ def _stop(core: HarnessCallbacks) -> Any:
 
     class _Stop(h.StopHook):
         async def run(self, context: Any, data: Any) -> Any:
+            turn = core.hook_arrived(tool=False)
             answer = await core.decide("stop", jsonable(data))
+            _answer_wanted(turn, "stop")
             if answer is None or answer.allow:
                 return sdk.StopHookResult(decision=sdk.StopDecision.ALLOW_STOP)
             return sdk.StopHookResult(decision=sdk.StopDecision.CONTINUE, reason=answer.message or "Keep going.")
@@ -157,6 +175,7 @@ def _stop(core: HarnessCallbacks) -> Any:
 def _inspect(point: HookPoint, base: Any, core: HarnessCallbacks) -> Any:
     class _Inspect(base):  # type: ignore[misc, valid-type]
         async def run(self, context: Any, data: Any) -> None:
+            _answer_wanted(core.hook_arrived(tool=False), point)
             core.notice(point, jsonable(data))
 
     return _Inspect()
@@ -165,7 +184,9 @@ def _inspect(point: HookPoint, base: Any, core: HarnessCallbacks) -> Any:
 def _pre_turn(core: HarnessCallbacks) -> Any:
     class _PreTurn(h.PreTurnHook):
         async def run(self, context: Any, data: Any) -> Any:
+            turn = core.hook_arrived(tool=False)
             answer = await core.decide("preTurn", jsonable(data))
+            _answer_wanted(turn, "preTurn")
             return sdk.HookResult(allow=True) if answer is None else sdk.HookResult(allow=answer.allow, message=answer.message)
 
     return _PreTurn()
@@ -209,6 +230,7 @@ def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
 
     class _ToolError(h.OnToolErrorHook):
         async def run(self, context: Any, data: Any) -> Any:
+            turn = core.hook_arrived(tool=True)
             name = str(getattr(data, "tool_name", "") or "")
             server = getattr(data, "server_name", None)
             seen = ToolSighting(  # an SDK ToolExecutionError
@@ -219,8 +241,11 @@ def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
                 sdk_name=name,
             )
             failed = ToolOutcome(seen, error=transcript.bounded(str(data)))
+            _answer_wanted(turn, "tool-error")
             core.after_tool(failed)
-            return await core.tool_failed(failed) if subscribed else None
+            message = await core.tool_failed(failed) if subscribed else None
+            _answer_wanted(turn, "tool-error")
+            return message
 
     return _ToolError()
 
@@ -228,7 +253,9 @@ def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
 def _interaction(core: HarnessCallbacks) -> Any:
     class _Interaction(h.OnInteractionHook):
         async def run(self, context: Any, data: Any) -> Any:
+            turn = core.hook_arrived(tool=False)
             answer = await core.decide("onInteraction", jsonable(data))
+            _answer_wanted(turn, "onInteraction")
             if answer is None or answer.answer is None:
                 return sdk.QuestionHookResult(responses=[], cancelled=True)
             return question_result(answer.answer)

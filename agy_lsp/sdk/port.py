@@ -17,7 +17,7 @@ fake. Nothing here imports the SDK, so importing this module costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -169,6 +169,9 @@ class Snapshot:
     trajectory_usage: list[TrajectoryUsage] = field(default_factory=list[TrajectoryUsage])
 
 
+HookTurn = Literal["live", "cancelled", "ended"]
+
+
 class HarnessCallbacks(Protocol):
     """The core's side of the SDK's callbacks during a turn. They may raise;
     the adapter fails closed (a failed decision denies)."""
@@ -180,6 +183,11 @@ class HarnessCallbacks(Protocol):
     async def tool_failed(self, outcome: ToolOutcome) -> str | None: ...
     async def decide(self, point: HookPoint, data: Any) -> HookResult | None: ...
     def notice(self, point: HookPoint, data: Any) -> None: ...
+    def hook_arrived(self, *, tool: bool) -> Callable[[], HookTurn]:
+        """Asked when a hook request arrives: how its turn stands, asked again at
+        answer time. Only a "live" turn's harness waits for the answer (a cancelled
+        run drops its pending hooks); an "ended" turn's hook records nothing."""
+        ...
 
 
 class EditorToolError(RuntimeError):

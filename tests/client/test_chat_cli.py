@@ -4,11 +4,17 @@ answered at the keyboard, Ctrl-C cancelling a turn, Ctrl-C quitting) and one sho
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
+import time
+import uuid
 
 from tests.client.conftest import CHAT, FULL_ENV
 from tests.client.pty_session import PtySession
+from tests.helpers import running_sleeps, sleep_reply
 
 SCRIPT = json.dumps(
     [
@@ -107,3 +113,47 @@ def test_the_question_shows_the_whole_call_and_escapes_controls() -> None:
         assert session.wait() == 130
     finally:
         session.close()
+
+
+def test_ctrl_c_while_a_command_runs_then_the_chat_goes_on() -> None:
+    """Ctrl-C as a terminal sends it (SIGINT to the foreground process group: the chat,
+    its server and the harness) while `run_command` runs a long sleep, which ends at
+    about the same time (before the Ctrl-C, or just after): the turn is cancelled, no
+    sleep is left, and the next prompts answer. Before, the killed command's late
+    post-tool hook was answered to a harness that had dropped it, and the next prompt
+    failed with AGENT_FAILED "lost the connection to the agent's harness"."""
+    tag = uuid.uuid4().int % 10**5
+    marks = [f"30.{tag:05d}{i}" for i in range(2)]
+    script = json.dumps({"replies": [sleep_reply(m) for m in marks], "fallback": "echo"})
+    session = PtySession([*CHAT, "-y", "--script", script], {**FULL_ENV, "TERM": "xterm"})
+    try:
+        at = session.expect("› ").end()
+        for n, mark in enumerate(marks):
+            session.send(f"sleep {mark}\r")
+            deadline = time.monotonic() + 20
+            while not running_sleeps(mark):
+                assert time.monotonic() < deadline, session.text
+                session._pump(0.1)  # keep reading the terminal
+            time.sleep(0.3)
+            sleeps = running_sleeps(mark)
+            if n == 0:
+                _sigint(*sleeps)
+            os.killpg(session.proc.pid, signal.SIGINT)
+            if n == 1:
+                time.sleep(0.05)
+                _sigint(*sleeps)
+            at = session.expect(r"turn cancelled\n› ", start=at).end()
+            for prompt in ("one", "two", "three"):
+                session.send(f"{prompt}\r")
+                at = session.expect(rf"You said: {prompt}\n.*tokens:.*\n› ", start=at).end()
+            assert not running_sleeps(mark)
+        session.send("\x04")
+        assert session.wait() == 0
+    finally:
+        session.close()
+
+
+def _sigint(*pids: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)

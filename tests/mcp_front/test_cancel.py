@@ -4,10 +4,14 @@ the turn ends through the core and the session takes the next prompt."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import uuid
 from typing import Any
 
 import pytest
 
+from tests.helpers import running_sleeps, sleep_reply, wait_until
 from tests.mcp_front.conftest import Host, ok, replies
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")  # the shared server lives in the package's loop
@@ -50,6 +54,36 @@ async def test_cancelling_a_turn_ends_it_in_the_core_and_the_session_goes_on(hos
     assert result["stopReason"] == "cancelled"
     assert result["text"].startswith("word ") and len(result["text"]) < len(LONG["text"])
     assert (await host.reply(session_id, "hi"))["text"] == "You said: hi"
+
+
+async def test_cancel_during_a_command_then_three_prompts_answer(host: Host) -> None:
+    """While a `run_command` of a long `sleep` runs: the command does not outlive the
+    turn, its late post-tool hook is absorbed, and the next prompts answer (see
+    tests/e2e/test_cancel_tool.py; a Ctrl-C-like round always brings the late hook)."""
+    rounds = [("notifications/cancelled", "plain"), ("agy_cancel", "ctrl-c"), ("notifications/cancelled", "ctrl-c")]
+    tag = uuid.uuid4().int % 10**5
+    marks = [f"30.{tag:05d}{i}" for i in range(len(rounds))]
+    replies(host, {"text": "ready"}, *map(sleep_reply, marks))
+    session_id = (await host.run("warm up", policy="allowAll"))["sessionId"]
+    for mark, (how, kind) in zip(marks, rounds, strict=True):
+        call = asyncio.ensure_future(host.call("agy_reply", {"sessionId": session_id, "prompt": f"sleep {mark}"}))
+        await wait_until(lambda mark=mark: bool(running_sleeps(mark)), timeout=20)
+        await asyncio.sleep(0.3)
+        if kind == "ctrl-c":
+            for pid in running_sleeps(mark):
+                os.kill(pid, signal.SIGINT)
+        if how == "agy_cancel":
+            assert ok(await host.call("agy_cancel", {"sessionId": session_id}))["cancelled"] is True
+            assert ok(await call)["stopReason"] == "cancelled"
+        else:
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+        await wait_until(lambda mark=mark: not running_sleeps(mark), timeout=10)
+        for prompt in ("one", "two", "three"):
+            result = await host.reply(session_id, prompt)
+            assert result["stopReason"] == "end_turn" and result["text"] == f"You said: {prompt}", result
+        assert not running_sleeps(mark)
 
 
 async def _until(predicate: Any) -> None:

@@ -28,13 +28,17 @@ async def test_tools_list_gives_schemas_and_arguments_outside_them_are_invalid_p
         for schema in (tool.input_schema, tool.output_schema):
             assert schema is not None and schema["type"] == "object", tool.name
             jsonschema.Draft202012Validator.check_schema(schema)
-            assert "anyOf" not in json.dumps(schema), f"{tool.name}: optional fields should be plain"
+            fields = {k: v for k, v in schema.items() if k != "anyOf"}  # the top-level anyOf: a result or a failure
+            assert "anyOf" not in json.dumps(fields), f"{tool.name}: optional fields should be plain"
+        # a result has all its fields, or is a failure with `error` (and what is known)
+        assert tool.output_schema["anyOf"][1] == {"required": ["error"]}, tool.name
+        assert tool.output_schema["properties"]["error"]["required"] == ["code", "message", "data"], tool.name
         assert tool.input_schema["additionalProperties"] is False
     run = tools["agy_run"]
     assert run.input_schema["required"] == ["prompt"]
     assert set(run.input_schema["properties"]) == {"prompt", "cwd", "model", "thinkingLevel", "policy", "sessionId"}
     assert "safeDefaults" in run.input_schema["properties"]["policy"]["enum"]
-    assert set(run.output_schema["required"]) == {"sessionId", "text", "stopReason", "usage", "filesChanged", "toolCalls"}
+    assert set(run.output_schema["anyOf"][0]["required"]) == {"sessionId", "text", "stopReason", "usage", "filesChanged", "toolCalls"}
     assert tools["agy_reply"].input_schema["required"] == ["sessionId", "prompt"]
     assert tools["agy_reply"].output_schema == run.output_schema
     assert run.annotations is not None and run.annotations.read_only_hint is False
