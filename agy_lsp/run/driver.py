@@ -222,6 +222,7 @@ class Run:
             return self._error(codes.USAGE, str(e))
         except AgyError as e:
             self.result.text = str(e.data.get("partialText") or "")
+            self.result.turn_id = e.data.get("turnId")
             return self._error(codes.for_error(e), e.message, e)
 
     def _ended(self, result: ChatResult) -> int:
