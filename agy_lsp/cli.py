@@ -16,7 +16,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="agy-lsp",
         description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.",
         epilog=(
-            "other commands: `agy-lsp run` (one prompt, non-interactive: scripts and CI), `agy-lsp chat` (a terminal chat), `agy-lsp login` (keep a Gemini API key "
+            "other commands: `agy-lsp run` (one prompt, non-interactive: scripts and CI), `agy-lsp chat` (a terminal chat), "
+            "`agy-lsp login` (keep a Gemini API key "
             "in the OS keyring), `agy-lsp logout` (remove it); each takes --help"
         ),
     )

@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--script", help="a scripted-model script (JSON text or a file): implies the scripted backend")
     p.add_argument("--system", help="system instructions for the agent")
     p.add_argument("--thinking", choices=["minimal", "low", "medium", "high", "extra_high"], help="thinking level (Gemini)")
-    p.add_argument("--policy", help="a policy preset (safeDefaults, confirmRunCommand, allowAll, denyAll, workspaceOnly, auto) or a JSON file of policies")
+    p.add_argument(
+        "--policy",
+        help="a policy preset (safeDefaults, confirmRunCommand, allowAll, denyAll, workspaceOnly, auto), or policies as JSON",
+    )
     p.add_argument("--allow", action="append", default=[], metavar="TOOL", help="allow this tool without asking (repeatable; globs ok)")
     p.add_argument("-y", "--yes", action="store_true", help="allow every tool call that would ask for consent")
     session = p.add_mutually_exclusive_group()

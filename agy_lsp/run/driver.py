@@ -30,7 +30,7 @@ from agy_lsp.run import codes
 from agy_lsp.run.codes import UsageError
 from agy_lsp.run.editor import Consent, RunEditor
 from agy_lsp.run.output import Output, RunResult
-from agy_lsp.settings import Settings, from_environment
+from agy_lsp.settings import from_environment
 
 Stop = Literal["SIGINT", "SIGTERM", "timeout", "refused", "broken"]
 _STOP_CODES: dict[Stop, int] = {
@@ -129,6 +129,7 @@ class Run:
             params = self._params(cwd)
         except UsageError as e:
             return self._fail(codes.USAGE, str(e))
+        code = codes.OK
         async with AgentManager(settings, self.editor) as manager, anyio.create_task_group() as tg:
             self.manager = manager
             tg.start_soon(self._watch_signals)
@@ -138,7 +139,8 @@ class Run:
                 code = await self._run(manager, params, prompt, cwd)
             if self.scope.cancelled_caught:
                 code = self._stopped_code()
-                self.result.error = self.result.error or {"name": "CANCELLED", "message": f"stopped: {self.stopped}"}
+                if self.result.error is None:
+                    self._error(code, f"stopped ({self.stopped}) before the turn ended")
             self._finish(code)
             tg.cancel_scope.cancel()
         return code  # the manager closed the harness on the way out

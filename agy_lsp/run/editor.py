@@ -119,7 +119,8 @@ class RunEditor:
         self.refused[call.id] = why
         if (rec := self.calls.get(call.id)) is not None:
             rec.allow_with = allow_flags(call.name)
-        self.out.note(f"agy-lsp run: refused {describe(call)}: it needs consent; pass --allow {call.name} (or --yes) to allow it", always=True)
+        line = f"agy-lsp run: refused {describe(call)}: it needs consent; pass --allow {call.name} (or --yes) to allow it"
+        self.out.note(line, always=True)
         self.on_refused()
         return ConfirmToolCallResult(outcome="reject_once")
 

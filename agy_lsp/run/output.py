@@ -89,12 +89,20 @@ def _call_event(call: ToolCall) -> dict[str, Any]:
 
 
 def _result_event(result: ToolResult) -> dict[str, Any]:
-    return {"type": "tool_result", "id": result.id, "name": result.name, "outcome": result.outcome, "result": result.result, "error": result.error}
+    return {
+        "type": "tool_result",
+        "id": result.id,
+        "name": result.name,
+        "outcome": result.outcome,
+        "result": result.result,
+        "error": result.error,
+    }
 
 
 def chunk_event(chunk: ChatChunk, refused: dict[str, str]) -> dict[str, Any]:
     """A chunk as a stream-json event. `refused`: call id -> our reason for a call
     refused for want of consent (the core's says "you rejected")."""
+    event: dict[str, Any]
     if chunk.kind == "toolCall" and chunk.tool_call is not None:
         event = _call_event(chunk.tool_call)
     elif chunk.kind == "toolResult" and chunk.tool_result is not None:

@@ -69,9 +69,8 @@ class Runner:
         return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=self.env, cwd=self.cwd, timeout=TIMEOUT)
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            self.args(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.cwd
-        )
+        pipe = subprocess.PIPE
+        return subprocess.Popen(self.args(*args), stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True, env=self.env, cwd=self.cwd)
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ def test_stream_json_is_one_event_a_line_as_they_happen(run: Runner) -> None:
 
 def test_stream_json_shows_tool_calls_with_their_outcomes(run: Runner) -> None:
     file = run.cwd / "note.txt"
-    write = {"toolCalls": [{"name": "write_to_file", "args": {"TargetFile": str(file), "CodeContent": "hi\n", "Overwrite": False, "Description": "d"}}]}
+    args = {"TargetFile": str(file), "CodeContent": "hi\n", "Overwrite": False, "Description": "d"}
+    write = {"toolCalls": [{"name": "write_to_file", "args": args}]}
     done = run("--output", "stream-json", "--yes", "--script", script(write, {"text": "Wrote it."}), "write a note")
     assert done.returncode == 0, done.stderr
     seen = events(done.stdout)
