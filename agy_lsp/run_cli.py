@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
     preload()  # the SDK imports (~0.5 s) while the flags parse and the core imports
     ns = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    from agy_lsp.run.driver import Run
+    try:
+        from agy_lsp.run.driver import Run
 
-    return Run(ns).main()
+        return Run(ns).main()
+    except KeyboardInterrupt:  # Ctrl-C while Python still imports: nothing started yet
+        return 130

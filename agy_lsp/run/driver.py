@@ -225,6 +225,7 @@ class Run:
         except AgyError as e:
             self.result.text = str(e.data.get("partialText") or "")
             self.result.turn_id = e.data.get("turnId")
+            self.result.stop_reason = e.data.get("stopReason")  # a budget or safety stop
             return self._error(codes.for_error(e), e.message, e)
 
     def _ended(self, result: ChatResult) -> int:

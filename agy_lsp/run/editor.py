@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from typing import Any
 
 from agy_lsp.protocol.types import (
     AgentStateNotice,
@@ -62,7 +61,6 @@ class RunEditor:
         self.on_refused = on_refused
         self.calls: dict[str, CallOutcome] = {}  # by the call's one id, in the order seen
         self.refused: dict[str, str] = {}  # call id -> why, for calls refused for want of consent
-        self.text: list[str] = []
 
     # ------------------------------------------------------------------ events
 
@@ -135,6 +133,3 @@ class RunEditor:
 
     def outcomes(self) -> list[CallOutcome]:
         return list(self.calls.values())
-
-    def extra(self) -> dict[str, Any]:
-        return {}

@@ -123,3 +123,17 @@ def test_a_closed_stdout_ends_the_run_quietly(run: Runner) -> None:
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=run.env, cwd=run.cwd, timeout=TIMEOUT)
     assert done.stdout.splitlines() == ["line1", "rc=141"]
     assert (run.cwd / "err").read_text() == ""
+
+
+@pytest.mark.parametrize(
+    ("flags", "reply", "stop_reason"),
+    [
+        (["--max-turn-requests", "1"], {"toolCalls": [{"name": "view_file", "args": {"AbsolutePath": "/x"}}]}, "MAX_MODEL_CALLS_EXCEEDED"),
+        (["--max-tokens", "10"], {"text": "long", "promptTokens": 100, "completionTokens": 50}, "MAX_TOTAL_TOKENS_EXCEEDED"),
+    ],
+)
+def test_a_budget_stops_the_turn_with_exit_1(run: Runner, flags: list[str], reply: dict[str, object], stop_reason: str) -> None:
+    done = run("--output", "json", *flags, "--script", script(reply, {"text": "more"}), "go")
+    assert done.returncode == 1, done.stderr
+    result = result_of(done.stdout)
+    assert result["status"] == "error" and result["stopReason"] == stop_reason
