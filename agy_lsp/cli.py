@@ -51,9 +51,10 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(chat_main(args[1:]))
     if args[:1] == ["run"]:
+        from agy_lsp.run_cli import exit_now
         from agy_lsp.run_cli import main as run_main
 
-        sys.exit(run_main(args[1:]))
+        exit_now(run_main(args[1:]))
     if args[:1] in (["login"], ["logout"]):
         from agy_lsp.login_cli import main as login_main
 
