@@ -41,7 +41,6 @@ _STOP_CODES: dict[Stop, int] = {
     "broken": codes.SIGPIPE,
 }
 _PRESETS = ("safeDefaults", "confirmRunCommand", "allowAll", "denyAll", "workspaceOnly", "auto")
-_STARTUP_GRACE_SECS = 0.0
 
 
 def read_json(value: str, what: str) -> Any:
@@ -280,7 +279,7 @@ class Run:
                 self.stop("SIGINT" if signum == signal.SIGINT else "SIGTERM")
 
     async def _deadline(self, secs: float) -> None:
-        await anyio.sleep(secs + _STARTUP_GRACE_SECS)
+        await anyio.sleep(secs)
         self.out.note(f"agy-lsp run: --timeout {secs:g}s passed: cancelling the turn", always=True)
         self.stop("timeout")
 
