@@ -113,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="agy-lsp",
         description="Google Antigravity agents over LSP (default), ACP or MCP, on stdio.",
         epilog=(
-            "other commands: `agy-lsp chat` (a terminal chat), `agy-lsp login` (keep a Gemini API key "
+            "other commands: `agy-lsp run` (one prompt, non-interactive: scripts and CI), `agy-lsp chat` (a terminal chat), "
+            "`agy-lsp login` (keep a Gemini API key "
             "in the OS keyring), `agy-lsp logout` (remove it); each takes --help"
         ),
     )
@@ -169,6 +170,11 @@ def main(argv: list[str] | None = None) -> None:
         from agy_lsp.chat_cli import main as chat_main
 
         sys.exit(chat_main(args[1:]))
+    if args[:1] == ["run"]:
+        from agy_lsp.run_cli import exit_now
+        from agy_lsp.run_cli import main as run_main
+
+        exit_now(run_main(args[1:]))
     if args[:1] in (["login"], ["logout"]):
         from agy_lsp.login_cli import main as login_main
 

@@ -13,17 +13,17 @@ import time
 import traceback
 from typing import Any
 
-from benchmarks import concurrency, history, large, memory, startup, suite, turns
+from benchmarks import concurrency, history, large, memory, run_start, startup, suite, turns
 from benchmarks.common import Config, Metric, config, machine
 
-NAMES = ["startup", "turns", "roundtrip", "history", "concurrency", "large", "pacing", "cancel", "memory"]
+NAMES = ["startup", "run", "turns", "roundtrip", "history", "concurrency", "large", "pacing", "cancel", "memory"]
 ITEMS = {
     0: "Pacing",
     1: "Time to first chunk and whole turn (LSP, ACP, MCP)",
     2: "Chunk forwarding throughput",
     3: "Request round trip",
     4: "History at the limit",
-    5: "Startup",
+    5: "Startup (the servers, and `agy-lsp run`)",
     6: "Concurrency",
     7: "Cancel latency",
     8: "Memory with hibernation",
@@ -34,6 +34,8 @@ ITEMS = {
 async def run_one(name: str, cfg: Config) -> list[Metric]:
     if name == "startup":
         return await startup.bench_startup(cfg)
+    if name == "run":
+        return await run_start.bench_run(cfg)
     if name == "turns":
         return await turns.bench_turns(cfg)
     if name == "roundtrip":

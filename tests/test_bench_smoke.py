@@ -20,6 +20,9 @@ EXPECTED = (
     "first_chunk_ms",
     "acp_first_chunk_ms",
     "mcp_first_chunk_ms",
+    # agy-lsp run
+    "run_first_chunk_ms",
+    "run_exit_ms",
     # turns and throughput
     "ttfc_overhead_ms",
     "acp_ttfc_overhead_ms",

@@ -134,6 +134,8 @@ class AgentSession:
         stored file as it was and the agent working in memory: it is kept in `unsaved`
         (PERSIST_FAILED, for the turn's answer) and told to the editor; the next save
         that succeeds stores everything again."""
+        if not self.conversation_id and self.live is not None:  # a first turn cancelled or failed: store what it did
+            self.conversation_id = self.live.conversation_id
         if not self.conversation_id:
             return
         if self.meta is None:

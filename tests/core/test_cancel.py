@@ -244,3 +244,23 @@ async def test_a_harness_that_dies_while_a_confirmation_is_pending_withdraws_it(
         with anyio.fail_after(1):
             await withdrawn.wait()  # the dialog does not outlive its turn
         assert c.editor.tool_chunks(sent.turn_id)[-1][2] == "cancelled"
+
+
+async def test_a_cancelled_first_turn_is_stored_and_resumable(core: CoreFactory) -> None:
+    """A first turn cancelled mid-stream (agy-lsp run on SIGTERM) is saved: its
+    conversation id comes from the live harness, not from a turn that finished."""
+    async with core() as c:
+        agent = await c.create()
+        c.sdk.script(agent, [Say("so ", "far"), Hang()])
+        out: list[ChatResult] = []
+        async with anyio.create_task_group() as tg:
+            await chat_in_background(c, tg, agent, "go", out)
+            await wait_until(lambda: any(ch.text == "far" for ch in c.editor.chunks))
+            assert c.manager.cancel(agent)
+        assert out[0].stop_reason == "cancelled"
+        conversation = c.manager.status(agent).conversation_id
+        assert conversation is not None
+        assert [m.conversation_id for m in c.manager.stored_sessions()] == [conversation]
+        await c.manager.shutdown_agent(agent)
+        resumed = await c.create(conversationId=conversation)
+        assert c.manager.status(resumed).conversation_id == conversation
