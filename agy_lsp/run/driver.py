@@ -181,12 +181,15 @@ class Run:
     def _session(self, manager: AgentManager, cwd: str) -> str | None:
         """The stored conversation --resume or --continue names."""
         if self.ns.resume is not None:
-            meta = manager.find_session(self.ns.resume)
+            try:
+                meta = manager.sessions.find(self.ns.resume, "--resume")
+            except AgyError as e:
+                raise UsageError(f"--resume: {e.message}") from e
             if meta is None:
                 raise UsageError(f"--resume: no stored session {self.ns.resume!r} in {manager.settings.state_dir}")
             return meta.conversation_id
         if self.ns.continue_:
-            stored = manager.stored_sessions(cwd)
+            stored = manager.sessions.stored(cwd)
             if not stored:
                 raise UsageError(f"--continue: no stored session for {cwd} in {manager.settings.state_dir}")
             return stored[0].conversation_id

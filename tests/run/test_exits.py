@@ -22,6 +22,8 @@ def test_usage_errors_exit_2(run: Runner) -> None:
     assert unknown.returncode == 2 and "nosuchsession" in unknown.stderr
     result = result_of(unknown.stdout)
     assert result["status"] == "usage" and result["exitCode"] == 2 and "nosuchsession" in result["error"]["message"]
+    hostile = run("--resume", "../../etc/passwd", "--script", script(), "hi")
+    assert hostile.returncode == 2 and "--resume" in hostile.stderr and "Traceback" not in hostile.stderr
     bad_schema = run("--output", "json", "--schema", str(run.cwd / "missing.json"), "--script", script(), "hi")
     assert bad_schema.returncode == 2 and result_of(bad_schema.stdout)["error"]["name"] == "USAGE"
     nothing = run("--continue", "--script", script(), "hi")
