@@ -62,21 +62,22 @@ async def _read_headers(reader: asyncio.StreamReader, protocol: AgyProtocol) -> 
     """Content-Length of the next frame; None at EOF. A broken header block is
     answered once, then lines are dropped up to the next Content-Length header."""
     resync = False
+    carry: list[bytes] = []  # the rest of a junk line that runs into the next frame's header
     while True:
-        result = await _header_block(reader, resync)
+        result = await _header_block(reader, resync, carry)
         if result is None or isinstance(result, int):
             return result
         answer(protocol, Rejection(ErrorCode.INVALID_REQUEST, result))
-        resync = True
+        resync = not carry
 
 
-async def _header_block(reader: asyncio.StreamReader, resync: bool) -> int | str | None:
+async def _header_block(reader: asyncio.StreamReader, resync: bool, carry: list[bytes]) -> int | str | None:
     """The frame's length, or what is wrong with its headers; None at EOF."""
     length: int | None = None
     problem: str | None = None
     lines = 0
     while True:
-        line = await _line(reader)
+        line = carry.pop() if carry else await _line(reader)
         if line is None:
             return None
         if resync:
@@ -110,6 +111,10 @@ async def _header_block(reader: asyncio.StreamReader, resync: bool) -> int | str
                 problem = f"bad Content-Length header: {stripped[:80]!r}"
         elif name != b"content-type":
             problem = f"not a header: {stripped[:80]!r}"
+            at = line.lower().find(_CONTENT_LENGTH)
+            if at > 0:  # junk (a body without its frame) followed by the next frame
+                carry.append(line[at:])
+                return problem
 
 
 _TOO_LONG = b"\x00too long\n"

@@ -19,7 +19,7 @@ class Wire:
     def __init__(self, mode: str) -> None:
         self.mode = mode  # "lsp", "acp" or "mcp"
         self.state_dir = tempfile.mkdtemp(prefix=f"agy-wire-{mode}-")
-        self.stderr = open(os.path.join(self.state_dir, "stderr.log"), "w+b")  # noqa: SIM115
+        self.stderr = open(os.path.join(self.state_dir, "stderr.log"), "w+b")
         env = {
             **os.environ,
             "AGY_STATE_DIR": self.state_dir,
@@ -90,6 +90,14 @@ class Wire:
             body = bytes(buf[:end])
             del buf[: end + 1]
         return json.loads(body)
+
+    def answer(self, timeout: float = 10) -> dict[str, Any] | None:
+        """The next answer (requests and notifications from the server skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.read(max(0.0, deadline - time.monotonic()))
+            if message is None or "method" not in message:
+                return message
 
     def answers_until(self, msg_id: Any, timeout: float = 30) -> list[dict[str, Any]]:
         """Every answer (not requests or notifications) up to and including the one to `msg_id`."""
