@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 def connect(agent: AgyAcpAgent, transport: GatedTransport, **kwargs: Any) -> AgentSideConnection:
     conn = AgentSideConnection(cast(Agent, agent), transport, listening=False, use_unstable_protocol=True, **kwargs)
+    if not seam.uses_transport(conn, transport):
+        raise RuntimeError("the acp package no longer reads through our gate (agy_lsp/acp/gate.py)")
     seam.route_session_delete(conn, agent)
     return conn
 
