@@ -18,6 +18,7 @@ from tests.wire.wire import ANSWER_CODES, Wire
 METHOD = {"lsp": "agy/status", "acp": "session/prompt", "mcp": "tools/call"}
 
 DEEP = b"[" * 1000 + b"]" * 1000
+DROPPED = "dropped a malformed message"
 
 
 def hostile(mode: str) -> list[tuple[str, bytes, int | None, Any]]:
@@ -79,9 +80,12 @@ def exchange(wire: Wire, body: bytes) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("case", range(len(hostile("lsp"))), ids=[c[0] for c in hostile("lsp")])
 def test_each_malformed_message_gets_one_documented_answer(wire: Wire, case: int) -> None:
     name, body, code, msg_id = hostile(wire.mode)[case]
+    dropped = wire.stderr_text().count(DROPPED)
     answers = exchange(wire, body)
     if code is None:
         assert answers == [], f"{name}: a notification or an answer is never answered: {answers}"
+        if name != "answer to nothing":  # well-formed: the library ignores it
+            assert wire.stderr_text().count(DROPPED) == dropped + 1, f"{name}: not logged"
     else:
         assert len(answers) == 1, f"{name}: {answers}"
         (answer,) = answers
