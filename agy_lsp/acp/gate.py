@@ -53,16 +53,18 @@ class GatedTransport:
         self._writer = writer
         self._first = True
         self._closed = False
+        self._writing = asyncio.Lock()  # one writer at a time, as the package's own sender
 
     async def send(self, message: dict[str, Any]) -> None:
         await self._write((json.dumps(message, separators=(",", ":")) + "\n").encode())
 
     async def _write(self, data: bytes) -> None:
-        if self._closed:
-            raise ConnectionError("Transport closed")
-        self._writer.write(data)
-        self._gate.answered.set()
-        await self._writer.drain()
+        async with self._writing:
+            if self._closed:
+                raise ConnectionError("Transport closed")
+            self._writer.write(data)
+            self._gate.answered.set()
+            await self._writer.drain()
 
     async def receive(self) -> dict[str, Any] | None:
         gate = self._gate

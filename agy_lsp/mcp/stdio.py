@@ -87,21 +87,27 @@ async def stdio_server() -> AsyncGenerator[Streams, None]:
                         return
                     message = gate(line)
                     if isinstance(message, Rejection):
-                        reject(message)
+                        await reject(message)
                         continue
                     await read_writer.send(SessionMessage(message))
 
-        def reject(rejection: Rejection) -> None:
+        async def reject(rejection: Rejection) -> None:
             if rejection.answer:
-                writer.write(rejection.frame() + b"\n")  # one write: never inside another message
+                await write(rejection.frame() + b"\n")  # waits like any answer: a flood of junk cannot pile up output
             else:
                 log.warning("dropped a malformed message (no id to answer): %s", rejection.message)
+
+        writing = asyncio.Lock()  # one writer at a time: drain() takes one waiter on older Pythons
+
+        async def write(data: bytes) -> None:
+            async with writing:
+                writer.write(data)
+                await writer.drain()
 
         async def stdout_writer() -> None:
             async with write_reader:
                 async for session_message in write_reader:
-                    writer.write(session_message.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
-                    await writer.drain()
+                    await write(session_message.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
 
         try:
             async with anyio.create_task_group() as tg:
