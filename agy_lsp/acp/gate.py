@@ -1,25 +1,35 @@
-"""`initialize` before the core: the ACP connection answers it with only the ACP
-front-end loaded (the client waits for that answer at startup), then the core is
-loaded (~0.1 s of imports) while nothing else is read.
+"""The ACP connection's transport: hostile input stops here, and `initialize` is
+answered before the core is loaded.
 
-`gated_stdio()` makes the connection's stdin and stdout (as the `acp` package's own
-`stdio_streams` on POSIX): the first message passes at once when it is `initialize`;
+The `acp` package parses each stdin line with `json.loads` and dispatches it as a
+dict: an array or a bare value raised AttributeError out of its receive loop (the
+process exited with its live agents), invalid JSON was logged and never
+answered. `GatedTransport` is the package's message-level `Transport`: it reads
+newline-delimited JSON itself, bounded (agy_lsp/protocol/inbound.py), answers a
+malformed request at once (-32700, -32600, -32602; id null when it cannot be
+read), logs and drops a malformed notification, and hands the package only
+well-formed JSON-RPC objects.
+
+The gate: the first well-formed message passes at once when it is `initialize`
+(the client waits for that answer at startup, the core takes ~0.1 s of imports);
 every other message waits until `Gate.open()`. `wanted` is set once the first
 message was read (or stdin ended), `answered` once the first answer was written.
-Elsewhere (Windows) the package's own streams are used and the gate starts open.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import platform
 import sys
 from typing import Any
 
-import msgspec
 from acp.stdio import stdio_streams
 
-_decode = msgspec.json.Decoder().decode
+from agy_lsp.protocol.inbound import MAX_MESSAGE_BYTES, Rejection, check, read_line
+
+log = logging.getLogger(__name__)
 
 
 class Gate:
@@ -33,58 +43,71 @@ class Gate:
         self.opened.set()
 
 
-class _Reader(asyncio.StreamReader):
-    def __init__(self, gate: Gate, limit: int) -> None:
-        super().__init__(limit=limit)
-        self._gate = gate
-        self._first = True
+class GatedTransport:
+    """ND-JSON over asyncio streams, as the package's `Transport` protocol
+    (send/receive/close of decoded dicts)."""
 
-    async def readuntil(self, separator: Any = b"\n") -> bytes:
+    def __init__(self, gate: Gate, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._gate = gate
+        self._reader = reader
+        self._writer = writer
+        self._first = True
+        self._closed = False
+        self._writing = asyncio.Lock()  # one writer at a time, as the package's own sender
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self._write((json.dumps(message, separators=(",", ":")) + "\n").encode())
+
+    async def _write(self, data: bytes) -> None:
+        async with self._writing:
+            if self._closed:
+                raise ConnectionError("Transport closed")
+            self._writer.write(data)
+            self._gate.answered.set()
+            await self._writer.drain()
+
+    async def receive(self) -> dict[str, Any] | None:
         gate = self._gate
         if not self._first:
             await gate.opened.wait()
-            return await super().readuntil(separator)
-        self._first = False
+        while True:
+            line = await read_line(self._reader)
+            if line is None:
+                gate.wanted.set()
+                return None
+            message = line if isinstance(line, Rejection) else check(line)
+            if isinstance(message, Rejection):
+                await self._reject(message)
+                continue
+            if self._first:
+                self._first = False
+                gate.initialize_first = message.get("method") == "initialize"
+                gate.wanted.set()
+                if not gate.initialize_first:
+                    await gate.opened.wait()
+            return message
+
+    async def _reject(self, rejection: Rejection) -> None:
+        if not rejection.answer:
+            log.warning("dropped a malformed message (no id to answer): %s", rejection.message)
+            return
         try:
-            line = await super().readuntil(separator)
-            gate.initialize_first = _method(line) == "initialize"
-        finally:
-            gate.wanted.set()
-        if not gate.initialize_first:
-            await gate.opened.wait()
-        return line
+            await self._write(rejection.frame() + b"\n")
+        except (ConnectionError, OSError) as e:
+            log.warning("could not answer a malformed message: %s", e)
 
-    async def readexactly(self, n: int) -> bytes:
-        await self._gate.opened.wait()
-        return await super().readexactly(n)
+    async def close(self) -> None:
+        self._closed = True
 
 
-class _Writer(asyncio.StreamWriter):
-    def __init__(self, gate: Gate, transport: Any, protocol: Any, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(transport, protocol, None, loop)
-        self._gate = gate
-
-    def write(self, data: Any) -> None:
-        super().write(data)
-        self._gate.answered.set()
-
-
-async def gated_stdio(limit: int) -> tuple[Gate, asyncio.StreamReader, asyncio.StreamWriter]:
+async def gated_stdio() -> tuple[Gate, GatedTransport]:
     gate = Gate()
     if platform.system() == "Windows":
-        reader, writer = await stdio_streams(limit=limit)
-        gate.wanted.set()
-        return gate, reader, writer
+        reader, writer = await stdio_streams(limit=MAX_MESSAGE_BYTES)
+        gate.open()
+        return gate, GatedTransport(gate, reader, writer)
     loop = asyncio.get_running_loop()
-    reader = _Reader(gate, limit)
+    reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout)
-    return gate, reader, _Writer(gate, transport, protocol, loop)
-
-
-def _method(line: bytes) -> Any:
-    try:
-        message: Any = _decode(line)
-    except msgspec.DecodeError:
-        return None
-    return message.get("method") if isinstance(message, dict) else None  # pyright: ignore[reportUnknownMemberType]
+    return gate, GatedTransport(gate, reader, asyncio.StreamWriter(transport, protocol, None, loop))

@@ -3,8 +3,9 @@
 
 The package (0.12.1) lags its own schema (v1.19): it routes `session/resume` and
 `session/close` only with `use_unstable_protocol`, and `session/delete` not at all,
-so we add that route to its router ourselves (`tests/acp/test_lifecycle.py` fails
-if the package moves it).
+so we add that route to its router ourselves (agy_lsp/acp/seam.py, pinned by
+tests/wire/test_seams.py). Its stdin reading is replaced by our gate
+(agy_lsp/acp/gate.py): only well-formed JSON-RPC objects reach its dispatcher.
 """
 
 from __future__ import annotations
@@ -16,23 +17,21 @@ from typing import Any, cast
 
 from acp import Agent
 from acp.agent.connection import AgentSideConnection
-from acp.meta import AGENT_METHODS
-from acp.router import MessageRouter
-from acp.schema import DeleteSessionRequest
 
+from agy_lsp.acp import seam
 from agy_lsp.acp.acp_editor import AcpEditor, Outbox
 from agy_lsp.acp.agent import AgyAcpAgent
-from agy_lsp.acp.gate import gated_stdio
+from agy_lsp.acp.gate import GatedTransport, gated_stdio
 from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
-_STDIO_LIMIT = 50 * 1024 * 1024  # one JSON-RPC line at most (an embedded file, an image)
 
 
-def connect(agent: AgyAcpAgent, writer: Any, reader: Any, **kwargs: Any) -> AgentSideConnection:
-    conn = AgentSideConnection(cast(Agent, agent), writer, reader, listening=False, use_unstable_protocol=True, **kwargs)
-    router: MessageRouter = conn._conn._handler  # pyright: ignore[reportPrivateUsage, reportAssignmentType]
-    router.route_request(AGENT_METHODS["session_delete"], DeleteSessionRequest, agent, "delete_session")
+def connect(agent: AgyAcpAgent, transport: GatedTransport, **kwargs: Any) -> AgentSideConnection:
+    conn = AgentSideConnection(cast(Agent, agent), transport, listening=False, use_unstable_protocol=True, **kwargs)
+    if not seam.uses_transport(conn, transport):
+        raise RuntimeError("the acp package no longer reads through our gate (agy_lsp/acp/gate.py)")
+    seam.route_session_delete(conn, agent)
     return conn
 
 
@@ -43,12 +42,12 @@ async def run_acp(settings: Settings, client_process_id: int | None = None) -> i
     outbox = Outbox()
     editor = AcpEditor(outbox)
     agent = AgyAcpAgent(editor)
-    gate, reader, writer = await gated_stdio(_STDIO_LIMIT)
+    gate, transport = await gated_stdio()
     done = asyncio.Event()
 
     async def serve() -> None:
         # Methods we leave out (session/fork, logout, ...) answer "method not found".
-        conn = connect(agent, writer, reader)
+        conn = connect(agent, transport)
         try:
             await conn.listen()
         finally:

@@ -22,10 +22,11 @@ from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
-    LanguageServerProtocol,
     default_converter,
 )
 from pygls.protocol.language_server import lsp_method
+
+from agy_lsp.lsp.seam import SeamProtocol
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class FrameWriter:
             if urgent and len(self._frames) == 2:
                 self._write()
 
-    # pygls' writer interface (used for anything that bypasses _send_data)
+    # pygls' writer interface (used for anything that bypasses send_message)
     def write(self, data: bytes) -> None:
         self._frames.append(data)
         self.flush()
@@ -105,7 +106,7 @@ class FrameWriter:
         self.flush()
 
 
-class AgyProtocol(LanguageServerProtocol):
+class AgyProtocol(SeamProtocol):
     """LanguageServerProtocol with a msgspec encoder and a frame writer."""
 
     frame_writer: FrameWriter | None = None
@@ -116,16 +117,16 @@ class AgyProtocol(LanguageServerProtocol):
 
     def _enc_hook(self, obj: Any) -> Any:
         if hasattr(obj, "__attrs_attrs__"):
-            return self._converter.unstructure(obj)
+            return self.converter.unstructure(obj)
         if hasattr(obj, "value"):  # enums
             return obj.value
         return obj.__dict__
 
-    def _send_data(self, data: Any) -> None:
+    def send_message(self, data: Any) -> None:
         if not data:
             return
         if self.frame_writer is None:
-            super()._send_data(data)
+            super().send_message(data)
             return
         try:
             if type(data) is JsonRPCResponseMessage and isinstance(data.result, msgspec.Struct):
@@ -134,11 +135,11 @@ class AgyProtocol(LanguageServerProtocol):
                 body = _encode_response(_Response(id=data.id, result=data.result))
             else:
                 if hasattr(data, "__attrs_attrs__"):
-                    data = self._converter.unstructure(data)
+                    data = self.converter.unstructure(data)
                 body = msgspec.json.encode(data, enc_hook=self._enc_hook)
         except Exception as error:  # never lose the message silently
             log.exception("could not encode an outgoing message")
-            self._server._report_server_error(error, Exception)  # pyright: ignore[reportPrivateUsage, reportArgumentType]
+            self.report_server_error(error)
             return
         self.frame_writer.write_body(body)
 
@@ -162,7 +163,7 @@ class AgyProtocol(LanguageServerProtocol):
     @lsp_method(EXIT)
     def lsp_exit(self, *args: Any) -> Any:  # type: ignore[override]
         server: Any = self._server
-        server.request_exit(0 if self._shutdown else 1)
+        server.request_exit(0 if self.shut_down else 1)
         yield from ()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
@@ -118,6 +118,5 @@ class AgyLanguageServer(LanguageServer):
             tg.cancel_scope.cancel()
 
     def _cancel_handlers(self) -> None:
-        futures: dict[Any, Any] = self.protocol._request_futures  # pyright: ignore[reportPrivateUsage]
-        for future in list(futures.values()):
+        for future in list(self.protocol.pending_requests().values()):
             future.cancel()

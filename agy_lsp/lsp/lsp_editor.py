@@ -80,7 +80,7 @@ class LspEditor:
             self._protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=msg_id))
             raise
         if hasattr(raw, "__attrs_attrs__"):
-            raw = self._protocol._converter.unstructure(raw)
+            raw = self._protocol.converter.unstructure(raw)
         return msgspec.convert(raw, result_type)
 
     async def confirm_tool_call(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:

@@ -8,6 +8,9 @@ with the same claim on the standard streams: while serving, fd 0 reads the null
 device and fd 1 points at stderr, so handlers and children that read stdin get EOF
 and their stray output misses the wire; the wire itself is served from private
 duplicates, and both descriptors are restored on exit.
+
+Every line is checked before the package sees it (`gate`): the package logged
+invalid JSON, batches and `params` that are not an object, and answered none.
 """
 
 from __future__ import annotations
@@ -15,15 +18,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 from collections.abc import AsyncGenerator
 
 import anyio
 import mcp_types as types
-from mcp.shared._context_streams import ContextReceiveStream, ContextSendStream, create_context_streams
 from mcp.shared.message import SessionMessage
 
-LINE_LIMIT = 64 * 1024 * 1024  # one JSON-RPC line at most
+from agy_lsp.mcp.seam import ContextReceiveStream, ContextSendStream, create_context_streams
+from agy_lsp.protocol.errors import ErrorCode
+from agy_lsp.protocol.inbound import MAX_MESSAGE_BYTES, Rejection, check, read_line
+
+log = logging.getLogger(__name__)
+
+
+def gate(line: bytes | Rejection) -> types.JSONRPCMessage | Rejection:
+    """The package's message for one line, or why it is refused (-32700, -32600,
+    -32602: agy_lsp/protocol/inbound.py). What the package's own envelope model
+    still refuses (an answer whose `result` is not an object) is refused too."""
+    raw = line if isinstance(line, Rejection) else check(line)
+    if isinstance(raw, Rejection):
+        return raw
+    try:
+        return types.jsonrpc_message_adapter.validate_python(raw, by_name=False)
+    except Exception as e:
+        is_request = "method" in raw and "id" in raw
+        msg_id = raw.get("id") if is_request else None
+        return Rejection(ErrorCode.INVALID_REQUEST, "not a JSON-RPC message MCP accepts", msg_id, is_request, {"cause": str(e)[:500]})
 
 
 def _claim(fd: int, diversion: int) -> int:
@@ -49,7 +71,7 @@ async def stdio_server() -> AsyncGenerator[Streams, None]:
         os.close(wire_in)
         raise
     try:
-        reader = asyncio.StreamReader(limit=LINE_LIMIT)
+        reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES)
         pipe_in, pipe_out = os.fdopen(wire_in, "rb", closefd=False), os.fdopen(wire_out, "wb", closefd=False)
         in_transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe_in)
         out_transport, out_protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, pipe_out)
@@ -60,28 +82,32 @@ async def stdio_server() -> AsyncGenerator[Streams, None]:
         async def stdin_reader() -> None:
             async with read_writer:
                 while True:
-                    try:
-                        line = await reader.readline()
-                    except ValueError as e:  # a line over the limit: it is dropped, and said so
-                        await read_writer.send(e)
-                        continue
-                    if not line:
+                    line = await read_line(reader)
+                    if line is None:
                         return
-                    if not line.strip():
-                        continue
-                    try:
-                        text = line.decode("utf-8", errors="replace")
-                        message = types.jsonrpc_message_adapter.validate_json(text, by_name=False)
-                    except Exception as exc:
-                        await read_writer.send(exc)
+                    message = gate(line)
+                    if isinstance(message, Rejection):
+                        await reject(message)
                         continue
                     await read_writer.send(SessionMessage(message))
+
+        async def reject(rejection: Rejection) -> None:
+            if rejection.answer:
+                await write(rejection.frame() + b"\n")  # waits like any answer: a flood of junk cannot pile up output
+            else:
+                log.warning("dropped a malformed message (no id to answer): %s", rejection.message)
+
+        writing = asyncio.Lock()  # one writer at a time: drain() takes one waiter on older Pythons
+
+        async def write(data: bytes) -> None:
+            async with writing:
+                writer.write(data)
+                await writer.drain()
 
         async def stdout_writer() -> None:
             async with write_reader:
                 async for session_message in write_reader:
-                    writer.write(session_message.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
-                    await writer.drain()
+                    await write(session_message.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
 
         try:
             async with anyio.create_task_group() as tg:
