@@ -403,3 +403,12 @@ def unchanged(root: Path, before: dict[str, tuple[int, int]]) -> None:
 
 def _outside_state(root: Path) -> dict[str, tuple[int, int]]:
     return {k: v for k, v in files_under(root).items() if not k.startswith("state/")}
+
+
+def has_inbound_gates() -> bool:
+    """Whether this tree has the inbound gates (agy_lsp/protocol/inbound.py, issue #25
+    defects 6 and 7): before them, malformed input kills the ACP server and goes
+    unanswered on MCP."""
+    import importlib.util
+
+    return importlib.util.find_spec("agy_lsp.protocol.inbound") is not None
