@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -24,6 +23,8 @@ from agy_lsp.lsp.transport import open_stdin, read_loop
 from agy_lsp.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agy_lsp.agents.manager import AgentManager
     from agy_lsp.sdk.port import Sdk
 
