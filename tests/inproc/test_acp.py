@@ -195,6 +195,14 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(tmp_path
             assert error["code"] == INVALID_PARAMS, (method, params, error)
         assert (await prompt(wire, session_id, "fine"))["stopReason"] == "end_turn"
 
+        # Malformed notifications are dropped unanswered.
+        stray = len(wire.stray)
+        await wire.notify("session/cancel", [1, 2])
+        await wire.notify("session/cancel", 5)
+        await wire.send({"jsonrpc": "1.0", "method": "session/cancel", "params": {}})
+        await wire.result("session/list", {})
+        assert len(wire.stray) == stray, wire.stray[stray:]
+
 
 async def _answer_of(wire: Wire, body: bytes) -> dict[str, Any]:
     """The answer to a raw request that carries its own id (70s): with the id, or null

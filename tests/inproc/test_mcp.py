@@ -99,3 +99,11 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(tmp_path
             error = await wire.error("tools/call", params)
             assert error["code"] == INVALID_PARAMS, (params, error)
         assert (await call(wire, "agy_run", {"prompt": "fine", "cwd": str(tmp_path)}))["text"] == "echo: fine"
+
+        # Malformed notifications are dropped unanswered.
+        stray = len(wire.stray)
+        await wire.notify("notifications/cancelled", [1, 2])
+        await wire.notify("notifications/cancelled", 5)
+        await wire.send({"jsonrpc": "1.0", "method": "notifications/cancelled", "params": {}})
+        await wire.result("tools/list", {})
+        assert len(wire.stray) == stray, wire.stray[stray:]
