@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.core.fake_sdk import Say, Tool
-from tests.inproc.harness import Wire, acp, canaries, has_inbound_gates, unchanged
+from tests.inproc.client import Wire
+from tests.inproc.harness import acp, canaries, has_inbound_gates, unchanged
 
 INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR = -32602, -32600, -32700
 _MESSAGES = ("user_message_chunk", "agent_message_chunk", "agent_thought_chunk")

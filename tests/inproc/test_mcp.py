@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.core.fake_sdk import Say
-from tests.inproc.harness import Wire, canaries, has_inbound_gates, mcp, unchanged
+from tests.inproc.client import Wire
+from tests.inproc.harness import canaries, has_inbound_gates, mcp, unchanged
 
 INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR = -32602, -32600, -32700
 
