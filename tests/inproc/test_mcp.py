@@ -76,6 +76,9 @@ async def test_hostile_session_ids_touch_nothing_outside_the_state_dir(tmp_path:
                 error = await wire.error("tools/call", {"name": tool, "arguments": {**args, "sessionId": hostile}})
                 assert error["code"] == INVALID_PARAMS, (tool, hostile[:20], error)
                 assert error["data"]["field"] == "sessionId" and str(tmp_path) not in error["message"]
+        for hostile in ("a" * 5000, "a\x00b", "..", ".hidden", "a%2F..%2Fb", "..%2F..%2Fx%2Fsecret"):
+            error = await wire.error("resources/read", {"uri": f"agy://sessions/{hostile}"})
+            assert error["code"] == INVALID_PARAMS and str(tmp_path) not in error["message"], (hostile[:20], error)
         assert (await call(wire, "agy_status", {"sessionId": kept}))["turnCount"] == 1
     unchanged(tmp_path, before)
 
