@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from acp import Agent
 from acp.agent.connection import AgentSideConnection
@@ -23,6 +24,9 @@ from agy_lsp.acp.acp_editor import AcpEditor, Outbox
 from agy_lsp.acp.agent import AgyAcpAgent
 from agy_lsp.acp.gate import GatedTransport, gated_stdio
 from agy_lsp.settings import Settings
+
+if TYPE_CHECKING:
+    from agy_lsp.sdk.port import Sdk
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +39,11 @@ def connect(agent: AgyAcpAgent, transport: GatedTransport, **kwargs: Any) -> Age
     return conn
 
 
-async def run_acp(settings: Settings, client_process_id: int | None = None) -> int:
+async def run_acp(settings: Settings, client_process_id: int | None = None, sdk: Callable[[], Sdk] | None = None) -> int:
     """Serve one ACP client on stdin/stdout until it hangs up (or its process dies);
     0 on a clean end. `initialize` is answered before the core is loaded (gate.py);
-    until then only asyncio and the ACP front-end are imported."""
+    until then only asyncio and the ACP front-end are imported. `sdk`: the core's SDK
+    factory (None: the real SDK; tests/inproc passes a fake)."""
     outbox = Outbox()
     editor = AcpEditor(outbox)
     agent = AgyAcpAgent(editor)
@@ -64,7 +69,7 @@ async def run_acp(settings: Settings, client_process_id: int | None = None) -> i
         from agy_lsp import parent_process
         from agy_lsp.agents.manager import AgentManager
 
-        async with AgentManager(settings, editor) as manager:
+        async with AgentManager(settings, editor) if sdk is None else AgentManager(settings, editor, sdk=sdk) as manager:
             agent.attach(manager)
             manager.announce_fallback()
             manager.preload()  # the SDK, in a worker thread: the first prompt need not wait for its import

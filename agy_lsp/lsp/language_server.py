@@ -23,7 +23,10 @@ from agy_lsp.lsp.transport import open_stdin, read_loop
 from agy_lsp.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from agy_lsp.agents.manager import AgentManager
+    from agy_lsp.sdk.port import Sdk
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 class AgyLanguageServer(LanguageServer):
     protocol: AgyProtocol  # pyright: ignore[reportIncompatibleVariableOverride]
 
-    def __init__(self, settings: Settings, client_process_id: int | None = None) -> None:
+    def __init__(self, settings: Settings, client_process_id: int | None = None, sdk: Callable[[], Sdk] | None = None) -> None:
         super().__init__("agy-lsp", __version__, protocol_cls=AgyProtocol, converter_factory=agy_converter)
         self.settings = settings
         self.editor = LspEditor(self)
@@ -43,13 +46,17 @@ class AgyLanguageServer(LanguageServer):
         self.client_process_id = client_process_id  # --clientProcessId, else initialize's processId
         self._tasks: TaskGroup | None = None
         self._watching = False
+        self._sdk = sdk  # None: the real SDK
 
     @property
     def manager(self) -> AgentManager:
         if self._manager is None:
             from agy_lsp.agents.manager import AgentManager
 
-            self._manager = AgentManager(self.settings, self.editor)
+            if self._sdk is None:
+                self._manager = AgentManager(self.settings, self.editor)
+            else:
+                self._manager = AgentManager(self.settings, self.editor, sdk=self._sdk)
         return self._manager
 
     def reconfigure(self, settings: Settings) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.lowlevel.server import NotificationOptions, Server
@@ -22,6 +24,9 @@ from agy_lsp.mcp.stdio import stdio_server
 from agy_lsp.mcp.tools import Tools
 from agy_lsp.mcp.turns import Turns
 from agy_lsp.settings import Settings
+
+if TYPE_CHECKING:
+    from agy_lsp.sdk.port import Sdk
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +60,12 @@ async def _exit_when(gone: anyio.Event, manager: AgentManager) -> None:
     await _exit(manager, "the host's process is gone")
 
 
-async def run_mcp(settings: Settings, client_process_id: int | None = None) -> int:
+async def run_mcp(settings: Settings, client_process_id: int | None = None, sdk: Callable[[], Sdk] | None = None) -> int:
     """Serve one MCP host on stdin/stdout until it hangs up (or its process dies, or
-    SIGTERM); every agent is closed on the way out. 0 on a clean end."""
+    SIGTERM); every agent is closed on the way out. 0 on a clean end. `sdk`: the
+    core's SDK factory (None: the real SDK; tests/inproc passes a fake)."""
     editor = McpEditor()
-    async with AgentManager(settings, editor) as manager:
+    async with AgentManager(settings, editor) if sdk is None else AgentManager(settings, editor, sdk=sdk) as manager:
         manager.announce_fallback()
         async with anyio.create_task_group() as tg:
             notifier = Notifier(tg)

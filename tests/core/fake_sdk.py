@@ -234,7 +234,9 @@ class FakeSdk:
     # ------------------------------------------------------------------ scripting
 
     def script(self, agent_id: str, *turns: list[Act] | Act) -> None:
-        """The agent's next turns, in order; after them each turn echoes the prompt."""
+        """The agent's next turns, in order; after them each turn echoes the prompt.
+        `agent_id` "" scripts the next turns of any agent that has none of its own (for
+        a front-end test, where the core picks the agent id)."""
         for turn in turns:
             self._scripts[agent_id].append(list(turn) if isinstance(turn, list) else [turn])
 
@@ -256,9 +258,10 @@ class FakeSdk:
         return [t for a, t in self.sends if a == agent_id]
 
     def next_turn(self, agent_id: str, prompt: Prompt) -> list[Act]:
-        queue = self._scripts.get(agent_id)
-        if queue:
-            return queue.popleft()
+        for key in (agent_id, ""):
+            queue = self._scripts.get(key)
+            if queue:
+                return queue.popleft()
         return [Say(f"echo: {_text(prompt)}")]
 
     # ------------------------------------------------------------------ Sdk
@@ -424,7 +427,9 @@ class FakeLive:
                 text += delta
                 out.send_nowait(StepEvent("step", step_id, i == 0, text=delta, thought=act.thought if i == 0 else ""))
                 await anyio.lowlevel.checkpoint()
-            self.conv.add(id=step_id, type="TEXT_RESPONSE", source="MODEL", target="TARGET_USER", status="DONE", content=text)
+            self.conv.add(
+                id=step_id, type="TEXT_RESPONSE", source="MODEL", target="TARGET_USER", status="DONE", content=text, thinking=act.thought
+            )
         elif isinstance(act, Tool):
             await self._tool(act, out)
         elif isinstance(act, Fail):
