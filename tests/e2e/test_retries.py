@@ -28,7 +28,12 @@ HARNESS_503 = (
 
 def test_the_reason_is_the_status_and_the_backends_message() -> None:
     assert retry_reason(HARNESS_503, 503) == "HTTP 503: overloaded"
-    assert retry_reason("Agent execution terminated due to error. (\"Error 500, Message: boom\")", 500) is None
+    cut = (
+        "Encountered retryable error from model provider: There was a network issue connecting to the server, "
+        'please try again. ("unexpected EOF: unexpected EOF")'
+    )
+    assert retry_reason(cut, 2) == "unexpected EOF"  # a Gemini stream cut mid-answer (2: no HTTP status)
+    assert retry_reason('Agent execution terminated due to error. ("Error 500, Message: boom")', 500) is None
 
 
 @given(st.text(max_size=400), st.one_of(st.none(), st.integers(-1, 1000)))
