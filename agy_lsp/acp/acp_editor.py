@@ -109,6 +109,10 @@ class AcpEditor:
             make = updates.helpers.update_agent_thought_text if chunk.kind == "thought" else updates.helpers.update_agent_message_text
             kind = f"{chunk.kind}:{chunk.trajectory_id or ''}"
             self.outbox.put(b.session_id, updates.chunk(make(chunk.text), b.next_message_id(kind), meta))
+        elif chunk.kind == "retry" and chunk.retry is not None:  # the harness retries the model: a thought, marked
+            retry_meta = {"agy": {**(meta or {}).get("agy", {}), "retry": msgspec.to_builtins(chunk.retry)}}
+            text = updates.helpers.update_agent_thought_text(f"{chunk.text}…")
+            self.outbox.put(b.session_id, updates.chunk(text, b.next_message_id(f"retry:{chunk.trajectory_id or ''}"), retry_meta))
         elif chunk.kind == "plan" and chunk.plan is not None:
             entries = [PlanEntry(content=e.content, priority="medium", status=e.status) for e in chunk.plan.entries]
             plan_meta = {"agy": {"path": chunk.plan.path, "markdown": chunk.plan.markdown, **(meta or {}).get("agy", {})}}

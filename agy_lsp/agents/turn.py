@@ -18,7 +18,7 @@ import anyio
 
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.tool_calls import CallRecord, IdBook, Outcome, ToolCalls
-from agy_lsp.protocol.types import ChatChunk, ChunkKind, Plan, ToolCall, ToolResult
+from agy_lsp.protocol.types import ChatChunk, ChunkKind, Plan, RetryInfo, ToolCall, ToolResult
 from agy_lsp.sdk.port import StepEvent
 
 
@@ -73,12 +73,13 @@ class Turn:
         tool_call: ToolCall | None = None,
         tool_result: ToolResult | None = None,
         plan: Plan | None = None,
+        retry: RetryInfo | None = None,
     ) -> None:
         """One chunk, numbered from 1 within the turn. While a streamed step is being
         forwarded its chunks carry the step's id, and a subagent's step its trajectory."""
         self._seq += 1
         chunk = ChatChunk(agent_id=self.agent_id, turn_id=self.id, seq=self._seq, kind=kind, text=text, plan=plan)
-        chunk.tool_call, chunk.tool_result = tool_call, tool_result
+        chunk.tool_call, chunk.tool_result, chunk.retry = tool_call, tool_result, retry
         if (step := self._step) is not None:
             chunk.step_id = step.step_id or None
             if step.depth:
@@ -102,6 +103,11 @@ class Turn:
         if event.kind == "compaction":
             if event.text:
                 self.emit("compaction", text=event.text)
+            return
+        if event.kind == "retry":  # the harness retries the model request: say so, not silence
+            if event.first:
+                retry = RetryInfo(attempt=event.attempt, reason=event.error)
+                self.emit("retry", text=f"model request failed ({retry.reason}), retrying (attempt {retry.attempt})", retry=retry)
             return
         if event.thought:
             self.emit("thought", text=event.thought)

@@ -99,6 +99,8 @@ class Renderer:
                 self.newline()
                 self._in_thought = True
             self._write(self.side_out, self._paint(DIM, chunk.text))
+        elif chunk.kind == "retry" and chunk.text:
+            self.note(f"{chunk.text}…")
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
             self.line(self._paint(CYAN, f"⚙ {describe_call(chunk.tool_call)}"))
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:

@@ -50,6 +50,7 @@ class Run:
     request_id: RequestId | None
     text: list[str] = field(default_factory=list[str])
     calls: dict[str, ToolCallOut] = field(default_factory=dict[str, ToolCallOut])  # by id, in order
+    retry: str = ""  # the harness retrying the model, until the model speaks again
     changes: int = 0
     changed: anyio.Event = field(default_factory=anyio.Event)
 
@@ -120,6 +121,9 @@ class McpEditor:
             return
         if chunk.kind == "text" and chunk.text:
             run.text.append(chunk.text)
+            run.retry = ""
+        elif chunk.kind == "retry" and chunk.text:
+            run.retry = f"{chunk.text}…"
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
             call = chunk.tool_call
             run.calls.setdefault(call.id, ToolCallOut(id=call.id, name=call.name, outcome="completed"))

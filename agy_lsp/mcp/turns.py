@@ -39,6 +39,8 @@ Ctx = ServerRequestContext[Any, Any]
 
 
 def progress_message(run: Run) -> str:
+    if run.retry:  # the harness retries the model: say so, not the text so far
+        return run.retry
     text = "".join(run.text)
     if len(text) > PROGRESS_CHARS:
         return "…" + text[-PROGRESS_CHARS:]

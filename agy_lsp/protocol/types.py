@@ -35,7 +35,7 @@ from agy_lsp.protocol.ids import SessionId
 from agy_lsp.protocol.wire import Wire
 
 AgentState = Literal["starting", "idle", "busy", "restarting", "failed", "closed", "hibernated"]
-ChunkKind = Literal["text", "thought", "toolCall", "toolResult", "compaction", "plan"]
+ChunkKind = Literal["text", "thought", "toolCall", "toolResult", "compaction", "plan", "retry"]
 
 
 # ---------------------------------------------------------------------------- createAgent
@@ -187,6 +187,15 @@ class SendResult(Wire, omit_defaults=False):
     turn_id: str
 
 
+class RetryInfo(Wire):
+    """The harness retrying a failed model request (chunk kind "retry"): which attempt
+    starts now and why the last one failed (short, without secrets)."""
+
+    attempt: int
+    reason: str
+    next_in_secs: float | None = None  # the wait before it; null: not known (the harness says so only once it retries)
+
+
 class ChatChunk(Wire):
     agent_id: str
     turn_id: str
@@ -203,6 +212,7 @@ class ChatChunk(Wire):
     depth: int | None = None
     parent_call_id: str | None = None  # the invoke_subagent call that started this subagent
     plan: Plan | None = None  # kind "plan"
+    retry: RetryInfo | None = None  # kind "retry"
 
 
 class WaitForWakeupParams(Wire):

@@ -75,6 +75,8 @@ class RunEditor:
                 self.out.note(f"  [subagent] {chunk.text.strip()}")
         elif chunk.kind == "thought" and chunk.text:
             self.out.note(f"  thinking: {chunk.text.strip()}")
+        elif chunk.kind == "retry" and chunk.text:
+            self.out.note(f"  {chunk.text}…")
         elif chunk.kind == "toolCall" and chunk.tool_call is not None:
             self.out.note(f"→ {describe(chunk.tool_call)}")
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:

@@ -111,6 +111,8 @@ def chunk_event(chunk: ChatChunk, refused: dict[str, str]) -> dict[str, Any]:
             event["error"] = refused[chunk.tool_result.id]
     elif chunk.kind == "plan" and chunk.plan is not None:
         event = {"type": "plan", "plan": msgspec.to_builtins(chunk.plan)}
+    elif chunk.kind == "retry" and chunk.retry is not None:
+        event = {"type": "retry", "text": chunk.text or "", "retry": msgspec.to_builtins(chunk.retry)}
     else:
         event = {"type": chunk.kind, "text": chunk.text or ""}
     event["seq"] = chunk.seq

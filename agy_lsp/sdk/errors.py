@@ -111,6 +111,31 @@ def unreachable_step(error: str) -> AgyError | None:
     return unreachable(error, kind="harness") if _REQUEST_FAILED.search(error) else None
 
 
+# How the harness words a failed model request it retries (its SYSTEM error step,
+# streamed as the retry starts, after its backoff): Gemini's 429/503 and the like.
+_RETRYING = re.compile(r"retryable error", re.IGNORECASE)
+_GENAI_MESSAGE = re.compile(r"Message: (.*?), Status: ", re.DOTALL)
+_DETAIL = re.compile(r'\(\\?"(.+?)\\?"\)\s*$', re.DOTALL)  # the Go error the harness quotes at the end
+_NOISE = re.compile(r"^.*?retryable error from model provider:\s*|Agent execution terminated due to error\.\s*", re.IGNORECASE)
+REASON_CHARS = 120
+
+
+def retry_reason(error: str, http_code: int | None = None) -> str | None:
+    """Why the harness retries, short and scrubbed ("HTTP 503: overloaded"), when a
+    SYSTEM error step says it retries a model request; None for any other step."""
+    if not _RETRYING.search(error):
+        return None
+    clean = scrub(error)
+    found = _GENAI_MESSAGE.search(clean)
+    detail = _DETAIL.search(clean)
+    what = found.group(1) if found else detail.group(1) if detail else _NOISE.sub("", clean).strip(' ("\\)')
+    head, _, tail = what.partition(": ")
+    what = " ".join((head if head == tail else what).split())  # Go repeats a wrapped error: "unexpected EOF: unexpected EOF"
+    status = http_code if http_code is not None and 100 <= http_code <= 599 else None
+    reason = f"HTTP {status}: {what}" if status and what else f"HTTP {status}" if status else what or "model request failed"
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
+
+
 def unreachable(text: str, *, stage: str = "turn", kind: str = "network") -> AgyError | None:
     """BACKEND_ERROR when `text` (an exception's, or a harness SYSTEM error step's)
     says the model could not be reached at all; None for anything else. `cause` is

@@ -18,7 +18,7 @@ from google.antigravity import types as sdk
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
-from agy_lsp.sdk.errors import classify, unreachable_step
+from agy_lsp.sdk.errors import classify, retry_reason, unreachable_step
 from agy_lsp.sdk.history import HistoryView
 from agy_lsp.sdk.port import Snapshot, StepEvent, ToolOutcome, ToolSighting, TurnCancelledError
 
@@ -50,6 +50,7 @@ class GoogleLiveAgent:
         self._asked: set[str] = set()  # steps that waited for the person (ask_question's)
         self._view = HistoryView()
         self._repaired: dict[str, tuple[str, str] | None] = {}  # what the harness's record lost, from its transcript
+        self._retries = 0  # the harness's retries of the model request under way
         transcript.register(internals.app_data_dir(agent))
 
     @property
@@ -71,6 +72,7 @@ class GoogleLiveAgent:
         self._hookless.begin_turn(self.conversation_id)
         self._finishing.clear()
         self._asked.clear()
+        self._retries = 0
         try:
             await self._conv.send(content)
         except Exception as e:
@@ -114,6 +116,14 @@ class GoogleLiveAgent:
         if step.type == sdk.StepType.COMPACTION:
             event.kind, event.text = "compaction", step.content if first else ""
             return event
+        if step.source == _MODEL:
+            self._retries = 0  # the model answered: a later failure is a new request's
+        elif step.source == _SYSTEM and step.status == _ERROR:
+            code = getattr(step, "http_code", None)
+            if (reason := retry_reason(step.error or "", code if isinstance(code, int) else None)) is not None:
+                self._retries += first  # the harness streams this step as the retry starts
+                event.kind, event.error, event.attempt = "retry", reason, self._retries + 1
+                return event
         if step.source == _MODEL and step.target == _USER and step.status != _ERROR:
             event.text, event.thought = step.content_delta or "", step.thinking_delta or ""
         if step.tool_calls:

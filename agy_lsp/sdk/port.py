@@ -139,10 +139,12 @@ class StepEvent:
     for an editor tool (without its call), "denied" for the error step that is all
     the harness keeps of a call a hook or policy refused (`error`: the policy's own
     reason, "" when it gave none), "compaction" when older
-    history was summarised (`text` holds the summary), else "step". A subagent's
+    history was summarised (`text` holds the summary), "retry" when the harness
+    retries a failed model request (`attempt`: the one starting now, `error`: why
+    the last failed), else "step". A subagent's
     steps carry its trajectory, the one that delegated to it, and the depth."""
 
-    kind: Literal["step", "custom_tool", "denied", "compaction"]
+    kind: Literal["step", "custom_tool", "denied", "compaction", "retry"]
     step_id: str = ""
     first: bool = True  # the first time this step is streamed
     text: str = ""
@@ -153,6 +155,7 @@ class StepEvent:
     trajectory_id: str = ""
     parent_trajectory_id: str = ""
     depth: int = 0
+    attempt: int = 0  # kind "retry"
 
 
 @dataclass

@@ -71,6 +71,22 @@ async def test_progress_carries_the_streamed_text_so_far(host: Host) -> None:
     assert (seen[-1][1] or "").endswith(long[-100:])
 
 
+async def test_a_retry_is_reported_in_progress(start: Any) -> None:
+    """The harness retries Gemini's 503 after about 4 s: the progress message says so
+    while the retry runs, then carries the answer (issue #26, defect 6)."""
+    async with start({"status": 503, "errorBody": "overloaded"}, {"text": "Back again.", "delayMs": 1000}, gemini=True) as host:
+        seen: list[str] = []
+
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            seen.append(message or "")
+
+        result = ok(await host.call("agy_run", {"prompt": "go"}, progress_callback=progress))
+        assert result["text"] == "Back again."
+        retrying = [m for m in seen if m.startswith("model request failed (HTTP 503: overloaded), retrying (attempt 2)")]
+        assert retrying, seen
+        assert seen.index(retrying[0]) < seen.index("Back again.") and seen[-1] == "Back again."
+
+
 async def test_files_the_agent_created_or_edited_are_listed(host: Host) -> None:
     target = str(Path(host.workdir) / "notes.txt")
     write = {"name": "write_to_file", "args": {"TargetFile": target, "CodeContent": "one\n", "Description": "d", "Overwrite": True}}

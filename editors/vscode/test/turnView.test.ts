@@ -51,6 +51,14 @@ describe('chunks of the current protocol', () => {
     assert.deepEqual(subagentMark({ depth: 2 }), { trajectoryId: 'depth-2', depth: 2 });
   });
 
+  it('a retry chunk is an event of its own, not part of the text', () => {
+    const a = new TurnAssembler();
+    const text = 'model request failed (HTTP 503: overloaded), retrying (attempt 2)';
+    const events = a.push({ ...base, seq: 1, kind: 'retry', text, retry: { attempt: 2, reason: 'HTTP 503: overloaded' } });
+    assert.deepEqual(events, [{ kind: 'retry', text }]);
+    assert.equal(a.text, '');
+  });
+
   it('a plan chunk without its plan object falls back to its text', () => {
     const a = new TurnAssembler();
     const [e] = a.push({ ...base, seq: 1, kind: 'plan', text: '- [ ] a' });

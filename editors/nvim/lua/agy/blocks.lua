@@ -295,6 +295,8 @@ function M.subagent_chunk(turn, p)
     M.track_call(turn, id, r, fields)
   elseif p.kind == 'compaction' then
     sub_line(turn, sub, '⟲ ' .. M.compaction_text(p.text), 'AgyFooter')
+  elseif p.kind == 'retry' then
+    sub_line(turn, sub, '↻ ' .. (p.text or 'model request failed, retrying') .. '…', 'AgyFooter')
   elseif p.kind == 'plan' then
     M.plan(turn, p)
   end

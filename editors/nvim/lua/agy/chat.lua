@@ -261,6 +261,8 @@ function M.on_chunk(p)
     end
   elseif p.kind == 'compaction' then
     tool_line(turn, '  ⟲ ' .. blocks.compaction_text(p.text), 'AgyFooter')
+  elseif p.kind == 'retry' then -- the harness retries the model request
+    tool_line(turn, '  ↻ ' .. (p.text or 'model request failed, retrying') .. '…', 'AgyFooter')
   elseif p.kind == 'plan' then
     if valid(turn.buf) then
       blocks.plan(turn, p)

@@ -392,6 +392,10 @@ export class AgentController implements vscode.Disposable {
             case 'compaction':
               sink.view?.({ kind: 'note', note: 'compaction', text: `⟲ ${compactionText(e.text)}`, block });
               break;
+            case 'retry': // the harness retries the model: a note, and the spinner says so meanwhile
+              if (!block) sink.progress(`${e.text}…`);
+              sink.view?.({ kind: 'note', note: 'info', text: `↻ ${e.text}…`, block });
+              break;
             case 'plan':
               sink.view?.({ kind: 'plan', plan: e.plan, block });
               break;

@@ -18,6 +18,7 @@ export type TurnEvent = (
   | { kind: 'toolCall'; toolCall: ToolCall }
   | { kind: 'toolResult'; toolResult: ToolResult }
   | { kind: 'compaction'; text: string }
+  | { kind: 'retry'; text: string }
   | { kind: 'plan'; plan: Plan }
 ) & { sub?: SubagentMark; stepId?: string };
 
@@ -116,6 +117,8 @@ export class TurnAssembler {
         return { kind: 'toolResult', toolResult: chunk.toolResult };
       case 'compaction':
         return { kind: 'compaction', text: chunk.text ?? '' };
+      case 'retry':
+        return { kind: 'retry', text: chunk.text ?? 'model request failed, retrying' };
       case 'plan': {
         const plan: Plan = chunk.plan ?? { path: 'plan', markdown: chunk.text ?? '', entries: [] };
         if (!plan.markdown && chunk.text) plan.markdown = chunk.text;

@@ -2,7 +2,7 @@
 // This module must not import `vscode`.
 
 export type AgentState = 'starting' | 'idle' | 'busy' | 'restarting' | 'failed' | 'closed' | 'hibernated';
-export type ChunkKind = 'text' | 'thought' | 'toolCall' | 'toolResult' | 'compaction' | 'plan';
+export type ChunkKind = 'text' | 'thought' | 'toolCall' | 'toolResult' | 'compaction' | 'plan' | 'retry';
 export type PolicyPreset = 'safeDefaults' | 'confirmRunCommand' | 'allowAll' | 'denyAll' | 'workspaceOnly' | 'auto';
 /** How a tool call ended: it ran (`completed`, `failed`) or it never ran (`denied`, `cancelled`). */
 export type ToolOutcome = 'completed' | 'failed' | 'denied' | 'cancelled';
@@ -139,6 +139,8 @@ export interface ChatChunk {
   toolCall?: ToolCall;
   toolResult?: ToolResult;
   plan?: Plan;
+  /** kind `retry`: the harness retries a failed model request (attempt 2 is the first retry). */
+  retry?: { attempt: number; reason: string; nextInSecs?: number };
   /** The streamed step the chunk came from. */
   stepId?: string;
   /** A subagent's work: its trajectory, the delegating one, and how deep (1 = the agent's subagent). */
