@@ -112,6 +112,7 @@ class Run:
         register_environment()
         for handler in logging.getLogger().handlers:
             handler.addFilter(ScrubFilter())
+            handler.addFilter(_drop_sdk_step_errors)
         try:
             code = anyio.run(self._main)
         except KeyboardInterrupt:  # before the event loop took over SIGINT
@@ -308,3 +309,10 @@ class Run:
         if r.error is not None and self.stopped not in ("refused", "broken"):
             self.out.note(f"agy-lsp run: {r.error['message']}", always=True)
         self.out.finish(r)
+
+
+def _drop_sdk_step_errors(record: logging.LogRecord) -> bool:
+    """The SDK logs each failed model request ("System step error (HTTP 503): ...") on
+    the root logger; `run` already shows it as a retry line or fails the turn with its
+    cause, so the SDK's copy is shown only at the debug log level."""
+    return record.name != "root" or not str(record.msg).startswith("System step error") or logging.getLogger().level <= logging.DEBUG

@@ -60,3 +60,4 @@ def test_a_retry_is_a_stderr_line_on_a_terminal(run: Runner, gemini: str) -> Non
         os.close(master)
     assert done.returncode == 0 and done.stdout == "Back again.\n"  # stdout: the answer alone
     assert "model request failed (HTTP 503: overloaded), retrying (attempt 2)…" in seen.decode()
+    assert "System step error" not in seen.decode()  # the SDK's own copy of the same news is not repeated
