@@ -49,7 +49,7 @@ from agy_lsp.sdk.port import (
     Snapshot,
     StartSpec,
     StepEvent,
-    ToolOutcome,
+    ToolEnd,
     ToolSighting,
     TurnCancelledError,
 )
@@ -477,9 +477,9 @@ class FakeLive:
             out.send_nowait(StepEvent("step", step_id, True, calls=[ToolSighting(act.name, args, step_id=step_id, key=step_id)]))
         await anyio.lowlevel.checkpoint()
         try:
-            self.callbacks.after_tool(ToolOutcome(ToolSighting(act.name, args, call_id=call_id, step_id=hook_step), result, error))
+            self.callbacks.after_tool(ToolEnd(ToolSighting(act.name, args, call_id=call_id, step_id=hook_step), result, error))
             if error is not None and "onToolError" in self.spec.hooks:
-                failed = ToolOutcome(ToolSighting(act.name, {}, call_id=call_id, step_id=hook_step), error=error)
+                failed = ToolEnd(ToolSighting(act.name, {}, call_id=call_id, step_id=hook_step), error=error)
                 await self._callback(self.callbacks.tool_failed, failed)
         except Exception as e:
             self.sdk.callback_errors.append(e)
