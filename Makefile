@@ -42,6 +42,19 @@ lint: $(STAMP) ## ruff, pyright (strict on the package) and the architecture con
 	$(VENV)/bin/pyright agy_lsp
 	$(VENV)/bin/lint-imports
 
+# The fast suites need no harness: the core on the fake SDK, the in-process front-ends
+# (once tests/inproc exists), the SDK adapter's units, and the import contracts
+# (tests/test_architecture.py runs lint-imports on the package). Pyright runs beside them.
+CHECK_TESTS := $(wildcard tests/core tests/inproc tests/test_architecture.py) tests/sdk --ignore=tests/sdk/test_internals.py
+
+check: $(STAMP) ## The inner loop (~20 s on 2 idle cores): ruff, pyright beside the fast suites (core, in-process front-ends, SDK units, contracts)
+	$(VENV)/bin/ruff check agy_lsp tests benchmarks
+	@out=$$(mktemp); $(VENV)/bin/pyright agy_lsp >$$out 2>&1 & types=$$!; \
+	$(PY) -m pytest -q $(CHECK_TESTS); tests=$$?; \
+	wait $$types; typed=$$?; \
+	if [ $$typed = 0 ]; then tail -n1 $$out; else cat $$out; fi; rm -f $$out; \
+	exit $$(( tests || typed ))
+
 third-party: $(STAMP) ## Only the real third-party clients: CodeCompanion.nvim, MCP Inspector, Claude Code, Gemini CLI
 	bash $(THIRD_PARTY)/provision.sh
 	$(PY) -m pytest -q $(THIRD_PARTY)
@@ -56,4 +69,4 @@ clean: ## Remove the venv and build output (the VS Code extension's too, with it
 	rm -rf $(VENV) build *.egg-info editors/vscode/node_modules editors/vscode/out editors/vscode/dist editors/vscode/server editors/vscode/.cache editors/vscode/*.vsix
 	rm -rf $(THIRD_PARTY)/node_modules $(THIRD_PARTY)/.cache
 
-.PHONY: help venv demo test lint third-party vscode bench clean
+.PHONY: help venv demo test lint check third-party vscode bench clean

@@ -25,7 +25,7 @@ from acp.schema import (
 from agy_lsp.protocol.shown import action_text, fence, visible
 from agy_lsp.protocol.types import Step, ToolCall, ToolResult
 
-# Our editor-delegated file tools (see bridge.py) next to the SDK's built-ins.
+# Our editor-delegated tools (editor_tools.py) next to the SDK's built-ins.
 FS_READ_TOOL = "read_file"
 FS_WRITE_TOOL = "write_file"
 TERMINAL_TOOL = "run_in_terminal"  # run_command in the editor's terminal (editor_tools.py)

@@ -204,8 +204,9 @@ async def _settle(session: AgentSession, live: LiveAgent, turn: Turn, *, stuck: 
 
 
 async def _after_failure(session: AgentSession, err: AgyError) -> None:
-    """After a model failure the SDK agent is dead (ARCHITECTURE.md): restart it on
-    the same conversation now, so the next turn finds it ready."""
+    """After a model failure the SDK agent is dead (its websocket to the harness is
+    closed: the next chat returns nothing or hangs, docs/architecture.md#an-agents-lifecycle):
+    restart it on the same conversation now, so the next turn finds it ready."""
     if not session.harness_alive():
         session.lifecycle.to("failed", err.message)
         return

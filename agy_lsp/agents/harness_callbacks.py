@@ -20,7 +20,7 @@ from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.plans import plan_written
 from agy_lsp.agents.turn import Turn
 from agy_lsp.protocol.types import EditorTool, HookParams, HookPoint, HookResult, RunToolParams
-from agy_lsp.sdk.port import EditorToolError, HookTurn, ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import EditorToolError, HookTurn, ToolEnd, ToolSighting
 from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,26 +111,26 @@ class CoreCallbacks:
             raise EditorToolError(result.error)
         return result.content
 
-    def after_tool(self, outcome: ToolOutcome) -> None:
+    def after_tool(self, end: ToolEnd) -> None:
         turn = self.turn()
         if turn is None:  # a cancelled call's end, after its turn closed it as cancelled
-            log.debug("late end of %s (%s) after its turn ended: dropped", outcome.sighting.name, outcome.sighting.call_id)
+            log.debug("late end of %s (%s) after its turn ended: dropped", end.sighting.name, end.sighting.call_id)
             return
-        rec = turn.calls.finished(outcome)
-        for trajectory in outcome.delegated:
+        rec = turn.calls.finished(end)
+        for trajectory in end.delegated:
             turn.delegated_by[trajectory] = rec.id
-        wire = turn.finish(rec, outcome.result, outcome.error)
-        if not outcome.error and (plan := plan_written(rec.args)) is not None:
+        wire = turn.finish(rec, end.result, end.error)
+        if not end.error and (plan := plan_written(rec.args)) is not None:
             turn.emit("plan", text=plan.markdown, plan=plan)
         if "postToolCall" in self.hooks:
             self.notice("postToolCall", wire)
 
-    async def tool_failed(self, outcome: ToolOutcome) -> str | None:
+    async def tool_failed(self, end: ToolEnd) -> str | None:
         turn = self.turn()
-        payload: dict[str, Any] = {"error": outcome.error or "", "type": "ToolExecutionError"}
-        if outcome.sighting.name:
-            payload["name"] = outcome.sighting.name
-        if turn is not None and (rec := turn.calls.failing(outcome.sighting)) is not None:
+        payload: dict[str, Any] = {"error": end.error or "", "type": "ToolExecutionError"}
+        if end.sighting.name:
+            payload["name"] = end.sighting.name
+        if turn is not None and (rec := turn.calls.failing(end.sighting)) is not None:
             payload["id"] = rec.id
         answer = await self.decide("onToolError", payload, turn)
         return (answer.message or None) if answer is not None else None

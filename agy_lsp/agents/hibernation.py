@@ -4,7 +4,7 @@ Each live agent is a ~155 MB `localharness` process. An agent idle longer than
 `idleTimeoutSecs` is hibernated (its harness closed, its conversation kept on
 disk and in memory); `maxLiveAgents` caps the live harnesses, hibernating the
 least recently used idle agent before another one starts. The next call on a
-hibernated agent resumes it on the same conversation (see AgentSession.ensure_live).
+hibernated agent resumes it on the same conversation (see AgentSession.ensure_live in agents/session.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.settings import Settings
 
 
-class AgentSession(Protocol):
+class Hibernatable(Protocol):
     """What hibernation needs of an agent (agents/session.py has it)."""
 
     agent_id: str
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 class LiveAgents:
-    def __init__(self, sessions: Callable[[], Iterable[AgentSession]], settings: Callable[[], Settings]) -> None:
+    def __init__(self, sessions: Callable[[], Iterable[Hibernatable]], settings: Callable[[], Settings]) -> None:
         self._sessions = sessions
         self._settings = settings
         self._room = anyio.Lock()  # one starter at a time picks who makes way
@@ -47,10 +47,10 @@ class LiveAgents:
         """A turn ended or a harness went away: a waiting starter may find room now."""
         self._changed.set()
 
-    def live_count(self, excluding: AgentSession | None = None) -> int:
+    def live_count(self, excluding: Hibernatable | None = None) -> int:
         return sum(1 for s in self._sessions() if s is not excluding and s.holds_harness())
 
-    async def make_room(self, starting: AgentSession) -> None:
+    async def make_room(self, starting: Hibernatable) -> None:
         """Returns once `starting` may spawn a harness within maxLiveAgents.
 
         While every live agent is busy it waits (a turn ends, or an agent closes)
@@ -77,7 +77,7 @@ class LiveAgents:
                 )
             starting.spawning = True  # counted as live from here, before its harness exists
 
-    def _least_recently_used(self, starting: AgentSession | None) -> AgentSession | None:
+    def _least_recently_used(self, starting: Hibernatable | None) -> Hibernatable | None:
         idle = [s for s in self._sessions() if s is not starting and s.can_hibernate()]
         return min(idle, key=lambda s: s.last_active, default=None)
 

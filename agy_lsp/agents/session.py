@@ -272,7 +272,8 @@ class AgentSession:
 
     async def restart(self, reason: str) -> None:
         """A fresh harness on the same conversation: after a model failure the SDK
-        agent is dead (see ARCHITECTURE.md), and a new backend or policy needs one."""
+        agent is dead (its websocket to the harness is closed), and a new backend or
+        policy needs one."""
         self.lifecycle.to("restarting", reason)
         await self._close_harness()
         await self.start()

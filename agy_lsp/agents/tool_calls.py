@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agy_lsp.protocol.types import ToolCall, ToolResult
-from agy_lsp.sdk.port import StepEvent, ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import StepEvent, ToolEnd, ToolSighting
 
 Outcome = Literal["completed", "failed", "denied", "cancelled"]
 
@@ -150,7 +150,7 @@ class ToolCalls:
         rec.ran = True
         return rec
 
-    def finished(self, o: ToolOutcome) -> CallRecord:
+    def finished(self, o: ToolEnd) -> CallRecord:
         s = o.sighting
         if s.hookless:  # by its step (the stream's numbering, not the hooks')
             rec = self._pick(lambda c: c.stream_step == s.step_id) or self._new(s.name, s.args, "", preferred=s.step_id)

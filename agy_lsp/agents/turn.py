@@ -21,6 +21,8 @@ from agy_lsp.agents.tool_calls import CallRecord, IdBook, Outcome, ToolCalls
 from agy_lsp.protocol.types import ChatChunk, ChunkKind, Plan, RetryInfo, ToolCall, ToolResult
 from agy_lsp.sdk.port import StepEvent
 
+DELEGATION = "invoke_subagent"  # the tool whose calls start subagents
+
 
 @dataclass
 class TurnReport:
@@ -57,6 +59,8 @@ class Turn:
         self._seq = 0
         self._step: StepEvent | None = None  # the streamed step being forwarded
         self.delegated_by: dict[str, str] = {}  # a subagent's trajectory -> the call that started it
+        self._delegations: list[tuple[str, CallRecord]] = []  # (trajectory, call) of each invoke_subagent shown
+        self._subagents: set[str] = set()  # the subagent trajectories shown
         self._scope: anyio.CancelScope | None = None
         self._pending: set[anyio.CancelScope] = set()
         self.denied_steps: dict[str, CallRecord] = {}  # step id -> the call a "denied" step stands for
@@ -84,7 +88,7 @@ class Turn:
             chunk.step_id = step.step_id or None
             if step.depth:
                 chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = step.trajectory_id, step.parent_trajectory_id, step.depth
-                chunk.parent_call_id = self.delegated_by.get(step.trajectory_id)
+                chunk.parent_call_id = self._delegating_call(step)
         self.editor.chunk(chunk)
 
     def on_step(self, event: StepEvent) -> None:
@@ -127,7 +131,27 @@ class Turn:
     def announce(self, rec: CallRecord, args: dict[str, Any] | None = None) -> None:
         if not rec.announced:
             rec.announced = True
+            if DELEGATION in (rec.name, rec.sdk_name):
+                step = self._step
+                self._delegations.append((step.trajectory_id if step is not None and step.depth else "", rec))
             self.emit("toolCall", tool_call=rec.wire(args))
+
+    def _delegating_call(self, step: StepEvent) -> str | None:
+        """The invoke_subagent call a subagent's step belongs under, from its first
+        chunk on. The call's post-tool hook names the subagent, but the subagent's first
+        steps can stream before that hook arrives (the adapter waits on the harness's
+        transcript for the call's output): until then it is the newest delegation of the
+        parent trajectory still running (else the newest), as the stream showed them."""
+        self._subagents.add(step.trajectory_id)
+        if (known := self.delegated_by.get(step.trajectory_id)) is not None:
+            return known
+        parent = step.parent_trajectory_id if step.parent_trajectory_id in self._subagents else ""
+        calls = [rec for trajectory, rec in reversed(self._delegations) if trajectory == parent]
+        rec = next((r for r in calls if r.outcome is None), calls[0] if calls else None)
+        if rec is None:
+            return None
+        self.delegated_by[step.trajectory_id] = rec.id
+        return rec.id
 
     def finish(self, rec: CallRecord, result: Any = None, error: str | None = None) -> ToolResult:
         """The call's `toolResult` chunk (its outcome is set by now), once."""

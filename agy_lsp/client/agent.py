@@ -44,7 +44,7 @@ from agy_lsp.protocol.types import (
 log = logging.getLogger(__name__)
 
 
-class AgyClient(Protocol):
+class HandleOwner(Protocol):
     """What an AgentHandle needs of its client (agy_lsp/client/client.py)."""
 
     connection: Connection
@@ -60,7 +60,7 @@ class AgentHandle:
 
     def __init__(
         self,
-        client: AgyClient,
+        client: HandleOwner,
         agent_id: str,
         *,
         conversation_id: str | None = None,

@@ -26,7 +26,7 @@ class _Client(Protocol):
     tasks: TaskGroup
 
 
-class AgentHandle(Protocol):
+class TurnOwner(Protocol):
     """What a Turn needs of its agent (agy_lsp/client/agent.py)."""
 
     agent_id: str
@@ -40,7 +40,7 @@ class AgentHandle(Protocol):
 
 
 class Turn:
-    def __init__(self, agent: AgentHandle, mode: Literal["chat", "send"]) -> None:
+    def __init__(self, agent: TurnOwner, mode: Literal["chat", "send"]) -> None:
         self.agent = agent
         self.mode = mode
         self.turn_id: str | None = None

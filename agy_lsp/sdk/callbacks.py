@@ -31,7 +31,7 @@ from google.antigravity.tools.tool_runner import ToolWithSchema
 from agy_lsp.protocol.mcp_names import qualified_name
 from agy_lsp.protocol.types import EditorTool, HookPoint, HookResult
 from agy_lsp.sdk import internals, tool_args, transcript
-from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, HookTurn, ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, HookTurn, ToolEnd, ToolSighting
 from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
             result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
             delegated = _SUBAGENT_ID.findall(result) if seen.sdk_name == "invoke_subagent" and isinstance(result, str) else []
             _answer_wanted(turn, "post-tool")  # a late end: its turn shows the call as cancelled
-            core.after_tool(ToolOutcome(seen, result=result, error=data.error or None, delegated=delegated))
+            core.after_tool(ToolEnd(seen, result=result, error=data.error or None, delegated=delegated))
 
     out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
     for point in subscribed:
@@ -240,7 +240,7 @@ def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
                 step_id=getattr(data, "step_id", None) or "",
                 sdk_name=name,
             )
-            failed = ToolOutcome(seen, error=transcript.bounded(str(data)))
+            failed = ToolEnd(seen, error=transcript.bounded(str(data)))
             _answer_wanted(turn, "tool-error")
             core.after_tool(failed)
             message = await core.tool_failed(failed) if subscribed else None

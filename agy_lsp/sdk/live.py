@@ -20,7 +20,7 @@ from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, Too
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
 from agy_lsp.sdk.errors import classify, retry_reason, unreachable_step
 from agy_lsp.sdk.history import HistoryView
-from agy_lsp.sdk.port import Snapshot, StepEvent, ToolOutcome, ToolSighting, TurnCancelledError
+from agy_lsp.sdk.port import Snapshot, StepEvent, ToolEnd, ToolSighting, TurnCancelledError
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +175,13 @@ class GoogleLiveAgent:
             found = transcript.output(seen.step_id)
             if found is not None or final:
                 self._finishing.remove(seen)
-                event.ended.append(ToolOutcome(seen, result=found.text if found else None, error=found.error if found else None))
+                event.ended.append(ToolEnd(seen, result=found.text if found else None, error=found.error if found else None))
         for found in self._hookless.found(final):
             args = {k: v for k, v in found.args.items() if k not in _SUMMARY_ARGS}
             seen = ToolSighting(found.name, args, step_id=found.step_id, key=(to_wire.STANDALONE, found.step_id), hookless=True)
             event.calls.append(seen)
             error = found.output.error
-            event.ended.append(ToolOutcome(seen, result=None if error else found.output.text, error=error))
+            event.ended.append(ToolEnd(seen, result=None if error else found.output.text, error=error))
 
     def _depth(self, trajectory: str, parent: str) -> int:
         self._parents[trajectory] = parent

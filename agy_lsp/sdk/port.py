@@ -118,8 +118,9 @@ class ToolSighting:
 
 
 @dataclass
-class ToolOutcome:
-    """How a call ended: what the post-tool hook or onToolError reported, or what
+class ToolEnd:
+    """A call's end as the SDK reported it (the wire's `ToolOutcome` is the verdict
+    the core derives from it): what the post-tool hook or onToolError reported, or what
     the harness's transcript says. `result` is the call's output (a built-in's: the
     text the harness gave the model, bounded)."""
 
@@ -150,7 +151,7 @@ class StepEvent:
     text: str = ""
     thought: str = ""
     calls: list[ToolSighting] = field(default_factory=list[ToolSighting])
-    ended: list[ToolOutcome] = field(default_factory=list[ToolOutcome])  # calls no post-tool hook ends
+    ended: list[ToolEnd] = field(default_factory=list[ToolEnd])  # calls no post-tool hook ends
     error: str = ""
     trajectory_id: str = ""
     parent_trajectory_id: str = ""
@@ -182,8 +183,8 @@ class HarnessCallbacks(Protocol):
     async def before_tool(self, call: ToolSighting) -> HookResult: ...
     async def confirm_tool(self, call: ToolSighting, reason: str | None) -> bool: ...
     async def run_editor_tool(self, call: ToolSighting) -> Any: ...
-    def after_tool(self, outcome: ToolOutcome) -> None: ...
-    async def tool_failed(self, outcome: ToolOutcome) -> str | None: ...
+    def after_tool(self, end: ToolEnd) -> None: ...
+    async def tool_failed(self, end: ToolEnd) -> str | None: ...
     async def decide(self, point: HookPoint, data: Any) -> HookResult | None: ...
     def notice(self, point: HookPoint, data: Any) -> None: ...
     def hook_arrived(self, *, tool: bool) -> Callable[[], HookTurn]:

@@ -49,7 +49,7 @@ from agy_lsp.sdk.port import (
     Snapshot,
     StartSpec,
     StepEvent,
-    ToolOutcome,
+    ToolEnd,
     ToolSighting,
     TurnCancelledError,
 )
@@ -84,12 +84,28 @@ class Say:
 
 
 @dataclass
+class Sub:
+    """A subagent an invoke_subagent call starts: its steps stream (marked with its
+    trajectory) before the call's post-tool hook arrives, as the harness's can.
+    `delegates`: the subagents it starts in turn, through its own invoke_subagent
+    call (streamed only: the fake runs no hooks for a subagent's calls)."""
+
+    trajectory: str
+    deltas: tuple[str, ...] = ("sub says hi",)
+    delegates: tuple[Sub, ...] = ()
+
+
+ROOT_TRAJECTORY = "root-trajectory"  # the agent's own (its steps stream unmarked)
+
+
+@dataclass
 class Tool:
     name: str
     args: dict[str, Any] = field(default_factory=dict[str, Any])
     result: Any = "ok"
     error: str | None = None  # a built-in tool that fails
     call_id: str = ""  # the model's; "" = the fake numbers it
+    starts: tuple[Sub, ...] = ()  # invoke_subagent's subagents
 
 
 @dataclass
@@ -481,13 +497,30 @@ class FakeLive:
             self.conv.add(id=step_id, type="TOOL_CALL", source="MODEL", status="DONE", tool_calls=[call])
             out.send_nowait(StepEvent("step", step_id, True, calls=[ToolSighting(act.name, args, step_id=step_id, key=step_id)]))
         await anyio.lowlevel.checkpoint()
+        for sub in act.starts:
+            await self._subagent(sub, ROOT_TRAJECTORY, 1, out)
         try:
-            self.callbacks.after_tool(ToolOutcome(ToolSighting(act.name, args, call_id=call_id, step_id=hook_step), result, error))
+            seen = ToolSighting(act.name, args, call_id=call_id, step_id=hook_step)
+            self.callbacks.after_tool(ToolEnd(seen, result, error, delegated=[sub.trajectory for sub in act.starts]))
             if error is not None and "onToolError" in self.spec.hooks:
-                failed = ToolOutcome(ToolSighting(act.name, {}, call_id=call_id, step_id=hook_step), error=error)
+                failed = ToolEnd(ToolSighting(act.name, {}, call_id=call_id, step_id=hook_step), error=error)
                 await self._callback(self.callbacks.tool_failed, failed)
         except Exception as e:
             self.sdk.callback_errors.append(e)
+
+    async def _subagent(self, sub: Sub, parent: str, depth: int, out: MemoryObjectSendStream[Any]) -> None:
+        assert self.conv is not None
+        marks: dict[str, Any] = {"trajectory_id": sub.trajectory, "parent_trajectory_id": parent, "depth": depth}
+        step_id = self.conv.step_id()
+        for i, delta in enumerate(sub.deltas):
+            out.send_nowait(StepEvent("step", step_id, i == 0, text=delta, **marks))
+            await anyio.lowlevel.checkpoint()
+        if sub.delegates:
+            step_id = self.conv.step_id()
+            call = ToolSighting("invoke_subagent", {}, step_id=step_id, key=step_id)
+            out.send_nowait(StepEvent("step", step_id, True, calls=[call], **marks))
+            for inner in sub.delegates:
+                await self._subagent(inner, sub.trajectory, depth + 1, out)
 
     async def _decide(self, name: str, args: dict[str, Any], call_id: str, hook_step: str) -> tuple[bool, str]:
         """The pre-tool hook, then the policies; a callback that raises denies (fail closed)."""

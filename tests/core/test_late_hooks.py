@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio
 
-from agy_lsp.sdk.port import ToolOutcome, ToolSighting
+from agy_lsp.sdk.port import ToolEnd, ToolSighting
 from tests.core.conftest import CoreFactory, wait_until
 from tests.core.fake_sdk import Hang
 
@@ -35,7 +35,7 @@ async def test_a_hook_of_a_cancelled_turn_is_late_and_its_end_is_dropped(core: C
         assert callbacks.hook_arrived(tool=True)() == "ended"  # a tool hook outside any turn
         assert callbacks.hook_arrived(tool=False)() == "live"  # a session hook (start, end)
         chunks = len(c.editor.chunks)
-        late = ToolOutcome(ToolSighting("run_command", {}, call_id="late-1", step_id="s:9"), result="killed")
+        late = ToolEnd(ToolSighting("run_command", {}, call_id="late-1", step_id="s:9"), result="killed")
         callbacks.after_tool(late)  # raised "a tool call outside a turn" before
         assert await callbacks.before_tool(ToolSighting("run_command", {}, call_id="late-2")) is not None
         assert await callbacks.confirm_tool(ToolSighting("run_command", {}, call_id="late-3"), None) is False

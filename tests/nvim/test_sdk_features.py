@@ -244,7 +244,9 @@ def test_checkhealth_and_a_thinking_level_the_backend_refuses(nvim: Nvim) -> Non
 
 def test_parallel_and_nested_subagents_each_get_their_block(nvim: Nvim) -> None:
     """Chunks as the server marks them (two subagents of one call, one of them delegating
-    again), delivered through the client's handler while a real turn runs."""
+    again), delivered through the client's handler while a real turn runs. Two calls
+    delegate at once and neither has answered yet when the subagents stream: each block
+    opens under the call its chunks name (`parentCallId`), not under the newest one."""
     nvim.setup([{"text": "all done", "delayMs": 1500}])
     nvim.cmd("AgyChat delegate twice")
     assert nvim.wait("require('agy.chat').running() ~= nil")
@@ -254,20 +256,22 @@ def test_parallel_and_nested_subagents_each_get_their_block(nvim: Nvim) -> None:
             {"Role": "Writer", "TypeName": "self", "Prompt": "write"},
         ]
     }
+    solo = {"Subagents": [{"Role": "Solo", "TypeName": "self", "Prompt": "alone"}]}
     deep = {"Subagents": [{"Role": "Deep", "TypeName": "self", "Prompt": "dig"}]}
     created = 'Created the following subagents:\n{"conversationId": "T1"}\n{"conversationId": "T2"}'
-    t1 = {"depth": 1, "trajectoryId": "T1", "parentTrajectoryId": "T0"}
-    t2 = {"depth": 1, "trajectoryId": "T2", "parentTrajectoryId": "T0"}
-    t3 = {"depth": 2, "trajectoryId": "T3", "parentTrajectoryId": "T1"}
+    t1 = {"depth": 1, "trajectoryId": "T1", "parentTrajectoryId": "T0", "parentCallId": "c1"}
+    t2 = {"depth": 1, "trajectoryId": "T2", "parentTrajectoryId": "T0", "parentCallId": "c1"}
+    t3 = {"depth": 2, "trajectoryId": "T3", "parentTrajectoryId": "T1", "parentCallId": "s1"}
     chunks = [
         {"kind": "toolCall", "toolCall": {"id": "c1", "name": "invoke_subagent", "args": two}},
-        {"kind": "toolResult", "toolResult": {"id": "c1", "name": "invoke_subagent", "result": created}},
+        {"kind": "toolCall", "toolCall": {"id": "c2", "name": "invoke_subagent", "args": solo}},
         {"kind": "text", "text": "reading", **t1},
         {"kind": "text", "text": "writing", **t2},
         {"kind": "toolCall", "toolCall": {"id": "s1", "name": "invoke_subagent", "args": deep}, **t1},
         {"kind": "text", "text": "deep\nwork", **t3},
         {"kind": "text", "text": "done reading", **t1},
         {"kind": "text", "text": " more", **t2},
+        {"kind": "toolResult", "toolResult": {"id": "c1", "name": "invoke_subagent", "result": created}},
     ]
     for i, chunk in enumerate(chunks):
         chunk = {"agentId": nvim.lua("return T.current()"), "turnId": "t", "seq": (i + 1) / 100, **chunk}
@@ -275,23 +279,23 @@ def test_parallel_and_nested_subagents_each_get_their_block(nvim: Nvim) -> None:
     info = nvim.wait_turn()
     lines = nvim.chat_lines()
     start = next(i for i, line in enumerate(lines) if line.startswith("  ⚙ invoke_subagent"))
-    assert lines[start + 1].startswith("  ↳ invoke_subagent: Created")
-    assert lines[start + 2 : start + 14] == [
+    assert '"Role":"Reader"' in lines[start]
+    assert lines[start + 1 : start + 10] == [
         "    ↳ subagent Reader (research): read",
         "    │ reading",
-        lines[start + 4],
+        lines[start + 3],
         "      ↳ subagent Deep (self): dig",
         "      │ deep",
         "      │ work",
         "    │ done reading",
         "    ↳ subagent Writer (self): write",
         "    │ writing more",
-        "all done",
-        "",
-        lines[start + 13],
     ], "\n".join(lines)
-    assert lines[start + 4].startswith("    │ ⚙ invoke_subagent Subagents=") and '"Role":"Deep"' in lines[start + 4]
-    assert lines[start + 13].startswith("── end_turn")
+    assert lines[start + 3].startswith("    │ ⚙ invoke_subagent Subagents=") and '"Role":"Deep"' in lines[start + 3]
+    assert lines[start + 10].startswith("  ⚙ invoke_subagent") and '"Role":"Solo"' in lines[start + 10], "c2 has no subagent"
+    assert lines[start + 11].startswith("  ↳ invoke_subagent: Created")
+    assert lines[start + 12 : start + 14] == ["all done", ""]
+    assert lines[start + 14].startswith("── end_turn")
     assert [(s["trajectoryId"], s["depth"], s["last"] - s["first"]) for s in info["subagents"]] == [
         ("T1", 1, 6),
         ("T2", 1, 1),

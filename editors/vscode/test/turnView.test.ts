@@ -16,7 +16,7 @@ import { ToolItems, mainArgument, stateOfResult, subagentUsage, usageLine } from
 import type { ChatChunk, Plan } from '../src/protocol/types';
 
 const base = { agentId: 'a', turnId: 't' };
-const SUB = { trajectoryId: 'sub-1', parentTrajectoryId: 'main', depth: 1 };
+const SUB = { trajectoryId: 'sub-1', parentTrajectoryId: 'main', depth: 1, parentCallId: 'c1' };
 const DELEGATE_ARGS = { Subagents: [{ TypeName: 'self', Role: 'Helper', Prompt: 'say hi' }] };
 const PLAN: Plan = {
   path: '/w/implementation_plan.md',
@@ -128,29 +128,27 @@ describe('tool items and outcomes', () => {
 });
 
 describe('subagent nesting', () => {
-  it('opens a block under the call whose result names the subagent, labelled from its arguments', () => {
+  it('opens a block under the call the chunk names, labelled from its arguments, not under the newest delegation', () => {
     const t = new SubagentTracker();
     t.call({ id: 'c0', name: 'invoke_subagent', args: { Subagents: [{ TypeName: 'research', Role: 'Scout', Prompt: 'look' }] } });
     t.call({ id: 'c1', name: 'invoke_subagent', args: DELEGATE_ARGS });
-    t.result({ id: 'c0', name: 'invoke_subagent', result: 'Created the following subagents:\n{"conversationId": "sub-0"}' });
-    t.result({ id: 'c1', name: 'invoke_subagent', result: 'Created the following subagents:\n{"conversationId": "sub-1"}' });
-    const first = t.open({ trajectoryId: 'sub-0', parentTrajectoryId: 'main', depth: 1 });
+    const first = t.open({ trajectoryId: 'sub-0', parentTrajectoryId: 'main', depth: 1, parentCallId: 'c0' });
     assert.equal(first.isNew, true);
-    assert.deepEqual(first.block, { trajectoryId: 'sub-0', depth: 1, callId: 'c0', label: 'Scout (research): look' });
-    assert.equal(t.open(SUB).block.callId, 'c1', 'by the result, not by order');
+    assert.deepEqual(first.block, { trajectoryId: 'sub-0', depth: 1, callId: 'c0', label: 'Scout (research): look' }, 'no result yet, and c1 is newer');
+    assert.equal(t.open(SUB).block.callId, 'c1');
     assert.equal(t.open(SUB).isNew, false);
     assert.equal(t.block('sub-1')?.label, 'Helper (self): say hi');
   });
 
-  it('falls back to the newest delegation, nests a subagent\'s subagent, and names an orphan by its id', () => {
+  it('nests a subagent\'s subagent, and names a subagent without a known call by its id', () => {
     const t = new SubagentTracker();
     t.call({ id: 'c1', name: 'invoke_subagent', args: DELEGATE_ARGS });
-    assert.equal(t.open(SUB).block.callId, 'c1', 'no result yet: the newest delegation');
-    t.call({ id: 'c2', name: 'invoke_subagent', args: { Subagents: [{ TypeName: 'self', Role: 'Deeper', Prompt: 'dig' }] } }, SUB);
-    const deep = t.open({ trajectoryId: 'sub-2', parentTrajectoryId: 'sub-1', depth: 2 }).block;
+    assert.equal(t.open(SUB).block.callId, 'c1');
+    t.call({ id: 'c2', name: 'invoke_subagent', args: { Subagents: [{ TypeName: 'self', Role: 'Deeper', Prompt: 'dig' }] } });
+    const deep = t.open({ trajectoryId: 'sub-2', parentTrajectoryId: 'sub-1', depth: 2, parentCallId: 'c2' }).block;
     assert.deepEqual(deep, { trajectoryId: 'sub-2', parentTrajectoryId: 'sub-1', depth: 2, callId: 'c2', label: 'Deeper (self): dig' });
-    const orphan = new SubagentTracker().open({ trajectoryId: 'abcdef123456', depth: 1 }).block;
-    assert.deepEqual(orphan, { trajectoryId: 'abcdef123456', depth: 1, label: 'subagent abcdef12' });
+    const orphan = t.open({ trajectoryId: 'abcdef123456', depth: 1 }).block;
+    assert.deepEqual(orphan, { trajectoryId: 'abcdef123456', depth: 1, label: 'subagent abcdef12' }, 'no parentCallId: no guess');
     assert.equal(subagentLabel({ Subagents: [{ TypeName: 'research' }] }, 0), 'research');
     assert.equal(subagentLabel({}, 0), undefined);
   });

@@ -91,7 +91,6 @@ function M.track_call(turn, id, r, fields)
   if not call then
     call = { id = id, subs = {} }
     turn.calls[id] = call
-    turn.call_order[#turn.call_order + 1] = call
   end
   call.mark = mark(turn.buf, r, call.mark)
   for k, v in pairs(fields or {}) do
@@ -119,10 +118,6 @@ end
 
 -- ------------------------------------------------------------------ subagents
 
-local function is_delegation(call)
-  return call.name and call.name:find('subagent', 1, true) ~= nil
-end
-
 --- The row after which the work under `call` ends (its line, then its subagents' blocks).
 local function group_end(buf, call)
   local r = row(buf, call.mark)
@@ -130,24 +125,6 @@ local function group_end(buf, call)
     r = math.max(r, row(buf, sub.last))
   end
   return r
-end
-
---- The call that delegated to `tid`: the one whose result names it, else the newest
---- delegation of the parent trajectory (`parent_tid`: nil for the agent itself).
-local function delegating_call(turn, tid, parent_tid)
-  local newest
-  for i = #turn.call_order, 1, -1 do
-    local call = turn.call_order[i]
-    if call.trajectory == parent_tid then
-      if type(call.result) == 'string' and call.result:find(tid, 1, true) then
-        return call
-      end
-      if not newest and is_delegation(call) then
-        newest = call
-      end
-    end
-  end
-  return newest
 end
 
 local function sub_label(call, index)
@@ -195,7 +172,8 @@ local function sub_block(turn, p)
   end
   local buf = turn.buf
   local parent_tid = present(p.parentTrajectoryId) and turn.subs[p.parentTrajectoryId] and p.parentTrajectoryId or nil
-  local call = delegating_call(turn, tid, parent_tid)
+  -- The server names the delegating call from the subagent's first chunk on (parentCallId).
+  local call = present(p.parentCallId) and turn.calls[p.parentCallId] or nil
   local depth = tonumber(p.depth) or 1
   local after
   if call then
@@ -288,9 +266,6 @@ function M.subagent_chunk(turn, p)
     if p.kind == 'toolCall' then
       fields.name = (p.toolCall or {}).name
       fields.args = (p.toolCall or {}).args
-    else
-      local res = (p.toolResult or {}).result
-      fields.result = type(res) == 'string' and res or (res ~= nil and res ~= vim.NIL and vim.json.encode(res) or nil)
     end
     M.track_call(turn, id, r, fields)
   elseif p.kind == 'compaction' then
@@ -431,7 +406,6 @@ end
 
 function M.new_turn_state(turn)
   turn.calls = {}
-  turn.call_order = {}
   turn.subs = {}
   turn.sub_order = {}
   turn.plans = {}

@@ -249,15 +249,8 @@ function M.on_chunk(p)
     local text, hl, id = blocks.tool_text(p)
     local r = tool_line(turn, '  ' .. text, hl)
     if r then
-      local fields
-      if p.kind == 'toolCall' then
-        local tc = p.toolCall or {}
-        fields = { name = tc.name, args = tc.args }
-      else
-        local res = (p.toolResult or {}).result
-        fields = { result = type(res) == 'string' and res or ((res ~= nil and res ~= vim.NIL) and vim.json.encode(res) or nil) }
-      end
-      blocks.track_call(turn, id, r, fields)
+      local tc = p.kind == 'toolCall' and p.toolCall or nil
+      blocks.track_call(turn, id, r, tc and { name = tc.name, args = tc.args } or nil)
     end
   elseif p.kind == 'compaction' then
     tool_line(turn, '  ⟲ ' .. blocks.compaction_text(p.text), 'AgyFooter')

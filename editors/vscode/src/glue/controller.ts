@@ -382,11 +382,10 @@ export class AgentController implements vscode.Disposable {
               if (!block) sink.progress('Thinking…');
               break;
             case 'toolCall':
-              turn.tracker.call(e.toolCall, e.sub);
+              turn.tracker.call(e.toolCall);
               this.emitTool(turn, turn.items.started(e.toolCall, e.sub));
               break;
             case 'toolResult':
-              turn.tracker.result(e.toolResult);
               this.emitTool(turn, turn.items.finished(e.toolResult, e.sub));
               break;
             case 'compaction':

@@ -9,6 +9,8 @@ export interface SubagentMark {
   trajectoryId: string;
   parentTrajectoryId?: string;
   depth: number;
+  /** The delegating call's id, as the server names it. */
+  parentCallId?: string;
 }
 
 /** An event of the turn; `sub` is set on a subagent's work (depth > 0), never on the agent's own. */
@@ -23,10 +25,11 @@ export type TurnEvent = (
 ) & { sub?: SubagentMark; stepId?: string };
 
 /** The subagent mark of a chunk, or undefined for the agent's own work. */
-export function subagentMark(chunk: Pick<ChatChunk, 'depth' | 'trajectoryId' | 'parentTrajectoryId'>): SubagentMark | undefined {
+export function subagentMark(chunk: Pick<ChatChunk, 'depth' | 'trajectoryId' | 'parentTrajectoryId' | 'parentCallId'>): SubagentMark | undefined {
   if (typeof chunk.depth !== 'number' || chunk.depth <= 0) return undefined;
   const mark: SubagentMark = { trajectoryId: chunk.trajectoryId || `depth-${chunk.depth}`, depth: chunk.depth };
   if (chunk.parentTrajectoryId) mark.parentTrajectoryId = chunk.parentTrajectoryId;
+  if (chunk.parentCallId) mark.parentCallId = chunk.parentCallId;
   return mark;
 }
 

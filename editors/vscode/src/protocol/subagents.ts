@@ -1,11 +1,10 @@
 // Which delegating call a subagent's work belongs under, so an editor can nest it
-// (docs/protocol.md, "Subagents"). The same rule as the Neovim plugin's blocks.lua:
-// the call whose result names the subagent's trajectory (invoke_subagent answers
-// with its conversationId), else the newest delegation of the parent trajectory.
+// (docs/protocol.md, "Subagents"): the server names it in every chunk of the
+// subagent (`parentCallId`), from the first on; nothing is guessed here.
 // No `vscode` import here.
 
 import type { SubagentMark } from './chunks';
-import type { ToolCall, ToolResult } from './types';
+import type { ToolCall } from './types';
 
 /** A subagent's block: where it opens and what it is called. */
 export interface SubagentBlock {
@@ -21,17 +20,8 @@ export interface SubagentBlock {
 
 interface TrackedCall {
   id: string;
-  name: string;
   args: Record<string, unknown>;
-  result?: string;
-  /** undefined: the agent's own call. */
-  trajectoryId?: string;
   blocks: number;
-}
-
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function short(s: string, max: number): string {
@@ -56,27 +46,14 @@ export function subagentLabel(args: Record<string, unknown> | undefined, index: 
 
 export class SubagentTracker {
   private readonly calls = new Map<string, TrackedCall>();
-  private readonly order: TrackedCall[] = [];
   private readonly blocks = new Map<string, SubagentBlock>();
 
-  /** A toolCall chunk (of the agent, or of a subagent when `sub` is set). */
-  call(call: ToolCall, sub?: SubagentMark): void {
+  /** A toolCall chunk (of the agent, or of a subagent): its arguments label the subagents it starts. */
+  call(call: ToolCall): void {
     if (!call.id) return;
-    let tracked = this.calls.get(call.id);
-    if (!tracked) {
-      tracked = { id: call.id, name: call.name, args: call.args ?? {}, blocks: 0 };
-      if (sub) tracked.trajectoryId = sub.trajectoryId;
-      this.calls.set(call.id, tracked);
-      this.order.push(tracked);
-    } else if (call.args && Object.keys(call.args).length) {
-      tracked.args = call.args;
-    }
-  }
-
-  /** A toolResult chunk: its result may name the subagent it started. */
-  result(result: ToolResult): void {
-    const tracked = result.id ? this.calls.get(result.id) : undefined;
-    if (tracked) tracked.result = text(result.result);
+    const tracked = this.calls.get(call.id);
+    if (!tracked) this.calls.set(call.id, { id: call.id, args: call.args ?? {}, blocks: 0 });
+    else if (call.args && Object.keys(call.args).length) tracked.args = call.args;
   }
 
   block(trajectoryId: string): SubagentBlock | undefined {
@@ -92,7 +69,7 @@ export class SubagentTracker {
     const known = this.blocks.get(mark.trajectoryId);
     if (known) return { block: known, isNew: false };
     const parent = mark.parentTrajectoryId && this.blocks.has(mark.parentTrajectoryId) ? mark.parentTrajectoryId : undefined;
-    const call = this.delegatingCall(mark.trajectoryId, parent);
+    const call = mark.parentCallId ? this.calls.get(mark.parentCallId) : undefined;
     const block: SubagentBlock = {
       trajectoryId: mark.trajectoryId,
       depth: mark.depth,
@@ -105,16 +82,5 @@ export class SubagentTracker {
     }
     this.blocks.set(mark.trajectoryId, block);
     return { block, isNew: true };
-  }
-
-  private delegatingCall(trajectoryId: string, parent: string | undefined): TrackedCall | undefined {
-    let newest: TrackedCall | undefined;
-    for (let i = this.order.length - 1; i >= 0; i--) {
-      const call = this.order[i];
-      if (!call || call.trajectoryId !== parent) continue;
-      if (call.result?.includes(trajectoryId)) return call;
-      if (!newest && call.name.includes('subagent')) newest = call;
-    }
-    return newest;
   }
 }

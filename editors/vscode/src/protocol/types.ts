@@ -147,6 +147,8 @@ export interface ChatChunk {
   trajectoryId?: string;
   parentTrajectoryId?: string;
   depth?: number;
+  /** The invoke_subagent call that started the subagent (set from its first chunk on). */
+  parentCallId?: string;
 }
 
 export interface Permission {
