@@ -139,8 +139,10 @@ class AgentSession:
         if not self.conversation_id:
             return
         if self.meta is None:
-            self.meta = SessionMeta(conversation_id=self.conversation_id, title=shorten(prompts.first_text(prompt)))
+            self.meta = SessionMeta(conversation_id=self.conversation_id)
         meta = self.meta
+        if not meta.title and prompt is not None:  # a save within the first turn (a remembered permission) has no prompt
+            meta.title = shorten(prompts.first_text(prompt))
         meta.spec = stored_spec(self.spec)
         meta.backend = describe(self.backend)
         meta.permissions = self.permissions.remembered()
