@@ -22,6 +22,9 @@ venv: $(STAMP) ## Create .venv and install agy-lsp with test and dev extras
 demo: $(STAMP) ## A short streamed session on the scripted model, through the real server and SDK
 	$(PY) -m agy_lsp.demo
 
+# The pytest half that runs beside the rest in `make test` (each half ~ the same time).
+SHARD_B := $(wildcard tests/acp tests/mcp_front tests/wire tests/nvim tests/third_party tests/run tests/plain_editors tests/chat_tmux)
+
 test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, ACP, Neovim, real third-party clients) and the VS Code extension
 	@# Node 24, code-server and chromium for the real-VS Code suite install meanwhile (make vscode waits for them)
 	@if [ -f editors/vscode/provision.sh ] && [ "$${AGY_VSCODE_E2E:-1}" != 0 ]; then \
@@ -30,7 +33,14 @@ test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, AC
 	@mkdir -p $(THIRD_PARTY)/.cache && (bash $(THIRD_PARTY)/provision.sh >$(THIRD_PARTY)/.cache/provision.log 2>&1 &)
 	$(MAKE) lint
 	bash $(THIRD_PARTY)/provision.sh || { cat $(THIRD_PARTY)/.cache/provision.log; exit 1; }
-	$(PY) -m pytest -q
+	@# two pytest runs side by side (most tests wait on harnesses, editors and clients): the half
+	@# below prints as it runs, the other half's output follows it; both must pass
+	@mkdir -p .cache; \
+	$(PY) -m pytest -q -p no:cacheprovider $(SHARD_B) >.cache/pytest-b.log 2>&1 & other=$$!; \
+	$(PY) -m pytest -q $(addprefix --ignore=,$(SHARD_B)) tests; first=$$?; \
+	wait $$other; second=$$?; \
+	echo "=== and side by side with it: pytest $(SHARD_B)"; cat .cache/pytest-b.log; \
+	exit $$(( first || second ))
 	bash tests/acp_ts/run.sh
 	$(MAKE) vscode
 	@# harnesses of this checkout only (by executable path), so other work on the machine is not blamed
