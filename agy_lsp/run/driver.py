@@ -22,7 +22,7 @@ import anyio
 import msgspec
 
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.agents.turn import TurnReport
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.agent_options import Budget, ModelOptions
 from agy_lsp.protocol.errors import AgyError
 from agy_lsp.protocol.types import AnyBackend, ChatResult, CreateAgentParams, Policies, PolicyRule, Scripted
@@ -219,8 +219,7 @@ class Run:
                 result = await manager.chat(created.agent_id, prompt, report)
             finally:
                 self.in_turn = False
-                self.result.files_changed = report.files_changed
-                self._collect(manager)
+                self._collect(manager, report)
             return self._ended(result)
         except UsageError as e:
             return self._error(codes.USAGE, str(e))
@@ -243,10 +242,11 @@ class Run:
         code = codes.for_stop_reason(result.stop_reason)
         return self._error(code, f"the turn stopped short: {result.stop_reason}") if code else code
 
-    def _collect(self, manager: AgentManager) -> None:
+    def _collect(self, manager: AgentManager, report: TurnReport) -> None:
         """What the core knows once the turn ended: the session's id (a new session
-        has one only now) and the calls the editor saw."""
-        self.result.tool_calls = self.editor.outcomes()
+        has one only now), the turn's calls and the files they changed."""
+        self.result.tool_calls = self.editor.outcomes(report)
+        self.result.files_changed = report.files_changed
         if self.agent_id is not None:
             try:
                 self.result.session_id = manager.status(self.agent_id).conversation_id or self.result.session_id

@@ -260,7 +260,7 @@ async def test_a_cancelled_first_turn_is_stored_and_resumable(core: CoreFactory)
         assert out[0].stop_reason == "cancelled"
         conversation = c.manager.status(agent).conversation_id
         assert conversation is not None
-        assert [m.conversation_id for m in c.manager.stored_sessions()] == [conversation]
+        assert [m.conversation_id for m in c.manager.sessions.stored()] == [conversation]
         await c.manager.shutdown_agent(agent)
         resumed = await c.create(conversationId=conversation)
         assert c.manager.status(resumed).conversation_id == conversation
