@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +116,7 @@ class AgyAcpAgent(turns.Turns):
         self, cwd: str, additional_directories: list[str] | None = None, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
         """Answers without a harness: the first prompt starts one (clients open sessions eagerly)."""
-        b = await self._open(uuid.uuid4().hex, cwd, additional_directories, mcp_servers, kwargs.get("agy"), resume=False, start=False)
+        b = await self._open(None, cwd, additional_directories, mcp_servers, kwargs.get("agy"), start=False)
         return NewSessionResponse(session_id=b.session_id, modes=b.modes(), config_options=b.config_options())
 
     async def load_session(
@@ -130,7 +129,7 @@ class AgyAcpAgent(turns.Turns):
     ) -> LoadSessionResponse:
         session_id = self._id(session_id)
         dirs, agy = additional_directories, kwargs.get("agy")
-        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, resume=True, start=True)
+        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, start=True)
         replay = b.replay.updates(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
         for update in replay:
@@ -149,7 +148,7 @@ class AgyAcpAgent(turns.Turns):
         """Reattach without a replay (and without a harness until the next prompt)."""
         session_id = self._id(session_id)
         dirs, agy = additional_directories, kwargs.get("agy")
-        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, resume=True, start=False)
+        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, start=False)
         return ResumeSessionResponse(modes=b.modes(), config_options=b.config_options())
 
     async def close_session(self, session_id: str, **kwargs: Any) -> CloseSessionResponse:
@@ -174,16 +173,16 @@ class AgyAcpAgent(turns.Turns):
 
     async def _open(
         self,
-        session_id: str,
+        session_id: str | None,
         cwd: str,
         extra_dirs: list[str] | None,
         mcp_servers: list[Any] | None,
         raw: Any,
         *,
-        resume: bool,
         start: bool,
     ) -> Binding:
-        """A new session, or (`resume`) the stored one this id names, opened by the core."""
+        """A new session (no id yet: the core gives it one), or the stored one this id
+        names, opened by the core (agents/sessions.py)."""
         if not Path(cwd).is_absolute():
             raise inputs.invalid("cwd must be an absolute path", field="cwd")
         agy = inputs.meta(raw)
@@ -202,10 +201,10 @@ class AgyAcpAgent(turns.Turns):
             hooks=[*ACP_HOOKS, *(h for h in spec.hooks if h not in ACP_HOOKS)],
         )
         try:
-            if resume:
-                agent_id = await self.manager.sessions.open(session_id, params, start=start)
+            if session_id is None:
+                session_id, agent_id = await self.manager.sessions.new(params, start=start)
             else:
-                agent_id = (await self.manager.create(params, alias=session_id, start=start)).agent_id
+                agent_id = await self.manager.sessions.open(session_id, params, start=start)
         except AgyError as e:
             raise inputs.to_request_error(e) from e
         if agent_id is None:

@@ -11,6 +11,7 @@ the manager reaches sessions through here. Ids are checked as they come in
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -128,6 +129,14 @@ class Sessions:
             if session_id in a.aliases or (a.conversation_id is not None and a.conversation_id == session_id):
                 return Holder(a.agent_id, a.spec.workspaces[0] if a.spec.workspaces else None)
         return None
+
+    async def new(self, params: CreateAgentParams, *, start: bool = False) -> tuple[str, str]:
+        """A new session: (its public id, its agent). The id is ours, since the SDK names
+        the conversation only at the end of its first turn; the core keeps it with the
+        agent and stores it with the session as an alias, so `open` finds it later."""
+        session_id = uuid.uuid4().hex
+        created = await self._create(params, alias=session_id, start=start)
+        return session_id, created.agent_id
 
     async def open(self, session_id: str, params: CreateAgentParams | None = None, *, start: bool = False) -> str | None:
         """The agent of a session a front-end names (an alias it gave it, or a conversation

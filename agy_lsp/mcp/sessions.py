@@ -10,7 +10,6 @@ session opens without a harness; its next turn starts one.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import anyio
@@ -73,16 +72,15 @@ class Sessions:
             raise invalid("cwd must be an absolute path", field="cwd")
         if not await anyio.Path(cwd).is_dir():
             raise invalid(f"cwd {cwd!r} is not a directory", field="cwd")
-        session_id = uuid.uuid4().hex
         params = CreateAgentParams(
             backend=None if args.model is None else self.manager.default_backend(args.model),
             workspaces=[cwd],
             policies=args.policy or DEFAULT_PRESET,
             model_options=model_options(args),
         )
-        created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
+        session_id, agent_id = await self.manager.sessions.new(params)  # the turn starts the harness
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
-        return session_id, created.agent_id
+        return session_id, agent_id
 
     def live(self, session_id: str) -> str | None:
         """The live agent of a session (the core knows it by the session id, an alias)."""
