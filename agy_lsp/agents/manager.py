@@ -1,7 +1,8 @@
-"""AgentManager: the core's only public face.
+"""AgentManager: the core's face, with its `sessions` (agents/sessions.py), the
+`TurnReport` a turn fills in (agents/report.py) and the `Editor` protocol.
 
-Front-ends (LSP, ACP, MCP) call it and nothing deeper; it answers in wire Structs
-or raises AgyError. It owns every agent of one server process by agentId, the
+Front-ends (LSP, ACP, MCP) call these and nothing deeper (an import-linter
+contract); it answers in wire Structs or raises AgyError. It owns every agent of one server process by agentId, the
 background turns of `agy/send`, one watcher (dead harnesses, idle agents to
 hibernate, the live-harness cap), and closes every agent on the way out, in
 parallel and within a bounded wait.
