@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +116,7 @@ class AgyAcpAgent(turns.Turns):
         self, cwd: str, additional_directories: list[str] | None = None, mcp_servers: list[Any] | None = None, **kwargs: Any
     ) -> NewSessionResponse:
         """Answers without a harness: the first prompt starts one (clients open sessions eagerly)."""
-        b = await self._open(uuid.uuid4().hex, cwd, additional_directories, mcp_servers, kwargs.get("agy"), None, start=False)
+        b = await self._open(None, cwd, additional_directories, mcp_servers, kwargs.get("agy"), start=False)
         return NewSessionResponse(session_id=b.session_id, modes=b.modes(), config_options=b.config_options())
 
     async def load_session(
@@ -130,7 +128,8 @@ class AgyAcpAgent(turns.Turns):
         **kwargs: Any,
     ) -> LoadSessionResponse:
         session_id = self._id(session_id)
-        b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=True)
+        dirs, agy = additional_directories, kwargs.get("agy")
+        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, start=True)
         replay = b.replay.updates(self._call(self.manager.history, b.agent_id).steps)
         b.tools.reserve([u.tool_call_id for u in replay if isinstance(u, ToolCallStart)])  # live calls get other ids
         for update in replay:
@@ -148,7 +147,8 @@ class AgyAcpAgent(turns.Turns):
     ) -> ResumeSessionResponse:
         """Reattach without a replay (and without a harness until the next prompt)."""
         session_id = self._id(session_id)
-        b = self.sessions.get(session_id) or await self._reopen(session_id, cwd, additional_directories, mcp_servers, kwargs, start=False)
+        dirs, agy = additional_directories, kwargs.get("agy")
+        b = self.sessions.get(session_id) or await self._open(session_id, cwd, dirs, mcp_servers, agy, start=False)
         return ResumeSessionResponse(modes=b.modes(), config_options=b.config_options())
 
     async def close_session(self, session_id: str, **kwargs: Any) -> CloseSessionResponse:
@@ -171,22 +171,18 @@ class AgyAcpAgent(turns.Turns):
             raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
         return DeleteSessionResponse()
 
-    async def _reopen(self, session_id: str, cwd: str, dirs: Any, servers: Any, kwargs: dict[str, Any], start: bool) -> Binding:
-        meta = self.manager.sessions.find(session_id)
-        if meta is None:
-            raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
-        return await self._open(session_id, cwd, dirs, servers, kwargs.get("agy"), meta.conversation_id, start=start)
-
     async def _open(
         self,
-        session_id: str,
+        session_id: str | None,
         cwd: str,
         extra_dirs: list[str] | None,
         mcp_servers: list[Any] | None,
         raw: Any,
-        conversation: str | None,
+        *,
         start: bool,
     ) -> Binding:
+        """A new session (no id yet: the core gives it one), or the stored one this id
+        names, opened by the core (agents/sessions.py)."""
         if not Path(cwd).is_absolute():
             raise inputs.invalid("cwd must be an absolute path", field="cwd")
         agy = inputs.meta(raw)
@@ -201,20 +197,24 @@ class AgyAcpAgent(turns.Turns):
             policies=options.MODE_POLICIES[mode],
             tools=[editor_tools.TOOLS[t] for t in self._editor_tools()],
             capabilities=self._capabilities(spec.capabilities, bool(spec.run_command and spec.run_command.sandbox)),
-            conversation_id=conversation,
             mcp_servers=inputs.mcp_servers(mcp_servers),  # the client's list is the whole list, on load too
             hooks=[*ACP_HOOKS, *(h for h in spec.hooks if h not in ACP_HOOKS)],
         )
         try:
-            created = await self.manager.create(params, alias=session_id, start=start)
+            if session_id is None:
+                session_id, agent_id = await self.manager.sessions.new(params, start=start)
+            else:
+                agent_id = await self.manager.sessions.open(session_id, params, start=start)
         except AgyError as e:
             raise inputs.to_request_error(e) from e
-        b = Binding(session_id, created.agent_id, cwd, self.manager.backend_of(created.agent_id), mode=mode, extra_models=agy.models)
+        if agent_id is None:
+            raise inputs.invalid(f"unknown session {session_id!r}", sessionId=session_id)
+        b = Binding(session_id, agent_id, cwd, self.manager.backend_of(agent_id), mode=mode, extra_models=agy.models)
         b.model_options, b.run_command, b.booleans = spec.model_options, spec.run_command, self.booleans
         b.client_hooks = frozenset(spec.hooks)
         b.skills = commands.skills_of(spec.skills)
         self.sessions[session_id] = b
-        self.editor.bindings[created.agent_id] = b
+        self.editor.bindings[agent_id] = b
         self._spawn(self._introduce(b))
         return b
 
@@ -276,7 +276,7 @@ class AgyAcpAgent(turns.Turns):
                 session_id=m.session_id,
                 cwd=m.cwd or str(Path.home()),
                 title=m.title or None,
-                updated_at=datetime.fromtimestamp(m.updated_at, timezone.utc).isoformat().replace("+00:00", "Z"),
+                updated_at=m.updated_iso(),
             )
             for m in listed[offset : offset + PAGE]
         ]

@@ -38,7 +38,6 @@ class Binding:
     client_hooks: frozenset[HookPoint] = frozenset()  # `_agy/hook` points the client subscribed
     skills: dict[str, str] = field(default_factory=dict[str, str])  # name -> description
     tools: ToolTracker = field(default_factory=ToolTracker)
-    titled: bool = False  # a session_info_update with the title went out
     cost: float | None = None  # USD so far, where the model's price is known
     message_id: str | None = None  # of the agent message being streamed
     thought_id: str | None = None

@@ -15,8 +15,9 @@ import msgspec
 from acp.schema import Cost, PromptResponse, SessionInfoUpdate, Usage, UsageUpdate
 
 from agy_lsp.acp import commands, inputs, options, updates
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import ChatResult
+from agy_lsp.protocol.types import Prompt
 
 if TYPE_CHECKING:
     from agy_lsp.acp.acp_editor import AcpEditor
@@ -29,7 +30,6 @@ _STOP = {
     "MAX_MODEL_CALLS_EXCEEDED": "max_turn_requests",
     "MAX_TOOL_CALLS_EXCEEDED": "max_turn_requests",
 }
-TITLE_CHARS = 80
 
 
 class Turns:
@@ -57,9 +57,10 @@ class Turns:
             parts = commands.as_plan(parts)
         if not parts or (all(p.type == "command" for p in parts) and typed is None):
             raise inputs.invalid("the prompt has no content", field="prompt")
-        self._title(b, prompt)
+        self._title(b, parts)
+        report = TurnReport()
         try:
-            result = await self.manager.chat(b.agent_id, parts)
+            await self.manager.chat(b.agent_id, parts, report)
         except AgyError as e:
             await self.editor.outbox.flush()
             if e.code == ErrorCode.MAX_TOKENS:
@@ -69,17 +70,17 @@ class Turns:
             raise inputs.to_request_error(e) from e
         finally:
             self.editor.end_turn(b)
-        usage = self._usage(b, result)
+        usage = self._usage(b, report)
         self._sandbox_note(b)
-        meta = self._not_saved(b, result)
+        meta = self._not_saved(b, report)
         await self.editor.outbox.flush()
-        stop = _STOP.get(result.stop_reason, "end_turn")
+        stop = _STOP.get(report.stop_reason or "", "end_turn")
         return PromptResponse(stop_reason=stop, usage=usage, field_meta=meta)  # pyright: ignore[reportArgumentType]
 
-    def _not_saved(self, b: Binding, result: ChatResult) -> dict[str, Any] | None:
+    def _not_saved(self, b: Binding, report: TurnReport) -> dict[str, Any] | None:
         """A turn that ran but was not saved (PERSIST_FAILED, docs/acp.md): the person
         reads it at the end of the answer, a client in the response's `_meta.agy.warning`."""
-        w = result.warning
+        w = report.warning
         if w is None:
             return None
         text = f"\n\n⚠ {w.message} [{w.data.get('code')} {w.code}]. {w.data.get('hint', '')}"
@@ -98,23 +99,17 @@ class Turns:
         await self.editor.outbox.flush()
         return PromptResponse(stop_reason="end_turn")
 
-    def _title(self, b: Binding, blocks: list[inputs.Block]) -> None:
-        """The first prompt names the session (as `session/list` will)."""
-        if b.titled:
-            return
-        text = next((t for blk in blocks if (t := getattr(blk, "text", None))), "")
-        line = " ".join(text.split())
-        if not line:
-            return
-        b.titled = True
-        title = line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
-        now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-        self.editor.outbox.put(b.session_id, SessionInfoUpdate(session_update="session_info_update", title=title, updated_at=now))
+    def _title(self, b: Binding, parts: Prompt) -> None:
+        """A session's first prompt names it, as `session/list` will (the core's title)."""
+        title = self.manager.sessions.title(b.agent_id, parts)
+        if title is not None:
+            now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+            self.editor.outbox.put(b.session_id, SessionInfoUpdate(session_update="session_info_update", title=title, updated_at=now))
 
-    def _usage(self, b: Binding, result: ChatResult) -> Usage | None:
+    def _usage(self, b: Binding, report: TurnReport) -> Usage | None:
         """`usage_update`: the tokens in context after the turn, out of the model's
         context window (sent only when the window is known), and the session's cost."""
-        u = result.usage
+        u = report.usage
         if u is None:
             return None
         used = u.total_tokens or (u.prompt_tokens + u.candidates_tokens + u.thoughts_tokens)

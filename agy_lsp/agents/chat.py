@@ -20,9 +20,10 @@ import anyio
 import msgspec
 
 from agy_lsp.agents import prompts
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.agents.session import AgentSession
 from agy_lsp.agents.store import RefusedCall
-from agy_lsp.agents.turn import Turn, TurnReport
+from agy_lsp.agents.turn import Turn
 from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.protocol.types import ChatResult, Prompt, ToolCall, TurnWarning
 from agy_lsp.sdk.port import LiveAgent, TurnCancelledError
@@ -33,6 +34,17 @@ SETTLE_SECS = 10.0  # how long a new prompt waits for a cancelled turn to finish
 
 
 async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = None, report: TurnReport | None = None) -> ChatResult:
+    """The turn's answer; `report` (agents/report.py) gets all it did, also when it fails."""
+    report = report or TurnReport()
+    try:
+        report.result = result = await _chat(session, prompt, turn_id, report)
+    except AgyError as err:
+        report.error = err
+        raise
+    return result
+
+
+async def _chat(session: AgentSession, prompt: Prompt, turn_id: str | None, report: TurnReport) -> ChatResult:
     prompt = prompts.with_commands(prompt)
     prompts.check(prompt)
     await _claim(session)
@@ -43,12 +55,13 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
         session.ids,
         frozenset(t.name for t in session.spec.tools),
         _labeler(session),
+        report,
     )
     turn.task = asyncio.current_task()
     session.turn = turn
     session.last_active = time.monotonic()
     try:
-        result = await _turn(session, turn, prompt, report)
+        result = await _turn(session, turn, prompt)
     except AgyError as err:  # a failed turn that could not be saved either says both
         if session.unsaved is not None:
             err.data["warning"] = msgspec.to_builtins(warning(session.unsaved))
@@ -58,7 +71,7 @@ async def run_chat(session: AgentSession, prompt: Prompt, turn_id: str | None = 
     return result
 
 
-async def _turn(session: AgentSession, turn: Turn, prompt: Prompt, report: TurnReport | None) -> ChatResult:
+async def _turn(session: AgentSession, turn: Turn, prompt: Prompt) -> ChatResult:
     try:
         with turn.cancel_scope():  # agy/cancel before the turn reached the model ends it here
             return await _with_retries(session, turn, prompt)
@@ -66,8 +79,7 @@ async def _turn(session: AgentSession, turn: Turn, prompt: Prompt, report: TurnR
     finally:
         turn.cancel_pending()  # a turn that failed (a dead harness, a model error) withdraws its open editor requests
         turn.close_calls()
-        if report is not None:
-            report.fill(turn)
+        turn.report.ended(turn.calls.records)
         _keep_refused(session, turn)
         session.persist(prompt, turn.id)
         session.turn = None

@@ -1,7 +1,8 @@
-"""AgentManager: the core's only public face.
+"""AgentManager: the core's face, with its `sessions` (agents/sessions.py), the
+`TurnReport` a turn fills in (agents/report.py) and the `Editor` protocol.
 
-Front-ends (LSP, ACP, MCP) call it and nothing deeper; it answers in wire Structs
-or raises AgyError. It owns every agent of one server process by agentId, the
+Front-ends (LSP, ACP, MCP) call these and nothing deeper (an import-linter
+contract); it answers in wire Structs or raises AgyError. It owns every agent of one server process by agentId, the
 background turns of `agy/send`, one watcher (dead harnesses, idle agents to
 hibernate, the live-harness cap), and closes every agent on the way out, in
 parallel and within a bounded wait.
@@ -26,11 +27,11 @@ from agy_lsp.agents.hibernation import LiveAgents
 from agy_lsp.agents.mcp_servers import check as check_mcp_servers
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.quota import QuotaRegistry
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.agents.session import AgentSession, SessionDeps
 from agy_lsp.agents.sessions import Sessions
 from agy_lsp.agents.spec import resolve_spec, with_model
 from agy_lsp.agents.store import secure_state_dir
-from agy_lsp.agents.turn import TurnReport
 from agy_lsp.protocol.errors import AgyError, ErrorCode, agent_not_found, invalid_params
 from agy_lsp.protocol.ids import parse_session_id
 from agy_lsp.protocol.types import (
@@ -76,7 +77,7 @@ class AgentManager:
         self.quota = QuotaRegistry()
         self._agents: dict[str, AgentSession] = {}
         self.live = LiveAgents(lambda: self._agents.values(), lambda: self.settings)
-        self.sessions = Sessions(lambda: self.settings.state_dir, lambda: self._agents.values())  # stored sessions (agents/sessions.py)
+        self.sessions = Sessions(lambda: self.settings.state_dir, lambda: self._agents.values(), self.create)  # agents/sessions.py
         self._deps = SessionDeps(
             editor=editor,
             sdk=self.sdk,
@@ -272,9 +273,11 @@ class AgentManager:
     # ------------------------------------------------------------------ turns
 
     async def chat(self, agent_id: str, prompt: Prompt, report: TurnReport | None = None, turn_id: str | None = None) -> ChatResult:
-        """One turn to its end. `report`, when given, is filled in with what the turn
-        did (the files it changed) as it ends, also when it fails. `turn_id`: the id
-        its chunks and requests carry (else one is made)."""
+        """One turn to its end. `report`, when given, gets everything the turn did
+        (agents/report.py: text, calls and their outcomes, files changed, usage, stop
+        reason, warning) as it streams and ends, also when it fails: front-ends read
+        it instead of rebuilding the turn from its chunks. `turn_id`: the id its
+        chunks and requests carry (else one is made)."""
         return await run_chat(self._get(agent_id), prompt, turn_id, report)
 
     async def send(self, agent_id: str, prompt: Prompt) -> SendResult:

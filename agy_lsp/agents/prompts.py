@@ -49,7 +49,7 @@ def with_commands(prompt: Prompt) -> Prompt:
 
 
 def first_text(prompt: Prompt | None) -> str:
-    """The prompt's text, for a session title."""
+    """The prompt's text, for a session title (a command part is the command's name, not text)."""
     if isinstance(prompt, str):
         return prompt
-    return next((p.text for p in prompt or [] if p.text), "")
+    return next((p.text for p in prompt or [] if p.text and p.type != "command"), "")

@@ -1,6 +1,7 @@
 """Sessions as every front-end sees them: the stored ones and the live ones merged
 into one list, one found by its conversation id or by an alias a front-end gave it,
-one deleted, and the live agent that holds a conversation.
+one opened (its live agent, or the stored session resumed under that id), one
+deleted, the live agent that holds a conversation, and a session's title.
 
 The only reader of the store besides an agent saving itself (agents/session.py);
 the manager reaches sessions through here. Ids are checked as they come in
@@ -10,15 +11,22 @@ the manager reaches sessions through here. Ids are checked as they come in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from agy_lsp.agents import queries
+import anyio
+import msgspec
+
+from agy_lsp.agents import prompts, queries
 from agy_lsp.agents.session import AgentSession
-from agy_lsp.agents.store import SessionMeta, SessionStore
+from agy_lsp.agents.store import SessionMeta, SessionStore, shorten
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.ids import parse_session_id
-from agy_lsp.protocol.types import ListSessionsResult
+from agy_lsp.protocol.types import CreateAgentParams, CreateAgentResult, ListSessionsResult, Prompt
+
+Create = Callable[..., Awaitable[CreateAgentResult]]  # AgentManager.create(params, *, alias, start)
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,10 @@ class Listed:
     agent_id: str | None  # the live agent that holds it
     meta: SessionMeta | None  # None: live, not stored yet (its first turn runs)
 
+    def updated_iso(self) -> str:
+        """`updated_at` in ISO 8601, UTC, as the wires show it."""
+        return datetime.fromtimestamp(self.updated_at, timezone.utc).isoformat().replace("+00:00", "Z")
+
 
 @dataclass(frozen=True)
 class Holder:
@@ -48,9 +60,11 @@ def public_id(meta: SessionMeta) -> str:
 
 
 class Sessions:
-    def __init__(self, state_dir: Callable[[], str], agents: Callable[[], Iterable[AgentSession]]) -> None:
+    def __init__(self, state_dir: Callable[[], str], agents: Callable[[], Iterable[AgentSession]], create: Create) -> None:
         self._state_dir = state_dir
         self._agents = agents
+        self._create = create
+        self._opening = anyio.Lock(fast_acquire=True)  # two calls naming one stored session open it once
 
     def _store(self) -> SessionStore:
         return SessionStore(self._state_dir())  # the state dir may change (initializationOptions)
@@ -115,6 +129,39 @@ class Sessions:
             if session_id in a.aliases or (a.conversation_id is not None and a.conversation_id == session_id):
                 return Holder(a.agent_id, a.spec.workspaces[0] if a.spec.workspaces else None)
         return None
+
+    async def new(self, params: CreateAgentParams, *, start: bool = False) -> tuple[str, str]:
+        """A new session: (its public id, its agent). The id is ours, since the SDK names
+        the conversation only at the end of its first turn; the core keeps it with the
+        agent and stores it with the session as an alias, so `open` finds it later."""
+        session_id = uuid.uuid4().hex
+        created = await self._create(params, alias=session_id, start=start)
+        return session_id, created.agent_id
+
+    async def open(self, session_id: str, params: CreateAgentParams | None = None, *, start: bool = False) -> str | None:
+        """The agent of a session a front-end names (an alias it gave it, or a conversation
+        id): the live agent that holds it, else the stored session resumed now under
+        that id as an alias, with `params` for the agent (no harness until its first
+        turn unless `start`); None when it is neither live nor stored."""
+        async with self._opening:
+            if (held := self.holder(session_id)) is not None:
+                return held.agent_id
+            meta = self.find(session_id)
+            if meta is None:
+                return None
+            if (agent_id := self.agent_for(meta.conversation_id)) is not None:
+                return agent_id
+            params = msgspec.structs.replace(params or CreateAgentParams(), conversation_id=meta.conversation_id)
+            return (await self._create(params, alias=session_id, start=start)).agent_id
+
+    def title(self, agent_id: str, prompt: Prompt) -> str | None:
+        """The title a turn with this prompt gives the agent's session (the one it is
+        stored and listed with), to show before the turn runs; None when the session
+        has its title already (a turn stored it, or it was resumed)."""
+        agent = next((a for a in self._agents() if a.agent_id == agent_id), None)
+        if agent is None or agent.meta is not None:
+            return None
+        return shorten(prompts.first_text(prompts.with_commands(prompt))) or None
 
     def agent_for(self, conversation_id: str) -> str | None:
         """The live agent that holds this conversation, if any."""

@@ -11,31 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
 from agy_lsp.agents.editor import Editor
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.agents.tool_calls import CallRecord, IdBook, Outcome, ToolCalls
 from agy_lsp.protocol.types import ChatChunk, ChunkKind, Plan, RetryInfo, ToolCall, ToolResult
 from agy_lsp.sdk.port import StepEvent
 
 DELEGATION = "invoke_subagent"  # the tool whose calls start subagents
-
-
-@dataclass
-class TurnReport:
-    """What a turn did besides its text, for a caller that asks (`AgentManager.chat`);
-    filled in when the turn ends, also when it fails or is cancelled."""
-
-    files_changed: list[str] = field(default_factory=list[str])  # created or edited, in order, once each
-
-    def fill(self, turn: Turn) -> None:
-        for rec in turn.calls.records:
-            path = rec.written_file()
-            if path is not None and path not in self.files_changed:
-                self.files_changed.append(path)
 
 
 class Turn:
@@ -47,10 +33,13 @@ class Turn:
         book: IdBook,
         custom_tools: frozenset[str],
         label: Callable[[Any, ToolCall], None],
+        report: TurnReport | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.id = turn_id
         self.editor = editor
+        self.report = report or TurnReport()  # what the caller reads (agents/report.py)
+        self.report.turn_id = turn_id
         self.calls = ToolCalls(book, custom_tools, label)
         self.text: list[str] = []
         self.cancel_requested = False
@@ -89,6 +78,7 @@ class Turn:
             if step.depth:
                 chunk.trajectory_id, chunk.parent_trajectory_id, chunk.depth = step.trajectory_id, step.parent_trajectory_id, step.depth
                 chunk.parent_call_id = self._delegating_call(step)
+        self.report.record(chunk)
         self.editor.chunk(chunk)
 
     def on_step(self, event: StepEvent) -> None:

@@ -1,8 +1,8 @@
 """The core's `Editor`, spoken in MCP: one per server (stdio is one host).
 
-A running `agy_run` / `agy_reply` is a `Run`, found by its turn's id: chunks
-become its streamed text and tool calls (read by the progress notifications and
-the tool's result); a confirmation becomes an `elicitation/create` sent with that
+A running `agy_run` / `agy_reply` is a `Run`, found by its turn's id: the core's
+report of the turn (agents/report.py) is what the progress notifications and the
+tool's result read; a confirmation becomes an `elicitation/create` sent with that
 tool call's request, when the host can elicit. When it cannot, `can_confirm` says
 so and the core denies the call with a reason (fail closed).
 """
@@ -19,7 +19,7 @@ from mcp.server.session import ServerSession
 from mcp_types import RequestId
 
 from agy_lsp.agents.editor import LOG_LEVELS
-from agy_lsp.mcp.schemas import ToolCallOut
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.shown import action_text, fence, visible
 from agy_lsp.protocol.types import (
     AgentStateNotice,
@@ -48,18 +48,16 @@ class Run:
     agent_id: str
     session: ServerSession  # the request's: elicitation and progress ride with it
     request_id: RequestId | None
-    text: list[str] = field(default_factory=list[str])
-    calls: dict[str, ToolCallOut] = field(default_factory=dict[str, ToolCallOut])  # by id, in order
-    retry: str = ""  # the harness retrying the model, until the model speaks again
+    report: TurnReport = field(default_factory=TurnReport)  # the core fills it in as the turn streams
     changes: int = 0
     changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def __post_init__(self) -> None:
+        self.report.on_change = self.touch
 
     def touch(self) -> None:
         self.changes += 1
         self.changed.set()
-
-    def tool_calls(self) -> list[ToolCallOut]:
-        return list(self.calls.values())
 
 
 def decision_schema(options: list[tuple[str, str]], default: str | None = None) -> dict[str, Any]:
@@ -116,23 +114,7 @@ class McpEditor:
     # ------------------------------------------------------------------ events
 
     def chunk(self, chunk: ChatChunk) -> None:
-        run = self.runs.get(chunk.turn_id)
-        if run is None:
-            return
-        if chunk.kind == "text" and chunk.text:
-            run.text.append(chunk.text)
-            run.retry = ""
-        elif chunk.kind == "retry" and chunk.text:
-            run.retry = f"{chunk.text}…"
-        elif chunk.kind == "toolCall" and chunk.tool_call is not None:
-            call = chunk.tool_call
-            run.calls.setdefault(call.id, ToolCallOut(id=call.id, name=call.name, outcome="completed"))
-        elif chunk.kind == "toolResult" and chunk.tool_result is not None:
-            result = chunk.tool_result
-            run.calls[result.id] = ToolCallOut(id=result.id, name=result.name, outcome=result.outcome or "completed", reason=result.error)
-        else:
-            return
-        run.touch()
+        pass  # a turn's text and calls reach its tool call through the core's report (Run.report)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         if notice.state in ("failed", "restarting"):

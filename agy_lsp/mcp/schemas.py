@@ -13,14 +13,17 @@ together (`anyOf`: all of them, or `error`), and `error` is `{code, message, dat
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
 from agy_lsp.protocol import ids
 from agy_lsp.protocol.agent_options import ThinkingLevel
 from agy_lsp.protocol.errors import ErrorCode
-from agy_lsp.protocol.types import ToolOutcome, Usage
+from agy_lsp.protocol.types import ToolOutcome, TurnWarning, Usage
+
+if TYPE_CHECKING:
+    from agy_lsp.agents.report import TurnReport
 
 # The core's presets offered over MCP (docs/protocol.md#policies).
 Preset = Literal["safeDefaults", "confirmRunCommand", "allowAll", "denyAll", "workspaceOnly"]
@@ -157,6 +160,29 @@ class RunOut(Out):
         ]
         | None
     ) = None
+
+
+def tool_calls_out(report: TurnReport) -> list[ToolCallOut]:
+    """The turn's calls (its subagents' too), each with how it ended."""
+    return [ToolCallOut(id=c.id, name=c.name, outcome=c.outcome or "completed", reason=c.error) for c in report.tool_calls()]
+
+
+def warning_out(w: TurnWarning | None) -> WarningOut | None:
+    """The core's warning in the tool errors' shape: the code by its stable name."""
+    return WarningOut(code=str(w.data.get("code", w.code)), message=w.message, data=w.data) if w is not None else None
+
+
+def run_out(session_id: str, report: TurnReport) -> RunOut:
+    """`agy_run` / `agy_reply`'s result: the core's report of the turn."""
+    return RunOut(
+        session_id=session_id,
+        text=report.text,
+        stop_reason=report.stop_reason or "end_turn",
+        usage=report.usage or Usage(),
+        files_changed=report.files_changed,
+        tool_calls=tool_calls_out(report),
+        warning=warning_out(report.warning),
+    )
 
 
 class PermissionOut(Out):

@@ -2,22 +2,20 @@
 
 A session id is ours (a new session has no conversation id until its first turn
 ends); the core keeps it with the agent and stores it with the session as an
-alias, so it maps the id to its live agent (agents/sessions.py), and after a
-restart still finds the stored conversation, as it does an id from another
-front-end (an ACP session id, a conversation id). A stored session opens without
-a harness; its next turn starts one.
+alias, so it maps the id to its live agent, and after a restart still finds and
+opens the stored conversation (`manager.sessions.open`, agents/sessions.py), as it
+does an id from another front-end (an ACP session id, a conversation id). A stored
+session opens without a harness; its next turn starts one.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import anyio
 
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.agents.store import SessionMeta
+from agy_lsp.agents.sessions import SessionMeta
 from agy_lsp.mcp.errors import invalid
 from agy_lsp.mcp.schemas import RunArgs, SessionOut
 from agy_lsp.protocol.agent_options import ModelOptions
@@ -39,10 +37,6 @@ def model_options(args: RunArgs) -> ModelOptions | None:
     return ModelOptions(thinking_level=args.thinking_level) if args.thinking_level is not None else None
 
 
-def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 class Sessions:
     def __init__(self, manager: AgentManager, default_cwd: str) -> None:
         self.manager = manager
@@ -50,7 +44,6 @@ class Sessions:
         # What this server last set on a session (a stored session's are not known here).
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
-        self._opening = anyio.Lock(fast_acquire=True)  # two calls naming one stored session open it once
 
     async def open(self, args: RunArgs) -> tuple[str, str, bool]:
         """(session id, agent id, whether it is new) for `agy_run`: a new session, or
@@ -79,16 +72,15 @@ class Sessions:
             raise invalid("cwd must be an absolute path", field="cwd")
         if not await anyio.Path(cwd).is_dir():
             raise invalid(f"cwd {cwd!r} is not a directory", field="cwd")
-        session_id = uuid.uuid4().hex
         params = CreateAgentParams(
             backend=None if args.model is None else self.manager.default_backend(args.model),
             workspaces=[cwd],
             policies=args.policy or DEFAULT_PRESET,
             model_options=model_options(args),
         )
-        created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
+        session_id, agent_id = await self.manager.sessions.new(params)  # the turn starts the harness
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
-        return session_id, created.agent_id
+        return session_id, agent_id
 
     def live(self, session_id: str) -> str | None:
         """The live agent of a session (the core knows it by the session id, an alias)."""
@@ -101,18 +93,10 @@ class Sessions:
 
     async def agent(self, session_id: str) -> str:
         """The agent of a live session, or of a stored one, opened now (no harness yet)."""
-        async with self._opening:
-            agent_id = self.live(session_id)
-            if agent_id is not None:
-                return agent_id
-            meta = self.manager.sessions.find(session_id)
-            if meta is None:
-                raise not_found(session_id)
-            agent_id = self.manager.sessions.agent_for(meta.conversation_id)
-            if agent_id is None:
-                params = CreateAgentParams(conversation_id=meta.conversation_id)
-                agent_id = (await self.manager.create(params, alias=session_id, start=False)).agent_id
-            return agent_id
+        agent_id = await self.manager.sessions.open(session_id)
+        if agent_id is None:
+            raise not_found(session_id)
+        return agent_id
 
     def stored(self, session_id: str) -> SessionMeta:
         """A session's stored metadata; AGENT_NOT_FOUND if there is none."""
@@ -128,7 +112,7 @@ class Sessions:
             SessionOut(
                 session_id=s.session_id,
                 title=s.title,
-                updated_at=iso(s.updated_at),
+                updated_at=s.updated_iso(),
                 turn_count=s.turn_count,
                 live=s.agent_id is not None,
                 cwd=s.cwd,

@@ -21,14 +21,14 @@ from mcp.server.context import ServerRequestContext
 from mcp_types import CallToolResult
 
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.agents.turn import TurnReport
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.mcp import errors
 from agy_lsp.mcp.mcp_editor import McpEditor, Run
 from agy_lsp.mcp.resources import Notifier
-from agy_lsp.mcp.schemas import ReplyArgs, RunArgs, RunOut, WarningOut
+from agy_lsp.mcp.schemas import ReplyArgs, RunArgs, run_out, tool_calls_out
 from agy_lsp.mcp.sessions import Sessions
 from agy_lsp.protocol.errors import AgyError, ErrorCode
-from agy_lsp.protocol.types import ChatResult, TurnWarning, Usage
+from agy_lsp.protocol.types import ChatResult
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,14 @@ Ctx = ServerRequestContext[Any, Any]
 
 
 def progress_message(run: Run) -> str:
-    if run.retry:  # the harness retries the model: say so, not the text so far
-        return run.retry
-    text = "".join(run.text)
+    if run.report.retry:  # the harness retries the model: say so, not the text so far
+        return f"{run.report.retry}…"
+    text = run.report.text
     if len(text) > PROGRESS_CHARS:
         return "…" + text[-PROGRESS_CHARS:]
     if text:
         return text
-    calls = run.tool_calls()
+    calls = run.report.tool_calls()
     return f"working: {calls[-1].name} ({len(calls)} tool calls so far)" if calls else "working"
 
 
@@ -69,7 +69,6 @@ class Turns:
     async def _turn(self, ctx: Ctx, session_id: str, agent_id: str, prompt: str, new: bool) -> CallToolResult:
         turn_id = uuid.uuid4().hex[:12]
         run = Run(session_id, agent_id, ctx.session, ctx.request_id)
-        report = TurnReport()
         outcome: list[ChatResult | Exception] = []
         done = anyio.Event()
         scope = anyio.CancelScope()
@@ -78,7 +77,7 @@ class Turns:
             self.editor.runs[turn_id] = run
             try:
                 with scope:
-                    outcome.append(await self.manager.chat(agent_id, prompt, report, turn_id))
+                    outcome.append(await self.manager.chat(agent_id, prompt, run.report, turn_id))
             except Exception as e:  # AgyError, or a bug: the tool's result either way
                 outcome.append(e)
             finally:
@@ -97,7 +96,7 @@ class Turns:
                 if not self.manager.cancel(agent_id, turn_id):
                     scope.cancel()
             raise
-        return self._result(session_id, run, report, outcome[0] if outcome else None)
+        return self._result(session_id, run.report, outcome[0] if outcome else None)
 
     async def _progress(self, ctx: Ctx, run: Run, done: anyio.Event) -> None:
         """Until the turn ends: a progress notification after each change, at most
@@ -116,32 +115,16 @@ class Turns:
             with anyio.move_on_after(PROGRESS_SECS):  # the turn's end does not wait out the pause
                 await done.wait()
 
-    def _result(self, session_id: str, run: Run, report: TurnReport, outcome: ChatResult | Exception | None) -> CallToolResult:
+    def _result(self, session_id: str, report: TurnReport, outcome: ChatResult | Exception | None) -> CallToolResult:
         if isinstance(outcome, ChatResult):
-            out = RunOut(
-                session_id=session_id,
-                text=outcome.text,
-                stop_reason=outcome.stop_reason,
-                usage=outcome.usage or Usage(),
-                files_changed=report.files_changed,
-                tool_calls=run.tool_calls(),
-                warning=_warning(outcome.warning),
-            )
-            return errors.result(msgspec.to_builtins(out))
+            return errors.result(msgspec.to_builtins(run_out(session_id, report)))
         if isinstance(outcome, AgyError):
             if outcome.code == ErrorCode.INVALID_PARAMS:
                 raise errors.protocol_error(outcome)
-            calls: Any = msgspec.to_builtins(run.tool_calls())
-            return errors.tool_error(
-                outcome, sessionId=session_id, text="".join(run.text), filesChanged=report.files_changed, toolCalls=calls
-            )
+            calls: Any = msgspec.to_builtins(tool_calls_out(report))
+            return errors.tool_error(outcome, sessionId=session_id, text=report.text, filesChanged=report.files_changed, toolCalls=calls)
         if outcome is None:  # the turn task was cancelled (the server is shutting down)
             outcome = AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
             return errors.tool_error(outcome, sessionId=session_id)
         log.error("turn of session %s failed", session_id, exc_info=outcome)
         return errors.internal(outcome)
-
-
-def _warning(w: TurnWarning | None) -> WarningOut | None:
-    """The core's warning in the tool errors' shape: the code by its stable name."""
-    return WarningOut(code=str(w.data.get("code", w.code)), message=w.message, data=w.data) if w is not None else None

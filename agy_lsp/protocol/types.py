@@ -31,6 +31,15 @@ from agy_lsp.protocol.calls import ToolCall as ToolCall
 from agy_lsp.protocol.calls import ToolOutcome as ToolOutcome
 from agy_lsp.protocol.calls import ToolResult as ToolResult
 from agy_lsp.protocol.calls import Usage as Usage
+from agy_lsp.protocol.editor_calls import ConfirmToolCallParams as ConfirmToolCallParams
+from agy_lsp.protocol.editor_calls import ConfirmToolCallResult as ConfirmToolCallResult
+from agy_lsp.protocol.editor_calls import HookParams as HookParams
+from agy_lsp.protocol.editor_calls import HookPoint as HookPoint
+from agy_lsp.protocol.editor_calls import HookResult as HookResult
+from agy_lsp.protocol.editor_calls import PermissionKind as PermissionKind
+from agy_lsp.protocol.editor_calls import PermissionOption as PermissionOption
+from agy_lsp.protocol.editor_calls import RunToolParams as RunToolParams
+from agy_lsp.protocol.editor_calls import RunToolResult as RunToolResult
 from agy_lsp.protocol.ids import SessionId
 from agy_lsp.protocol.wire import Wire
 
@@ -92,20 +101,6 @@ class McpServer(Wire):
     enabled_tools: list[str] | None = None
     disabled_tools: list[str] | None = None
     timeout_secs: int | None = None
-
-
-HookPoint = Literal[
-    "preTurn",
-    "postTurn",
-    "preToolCall",
-    "postToolCall",
-    "onToolError",
-    "onCompaction",
-    "onSessionStart",
-    "onSessionEnd",
-    "onInteraction",
-    "stop",
-]
 
 
 class CreateAgentParams(Wire):
@@ -322,56 +317,6 @@ class QuotaNotice(Wire):
     key: str
     state: Literal["backoff", "clear"]
     retry_after_ms: int = 0
-
-
-# ---------------------------------------------------------------------------- editor callbacks
-
-PermissionKind = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
-
-
-class PermissionOption(Wire, omit_defaults=False):
-    option_id: str
-    kind: PermissionKind
-    name: str
-
-
-class ConfirmToolCallParams(Wire):
-    agent_id: str
-    turn_id: str
-    tool_call: ToolCall
-    options: list[PermissionOption]
-    reason: str | None = None
-
-
-class ConfirmToolCallResult(Wire):
-    outcome: str  # an optionId, a kind, or "cancelled"
-
-
-class RunToolParams(Wire):
-    agent_id: str
-    turn_id: str
-    tool_call: ToolCall
-    state: dict[str, Any] = {}
-
-
-class RunToolResult(Wire):
-    content: Any = None
-    error: str | None = None
-    state: dict[str, Any] | None = None
-
-
-class HookParams(Wire):
-    agent_id: str
-    point: HookPoint
-    turn_id: str | None = None
-    data: Any = None
-
-
-class HookResult(Wire):
-    allow: bool = True
-    message: str = ""
-    modified_args: dict[str, Any] | None = None
-    answer: Any = None  # onInteraction: the person's answers
 
 
 class ResetPermissionsParams(Wire):

@@ -22,7 +22,7 @@ import anyio
 import msgspec
 
 from agy_lsp.agents.manager import AgentManager
-from agy_lsp.agents.turn import TurnReport
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.agent_options import Budget, ModelOptions
 from agy_lsp.protocol.errors import AgyError
 from agy_lsp.protocol.types import AnyBackend, ChatResult, CreateAgentParams, Policies, PolicyRule, Scripted
@@ -220,22 +220,16 @@ class Run:
                 result = await manager.chat(created.agent_id, prompt, report)
             finally:
                 self.in_turn = False
-                self.result.files_changed = report.files_changed
-                self._collect(manager)
+                self._collect(manager, report)
             return self._ended(result)
         except UsageError as e:
             return self._error(codes.USAGE, str(e))
         except AgyError as e:
-            self.result.text = str(e.data.get("partialText") or "")
-            self.result.turn_id = e.data.get("turnId")
-            self.result.stop_reason = e.data.get("stopReason")  # a budget or safety stop
             return self._error(codes.for_error(e), e.message, e)
 
     def _ended(self, result: ChatResult) -> int:
         r = self.result
-        r.text, r.stop_reason, r.usage, r.turn_id = result.text, result.stop_reason, result.usage, result.turn_id
-        r.structured_output = result.structured_output
-        r.warning = msgspec.to_builtins(result.warning) if result.warning is not None else None
+        r.usage, r.structured_output = result.usage, result.structured_output
         if result.usage is not None:
             self.out.event({"type": "usage", "usage": msgspec.to_builtins(result.usage)})
         if result.stop_reason == "cancelled":
@@ -244,10 +238,13 @@ class Run:
         code = codes.for_stop_reason(result.stop_reason)
         return self._error(code, f"the turn stopped short: {result.stop_reason}") if code else code
 
-    def _collect(self, manager: AgentManager) -> None:
+    def _collect(self, manager: AgentManager, report: TurnReport) -> None:
         """What the core knows once the turn ended: the session's id (a new session
-        has one only now) and the calls the editor saw."""
-        self.result.tool_calls = self.editor.outcomes()
+        has one only now), the turn's calls and the files they changed."""
+        r = self.result
+        r.tool_calls, r.files_changed = self.editor.outcomes(report), report.files_changed
+        r.text, r.turn_id, r.stop_reason = report.text, report.turn_id or None, report.stop_reason  # also a budget or safety stop
+        r.warning = msgspec.to_builtins(report.warning) if report.warning is not None else None
         if self.agent_id is not None:
             try:
                 self.result.session_id = manager.status(self.agent_id).conversation_id or self.result.session_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 
+from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
@@ -59,13 +60,11 @@ class RunEditor:
         self.out = out
         self.consent = consent
         self.on_refused = on_refused
-        self.calls: dict[str, CallOutcome] = {}  # by the call's one id, in the order seen
         self.refused: dict[str, str] = {}  # call id -> why, for calls refused for want of consent
 
     # ------------------------------------------------------------------ events
 
     def chunk(self, chunk: ChatChunk) -> None:
-        self._track(chunk)
         self.out.event(chunk_event(chunk, self.refused))
         top = not chunk.depth
         if chunk.kind == "text" and chunk.text:
@@ -82,17 +81,6 @@ class RunEditor:
         elif chunk.kind == "toolResult" and chunk.tool_result is not None:
             r = chunk.tool_result
             self.out.note(f"  {r.name}: {r.outcome or 'done'}{f' ({r.error})' if r.error and r.id not in self.refused else ''}")
-
-    def _track(self, chunk: ChatChunk) -> None:
-        if chunk.depth:
-            return
-        if (call := chunk.tool_call) is not None and call.id not in self.calls:
-            self.calls[call.id] = CallOutcome(call.id, call.name, dict(call.args))
-        if (r := chunk.tool_result) is not None:
-            rec = self.calls.setdefault(r.id, CallOutcome(r.id, r.name, {}))
-            rec.outcome, rec.result, rec.error = r.outcome, r.result, r.error
-            if r.id in self.refused:
-                rec.error, rec.allow_with = self.refused[r.id], allow_flags(r.name)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         if notice.state in ("starting", "restarting", "failed") and notice.reason:
@@ -117,8 +105,6 @@ class RunEditor:
             return ConfirmToolCallResult(outcome="allow_once")
         why = f"refused: it needs consent and nobody is there to give it; pass --allow {call.name} or --yes to allow it"
         self.refused[call.id] = why
-        if (rec := self.calls.get(call.id)) is not None:
-            rec.allow_with = allow_flags(call.name)
         line = f"agy-lsp run: refused {describe(call)}: it needs consent; pass --allow {call.name} (or --yes) to allow it"
         self.out.note(line, always=True)
         self.on_refused()
@@ -133,5 +119,13 @@ class RunEditor:
     def hook_notice(self, params: HookParams) -> None:
         pass
 
-    def outcomes(self) -> list[CallOutcome]:
-        return list(self.calls.values())
+    def outcomes(self, report: TurnReport) -> list[CallOutcome]:
+        """The turn's own calls (not its subagents'), as the core reported them; a call
+        refused here says why, and which flags would have allowed it."""
+        out: list[CallOutcome] = []
+        for c in report.tool_calls(subagents=False):
+            rec = CallOutcome(c.id, c.name, c.args, c.outcome, c.result, c.error)
+            if c.id in self.refused:
+                rec.error, rec.allow_with = self.refused[c.id], allow_flags(c.name)
+            out.append(rec)
+        return out

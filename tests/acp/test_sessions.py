@@ -152,3 +152,5 @@ async def test_list_and_load_after_restart(start) -> None:
 
         result = await server.conn.prompt(session_id=sid, prompt=[text_block("still there?")])
         assert result.stop_reason == "end_turn" and server.client.text(sid).endswith("You said: still there?")
+        assert server.client.of(sid, s.SessionInfoUpdate) == []  # a loaded session keeps its title (the core's)
+        assert (await server.conn.list_sessions()).sessions[0].title == "remember the tool"
