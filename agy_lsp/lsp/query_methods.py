@@ -1,5 +1,6 @@
 """agy/status, agy/history, agy/usage, agy/clearHistory, agy/structuredOutput,
-agy/resetPermissions, agy/serverInfo."""
+agy/resetPermissions, agy/serverInfo, and the stored sessions: agy/listSessions,
+agy/exportSession, agy/deleteSession (the core's sessions, as ACP and MCP use them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from agy_lsp.lsp.rpc import decode, rpc
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.types import (
     AgentRef,
+    DeleteSessionParams,
+    DeleteSessionResult,
     ExportSessionParams,
     ExportSessionResult,
     HistoryParams,
@@ -69,12 +72,17 @@ def register(server: AgyLanguageServer) -> None:
     @rpc
     async def list_sessions(ls: AgyLanguageServer, params: Any) -> ListSessionsResult:
         p = decode(params, ListSessionsParams)
-        return ls.manager.sessions.page(p.offset, p.limit)
+        return ls.manager.sessions.page(p.offset, p.limit, p.cwd)
 
     @server.feature(Method.EXPORT_SESSION)
     @rpc
     async def export_session(ls: AgyLanguageServer, params: Any) -> ExportSessionResult:
         return await ls.manager.export_session(decode(params, ExportSessionParams))
+
+    @server.feature(Method.DELETE_SESSION)
+    @rpc
+    async def delete_session(ls: AgyLanguageServer, params: Any) -> DeleteSessionResult:
+        return DeleteSessionResult(deleted=ls.manager.sessions.delete(decode(params, DeleteSessionParams).conversation_id))
 
     @server.feature(Method.SERVER_INFO)
     @rpc

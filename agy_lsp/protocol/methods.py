@@ -25,6 +25,7 @@ class Method:
     SERVER_INFO: Final = "agy/serverInfo"
     LIST_SESSIONS: Final = "agy/listSessions"
     EXPORT_SESSION: Final = "agy/exportSession"
+    DELETE_SESSION: Final = "agy/deleteSession"
 
     # server -> client notifications
     CHAT_CHUNK: Final = "agy/chatChunk"

@@ -330,6 +330,15 @@ class ResetPermissionsParams(Wire):
 class ListSessionsParams(Wire):
     offset: int = 0
     limit: int = 50
+    cwd: str | None = None  # only the sessions whose first workspace this is
+
+
+class DeleteSessionParams(Wire):
+    conversation_id: SessionId
+
+
+class DeleteSessionResult(Wire, omit_defaults=False):
+    deleted: bool  # False: nothing was stored under that id
 
 
 class SessionSummary(Wire, omit_defaults=False):

@@ -136,3 +136,37 @@ async def test_resume_restores_the_whole_spec_and_given_fields_override(model: S
         assert (await request(client, "agy/status", {"agentId": agent_id}))["name"] == "renamed"
     finally:
         await stop(client)
+
+
+async def test_delete_session_removes_a_stored_conversation_and_nothing_else(model: ScriptedModel) -> None:
+    """agy/deleteSession: the core's sessions.delete, as ACP's session/delete uses it.
+    Refused while a live agent holds it, exact files only, false for an unknown id,
+    InvalidParams for an id that is not one; listSessions filters by cwd."""
+    root = tempfile.mkdtemp(prefix="agy-sessions-")
+    state_dir, workspace = os.path.join(root, "state"), os.path.join(root, "ws")
+    os.makedirs(workspace)
+    beside = os.path.join(root, "app.db")  # a file an id could point at if it were joined unchecked
+    with open(beside, "w") as f:
+        f.write("keep")
+    client = await start_client({"AGY_STATE_DIR": state_dir})
+    try:
+        agent_id = (await request(client, "agy/createAgent", {"workspaces": [workspace]}))["agentId"]
+        await request(client, "agy/chat", {"agentId": agent_id, "prompt": "keep me"})
+        conversation_id = (await request(client, "agy/status", {"agentId": agent_id}))["conversationId"]
+        mine = (await request(client, "agy/listSessions", {"cwd": workspace}))["sessions"]
+        assert [s["conversationId"] for s in mine] == [conversation_id]
+        assert (await request(client, "agy/listSessions", {"cwd": "/elsewhere"}))["total"] == 0
+        busy = await request_error(client, "agy/deleteSession", {"conversationId": conversation_id})
+        assert busy.code == -32009
+        await request(client, "agy/shutdownAgent", {"agentId": agent_id})
+        assert (await request(client, "agy/deleteSession", {"conversationId": conversation_id}))["deleted"] is True
+        assert not [n for n in os.listdir(os.path.join(state_dir, "conversations")) if n.startswith(conversation_id)]
+        assert (await request(client, "agy/listSessions", {}))["total"] == 0
+        assert (await request(client, "agy/deleteSession", {"conversationId": conversation_id}))["deleted"] is False
+        for hostile in ("../app", "../../" + root.lstrip("/") + "/app", "x\x00y", "a" * 5000, "*"):
+            error = await request_error(client, "agy/deleteSession", {"conversationId": hostile})
+            assert error.code == -32602 and root not in str(error), error
+        with open(beside) as f:
+            assert f.read() == "keep"
+    finally:
+        await stop(client)
