@@ -25,6 +25,7 @@ class Editor:
     answers: list[str | None] = field(default_factory=list)  # titles to answer showMessageRequest with
     reject_edits: str | None = None  # a failureReason to refuse every edit with
     after_edit: Any = None  # called (uri) after an edit was applied: a person typing meanwhile
+    server_capabilities: lsp.ServerCapabilities | None = None
 
     def open(self, path: str, text: str, language: str = "python") -> str:
         uri = from_fs_path(path) or path
@@ -116,13 +117,14 @@ async def start_plain(backend: dict[str, Any], folder: str, **caps: bool) -> Edi
         title = editor.answers.pop(0) if editor.answers else None
         return lsp.MessageActionItem(title=title) if title else None
 
-    await client.initialize_session(
+    result = await client.initialize_session(
         lsp.InitializeParams(
             capabilities=plain_capabilities(**caps),
             initialization_options={"backend": backend},
             workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(folder) or folder, name="w")],
         )
     )
+    editor.server_capabilities = result.capabilities
     return editor
 
 
