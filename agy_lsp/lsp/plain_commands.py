@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
-from agy_lsp.lsp import plain_actions
+from agy_lsp.lsp import plain_actions, plain_review
 from agy_lsp.lsp.plain_run import PlainLayer
 from agy_lsp.lsp.rpc import to_jsonrpc
 from agy_lsp.protocol.errors import AgyError, ErrorCode
@@ -139,7 +139,12 @@ def register_command(server: AgyLanguageServer, layer: PlainLayer, name: str, fn
 
 def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Command] | None = None) -> None:
     server.editor.plain = layer
-    for name, fn in {**COMMANDS, **(extra or {})}.items():
+    reviews = plain_review.register(server, layer)
+
+    async def review(layer: PlainLayer, args: dict[str, Any]) -> Any:
+        return await reviews.review(args)
+
+    for name, fn in {**COMMANDS, plain_review.REVIEW: review, **(extra or {})}.items():
         register_command(server, layer, name, fn)
 
     @server.feature(
@@ -148,7 +153,7 @@ def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Comm
     )
     def code_action(ls: AgyLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         try:
-            return plain_actions.code_actions(ls, layer.state, params)
+            return reviews.quick_fixes(params) + plain_actions.code_actions(ls, layer.state, params)
         except Exception:  # listing must never fail the editor's request
             log.exception("code actions")
             return []

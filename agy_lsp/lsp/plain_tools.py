@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 def open_document(ls: AgyLanguageServer, path: str) -> Any:
     """The open document at `path`, or None."""
     for uri, doc in ls.workspace.text_documents.items():
