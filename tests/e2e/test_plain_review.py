@@ -38,7 +38,12 @@ async def test_review_findings_are_diagnostics_with_a_quick_fix(model: ScriptedM
         await until_done(editor, (await run_command(editor, review(uri)))["turnId"])
         await wait_until(lambda: len(diagnostics(editor, uri)) == 2)
         first, second = diagnostics(editor, uri)
-        assert (first.source, first.severity, first.message, first.range.start.line) == ("agy", lsp.DiagnosticSeverity.Error, "add subtracts", 1)
+        assert (first.source, first.severity, first.message, first.range.start.line) == (
+            "agy",
+            lsp.DiagnosticSeverity.Error,
+            "add subtracts",
+            1,
+        )
         assert (second.severity, second.range.start.line) == (lsp.DiagnosticSeverity.Information, 5)
         assert "Review the code at lines 1-6" in str(state.requests[0]["messages"])
 
