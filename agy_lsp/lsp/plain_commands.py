@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
-from agy_lsp.lsp import plain_actions, plain_review
+from agy_lsp.lsp import plain_actions, plain_inline, plain_review
 from agy_lsp.lsp.plain_run import PlainLayer
 from agy_lsp.lsp.rpc import to_jsonrpc
 from agy_lsp.protocol.errors import AgyError, ErrorCode
@@ -140,6 +140,7 @@ def register_command(server: AgyLanguageServer, layer: PlainLayer, name: str, fn
 def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Command] | None = None) -> None:
     server.editor.plain = layer
     reviews = plain_review.register(server, layer)
+    plain_inline.register(server, layer)
 
     async def review(layer: PlainLayer, args: dict[str, Any]) -> Any:
         return await reviews.review(args)

@@ -101,7 +101,7 @@ def fix_code_action_parsing(client: Any) -> None:
     converter.register_structure_hook(Union[lsp.Command, lsp.CodeAction], hook)
 
 
-async def start_plain(backend: dict[str, Any], folder: str, **caps: bool) -> Editor:
+async def start_plain(backend: dict[str, Any], folder: str, options: dict[str, Any] | None = None, **caps: bool) -> Editor:
     config = ClientServerConfig(server_command=SERVER, server_env=SERVER_ENV)
     client: Any = await config.start()
     editor = Editor(client)
@@ -120,7 +120,7 @@ async def start_plain(backend: dict[str, Any], folder: str, **caps: bool) -> Edi
     result = await client.initialize_session(
         lsp.InitializeParams(
             capabilities=plain_capabilities(**caps),
-            initialization_options={"backend": backend},
+            initialization_options={"backend": backend, **(options or {})},
             workspace_folders=[lsp.WorkspaceFolder(uri=from_fs_path(folder) or folder, name="w")],
         )
     )
