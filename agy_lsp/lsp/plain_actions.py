@@ -26,7 +26,7 @@ KINDS: dict[str, str] = {
     "tests": "source.agy.tests",
     "explain": "source.agy.explain",
 }
-OFFERED_KINDS = [lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]
+OFFERED_KINDS = [lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]  # and chat: source.agy.chat
 # `# agy: ...`, `// agy: ...`, `-- agy: ...`, `; agy: ...`, `/* agy: ... */`, `<!-- agy: ... -->`
 MARKER = re.compile(r"(?:#|//|--|;|/\*|<!--)\s*agy:\s*(?P<text>.+?)\s*(?:\*/|-->)?\s*$")
 WHOLE_FILE_LINES = 2000  # a longer file is sent as a window around the range

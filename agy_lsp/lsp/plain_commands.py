@@ -15,7 +15,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
-from agy_lsp.lsp import plain_actions, plain_inline, plain_review
+from agy_lsp.lsp import plain_actions, plain_chatdoc, plain_inline, plain_review
 from agy_lsp.lsp.plain_run import PlainLayer
 from agy_lsp.lsp.rpc import to_jsonrpc
 from agy_lsp.protocol.errors import AgyError, ErrorCode
@@ -145,7 +145,8 @@ def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Comm
     async def review(layer: PlainLayer, args: dict[str, Any]) -> Any:
         return await reviews.review(args)
 
-    for name, fn in {**COMMANDS, plain_review.REVIEW: review, **(extra or {})}.items():
+    commands = {**COMMANDS, plain_review.REVIEW: review, plain_chatdoc.CHAT_IN_DOCUMENT: plain_chatdoc.chat_in_document}
+    for name, fn in {**commands, **(extra or {})}.items():
         register_command(server, layer, name, fn)
 
     @server.feature(
@@ -154,6 +155,9 @@ def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Comm
     )
     def code_action(ls: AgyLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         try:
+            doc = plain_actions.document(ls, params.text_document.uri)
+            if doc is not None and plain_chatdoc.is_markdown(doc):
+                return plain_chatdoc.code_actions(ls, params)
             return reviews.quick_fixes(params) + plain_actions.code_actions(ls, layer.state, params)
         except Exception:  # listing must never fail the editor's request
             log.exception("code actions")
