@@ -25,6 +25,8 @@ KINDS: dict[str, str] = {
     "document": "refactor.rewrite.agy.document",
     "tests": "source.agy.tests",
     "explain": "source.agy.explain",
+    "review": "source.agy.review",
+    "cancel": "source.agy.cancel",
 }
 OFFERED_KINDS = [lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]  # and chat: source.agy.chat
 # `# agy: ...`, `// agy: ...`, `-- agy: ...`, `; agy: ...`, `/* agy: ... */`, `<!-- agy: ... -->`
@@ -96,7 +98,17 @@ def code_actions(ls: AgyLanguageServer, state: PlainState, params: lsp.CodeActio
     for kind, title in (("explain", "agy: explain this code"), ("tests", "agy: write tests for this"), ("document", "agy: document this")):
         if _wanted(KINDS[kind], only):
             actions.append(_action(title, kind, where))
+    if _wanted(KINDS["review"], only):  # commands as code actions too: not every editor can run a server command
+        actions.append(_command_action("agy: review this", "review", "agy.review", where))
+    path = to_fs_path(doc.uri)
+    running = state.turn_of_agent(state.agents.get(state.folder_of(path), "")) if path else None
+    if running is not None and _wanted(KINDS["cancel"], only):
+        actions.insert(0, _command_action(f"agy: cancel “{running.title}”", "cancel", "agy.cancel", {"turnId": running.turn_id}))
     return actions
+
+
+def _command_action(title: str, kind: str, command: str, args: dict[str, Any]) -> lsp.CodeAction:
+    return lsp.CodeAction(title=title, kind=KINDS[kind], command=lsp.Command(title=title, command=command, arguments=[args]))
 
 
 def _range_json(rng: lsp.Range) -> dict[str, Any]:

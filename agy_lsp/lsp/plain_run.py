@@ -63,7 +63,9 @@ class PlainLayer:
             )
 
     def can_confirm(self) -> bool:
-        return self.state.plain and self.state.support.show_message_request
+        # showMessageRequest is base protocol, so every plain client is asked; one that
+        # cannot show it answers with an error, which refuses the call (plain_consent.ask)
+        return self.state.plain
 
     async def confirm(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
         if not self.can_confirm():
@@ -133,6 +135,8 @@ class PlainLayer:
             self._lines.pop(turn.turn_id, None)
             if turn.token is not None and turn.token in self.ls.work_done_progress.tokens:
                 self.ls.work_done_progress.end(turn.token, lsp.WorkDoneProgressEnd(message=ending))
+            elif not ending.startswith("failed"):  # no progress bar: say it ended (a failure said so already)
+                self._tell(lsp.MessageType.Info, f"{turn.title}: {ending}")
 
     async def _begin(self, turn: RunningTurn) -> None:
         assert turn.token is not None

@@ -78,7 +78,8 @@ class ClientSupport:
             apply_edit=bool(ws and ws.apply_edit),
             document_changes=bool(edit and edit.document_changes),
             change_annotations=bool(edit and edit.change_annotation_support),
-            # showMessageRequest is base protocol; `window.showMessage` is how a client says it shows one
+            # showMessageRequest is base protocol (every client gets asked); declaring
+            # `window.showMessage` is how a client says it shows one
             show_message_request=bool(window and window.show_message is not None),
             progress=bool(window and window.work_done_progress),
             resource_create=bool(edit and edit.resource_operations and lsp.ResourceOperationKind.Create in edit.resource_operations),
@@ -89,7 +90,7 @@ class ClientSupport:
             what
             for what, ok in (
                 ("workspace/applyEdit (edits would be written to disk behind the editor)", self.apply_edit),
-                ("window/showMessageRequest (tool calls that need consent are refused)", self.show_message_request),
+                ("window/showMessageRequest (tool calls that need consent are refused unless it is answered)", self.show_message_request),
                 ("work-done progress (no progress or cancel for running actions)", self.progress),
             )
             if not ok

@@ -167,7 +167,10 @@ class PlainTools:
                 annotation: lsp.ChangeAnnotation(label="agy", needs_confirmation=True, description=f"the agent edits {path}")
             }
         params = lsp.ApplyWorkspaceEditParams(edit=workspace_edit, label=f"agy: edit {Path(path).name}")
-        result: Any = await self._ls.workspace_apply_edit_async(params)
+        try:
+            result: Any = await self._ls.workspace_apply_edit_async(params)
+        except Exception as e:  # an editor that answers with an error (eglot does, for a refused edit): not applied
+            return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason=str(getattr(e, "message", None) or e))
         if isinstance(result, dict):
             return lsp.ApplyWorkspaceEditResult(applied=bool(result.get("applied")), failure_reason=result.get("failureReason"))  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
         return result

@@ -24,6 +24,7 @@ class Editor:
     prompts: list[lsp.ShowMessageRequestParams] = field(default_factory=list)
     answers: list[str | None] = field(default_factory=list)  # titles to answer showMessageRequest with
     reject_edits: str | None = None  # a failureReason to refuse every edit with
+    fail_edits: str | None = None  # an error to answer every edit with (as eglot does)
     after_edit: Any = None  # called (uri) after an edit was applied: a person typing meanwhile
     server_capabilities: lsp.ServerCapabilities | None = None
 
@@ -47,6 +48,8 @@ class Editor:
 
     def apply(self, params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
         self.edits.append(params)
+        if self.fail_edits is not None:
+            raise ValueError(self.fail_edits)
         if self.reject_edits is not None:
             return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason=self.reject_edits)
         for change in params.edit.document_changes or []:
@@ -111,11 +114,13 @@ async def start_plain(backend: dict[str, Any], folder: str, options: dict[str, A
     def apply(params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
         return editor.apply(params)
 
-    @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
-    def prompt(params: lsp.ShowMessageRequestParams) -> lsp.MessageActionItem | None:
-        editor.prompts.append(params)
-        title = editor.answers.pop(0) if editor.answers else None
-        return lsp.MessageActionItem(title=title) if title else None
+    if caps.get("show", True):  # a client that cannot show the prompt answers it with an error
+
+        @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
+        def prompt(params: lsp.ShowMessageRequestParams) -> lsp.MessageActionItem | None:
+            editor.prompts.append(params)
+            title = editor.answers.pop(0) if editor.answers else None
+            return lsp.MessageActionItem(title=title) if title else None
 
     result = await client.initialize_session(
         lsp.InitializeParams(

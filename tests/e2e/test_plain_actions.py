@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from lsprotocol import types as lsp
 
 from agy_lsp.backends.scripted import ScriptedModel
@@ -44,7 +45,8 @@ async def test_listing_actions_starts_no_turn_and_unknown_places_offer_nothing(m
         assert list(listed[0].diagnostics or []) == [diagnostic()]
         assert "agy: make this async" in titles
         assert {"agy: explain this code", "agy: write tests for this", "agy: document this"} <= set(titles)
-        assert all(a.edit is None and a.command is not None and a.command.command == "agy.action" for a in listed)
+        assert all(a.edit is None and a.command is not None for a in listed), "listing only describes; a command starts the turn"
+        assert {a.command.command for a in listed if a.command} == {"agy.action", "agy.review"}
         only_fix = lsp.CodeActionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             range=whole,
@@ -91,13 +93,17 @@ async def test_fix_action_edits_the_unsaved_buffer_through_apply_edit(model: Scr
         await editor.client.shutdown_session()
 
 
-async def test_rejected_edit_reaches_the_model_with_the_reason(model: ScriptedModel, tmp_path: Any) -> None:
+@pytest.mark.parametrize("how", ["applied false", "an error"])
+async def test_rejected_edit_reaches_the_model_with_the_reason(model: ScriptedModel, tmp_path: Any, how: str) -> None:
     path = workspace(tmp_path, "m.py", BUGGY)
     backend, state = openai_backend(model, call("replace_in_file", {"path": path, "old": "a - b", "new": "a + b"}), {"text": "ok"})
     editor = await start_plain(backend, str(tmp_path))
     try:
         uri = editor.open(path, BUGGY)
-        editor.reject_edits = "the person said no"
+        if how == "an error":
+            editor.fail_edits = "the person said no"
+        else:
+            editor.reject_edits = "the person said no"
         editor.answers = ["Allow once"]
         fix = (await actions(editor, uri, LINE1, [diagnostic()]))[0]
         assert fix.command is not None

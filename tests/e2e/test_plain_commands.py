@@ -44,7 +44,7 @@ async def test_an_ask_call_is_a_show_message_request_with_the_whole_command(
         await editor.client.shutdown_session()
 
 
-async def test_a_client_that_cannot_show_a_prompt_never_runs_an_ask_call(model: ScriptedModel, tmp_path: Any) -> None:
+async def test_a_client_that_cannot_answer_the_prompt_never_runs_an_ask_call(model: ScriptedModel, tmp_path: Any) -> None:
     out = os.path.join(str(tmp_path), "out.txt")
     backend, _ = openai_backend(model, shell(f"echo ran > {out}", str(tmp_path)), {"text": "done"})
     editor = await start_plain(backend, str(tmp_path), show=False)
@@ -70,6 +70,31 @@ async def test_progress_cancel_stops_the_turn(model: ScriptedModel, tmp_path: An
         reports = await until_done(editor, turn_id)
         assert time.monotonic() - started < 15
         assert isinstance(reports[-1], lsp.WorkDoneProgressEnd) and reports[-1].message == "cancelled"
+    finally:
+        await editor.client.shutdown_session()
+
+
+async def test_a_running_action_offers_its_cancel_as_a_code_action(model: ScriptedModel, tmp_path: Any) -> None:
+    from tests.e2e.plain_client import workspace
+    from tests.e2e.test_plain_actions import actions
+
+    backend, _ = openai_backend(model, shell("sleep 60", str(tmp_path)), {"text": "never"})
+    editor = await start_plain(backend, str(tmp_path), progress=False)  # eglot 1.9 declares no progress
+    try:
+        path = workspace(tmp_path, "m.py", "x = 1\n")
+        uri = editor.open(path, "x = 1\n")
+        here = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
+        assert not any("cancel" in a.title for a in await actions(editor, uri, here))
+        editor.answers = ["Allow once"]
+        await run_command(editor, chat("wait"))
+        await wait_until(lambda: bool(editor.prompts), 30)
+        [cancel] = [a for a in await actions(editor, uri, here) if a.title.startswith("agy: cancel")]
+        assert cancel.command is not None and cancel.kind == "source.agy.cancel"
+        started = time.monotonic()
+        assert await run_command(editor, cancel.command) == {"cancelled": 1}
+        await wait_until(lambda: any(m.message == "agy: chat: cancelled" for m in editor.client.messages), 15)
+        assert time.monotonic() - started < 15
+        assert not any("cancel" in a.title for a in await actions(editor, uri, here))
     finally:
         await editor.client.shutdown_session()
 
