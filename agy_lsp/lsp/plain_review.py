@@ -67,6 +67,8 @@ class Reviews:
             raise AgyError(ErrorCode.INVALID_PARAMS, "the document is not open in the editor", {"field": "uri", "uri": uri})
         lines = doc.lines
         rng = args.get("range") or {}
+        if isinstance(rng, dict) and rng.get("start") == rng.get("end"):
+            rng = {}  # a bare cursor (a code action at point): the whole file
         start = _int(rng.get("start", {}).get("line"), 0) if isinstance(rng, dict) else 0
         end = _int(rng.get("end", {}).get("line"), len(lines) - 1) if isinstance(rng, dict) else len(lines) - 1
         start, end = max(0, min(start, len(lines) - 1)), max(0, min(end, len(lines) - 1))

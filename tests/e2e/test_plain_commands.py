@@ -12,7 +12,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
 from agy_lsp.backends.scripted import ScriptedModel
-from tests.e2e.plain_client import run_command, start_plain, until_done
+from tests.e2e.plain_client import progress_of, run_command, start_plain, until_done
 from tests.e2e.test_confirm import openai_backend
 from tests.helpers import request, wait_until
 
@@ -56,15 +56,16 @@ async def test_a_client_that_cannot_answer_the_prompt_never_runs_an_ask_call(mod
         await editor.client.shutdown_session()
 
 
+SLOW = {"text": "word " * 300, "chunks": 300, "chunkDelayMs": 100}  # 30 s of answer
+
+
 async def test_progress_cancel_stops_the_turn(model: ScriptedModel, tmp_path: Any) -> None:
-    backend, _ = openai_backend(model, shell("sleep 60", str(tmp_path)), {"text": "never"})
+    backend, _ = openai_backend(model, SLOW)
     editor = await start_plain(backend, str(tmp_path))
     try:
-        editor.answers = ["Allow once"]
         turn_id = (await run_command(editor, chat("wait")))["turnId"]
         token = f"agy-{turn_id}"
-        await wait_until(lambda: bool(editor.prompts), 30)
-        await wait_until(lambda: any("run_command" in (getattr(r, "message", "") or "") for r in editor.client.progress_reports[token]))
+        await wait_until(lambda: any("word" in (getattr(r, "message", "") or "") for r in progress_of(editor, turn_id)), 30)
         started = time.monotonic()
         editor.client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token))
         reports = await until_done(editor, turn_id)
@@ -78,16 +79,14 @@ async def test_a_running_action_offers_its_cancel_as_a_code_action(model: Script
     from tests.e2e.plain_client import workspace
     from tests.e2e.test_plain_actions import actions
 
-    backend, _ = openai_backend(model, shell("sleep 60", str(tmp_path)), {"text": "never"})
+    backend, _ = openai_backend(model, SLOW)
     editor = await start_plain(backend, str(tmp_path), progress=False)  # eglot 1.9 declares no progress
     try:
         path = workspace(tmp_path, "m.py", "x = 1\n")
         uri = editor.open(path, "x = 1\n")
         here = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
         assert not any("cancel" in a.title for a in await actions(editor, uri, here))
-        editor.answers = ["Allow once"]
         await run_command(editor, chat("wait"))
-        await wait_until(lambda: bool(editor.prompts), 30)
         [cancel] = [a for a in await actions(editor, uri, here) if a.title.startswith("agy: cancel")]
         assert cancel.command is not None and cancel.kind == "source.agy.cancel"
         started = time.monotonic()
