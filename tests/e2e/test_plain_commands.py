@@ -3,6 +3,7 @@ window/workDoneProgress/cancel, and the workspace/executeCommand commands."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -124,3 +125,29 @@ async def test_commands_are_advertised_and_run(model: ScriptedModel, tmp_path: A
             assert e.value.code == -32602
     finally:
         await editor.client.shutdown_session()
+
+
+async def test_the_folder_agent_resumes_after_a_restart_and_a_disconnect_leaves_no_harness(model: ScriptedModel, tmp_path: Any) -> None:
+    from tests.helpers import harness_children
+
+    backend, state = openai_backend(model, {"text": "first"}, {"text": "second"}, SLOW)
+    editor = await start_plain(backend, str(tmp_path))
+    first = await run_command(editor, chat("remember 42"))
+    await until_done(editor, first["turnId"])
+    await editor.client.shutdown_session()
+
+    editor = await start_plain(backend, str(tmp_path))
+    try:
+        second = await run_command(editor, chat("what did I say?"))
+        await until_done(editor, second["turnId"])
+        assert "remember 42" in str(state.requests[-1]["messages"]), "the folder's agent resumed its conversation"
+        sessions = (await request(editor.client, "agy/listSessions", {}))["sessions"]
+        assert len([s for s in sessions if s.get("name") == f"agy-lsp: {tmp_path}"]) == 1
+        await run_command(editor, chat("talk slowly"))  # a turn in flight when the editor goes away
+        server_pid = editor.client._server.pid  # type: ignore[union-attr]
+        await wait_until(lambda: bool(harness_children(server_pid)), 30)
+        editor.client._server.stdin.close()  # type: ignore[union-attr]  # no shutdown: the editor just goes away
+        await asyncio.wait_for(editor.client._server.wait(), 20)  # type: ignore[union-attr]
+        await wait_until(lambda: not harness_children(server_pid), timeout=15)
+    finally:
+        await editor.client.stop()
