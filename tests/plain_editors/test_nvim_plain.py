@@ -109,7 +109,7 @@ def test_a_marker_action_edits_the_buffer_after_a_yes_in_vim_ui_select(
         call("replace_in_file", {"path": path, "old": "# agy: make this async\ndef load():", "new": "async def load():"}),
         {"text": "done"},
     ]
-    start(nvim, model, tmp_path, replies, MARKER)
+    _, state = start(nvim, model, tmp_path, replies, MARKER)
     nvim.lua("T.answers = { ... }", answer)
     nvim.lua("vim.lsp.buf.code_action({ apply = true, filter = function(a) return a.title == 'agy: make this async' end })")
     nvim.until("#T.prompts > 0")
@@ -121,7 +121,10 @@ def test_a_marker_action_edits_the_buffer_after_a_yes_in_vim_ui_select(
         assert nvim.lua("return vim.bo.modified"), "the edit is in the buffer, not written behind the editor"
         assert Path(path).read_text() == MARKER
     else:
-        time.sleep(1.5)
+        deadline = time.monotonic() + 30
+        while len(state.requests) < 2 and time.monotonic() < deadline:  # the model is told of the refusal
+            time.sleep(0.05)
+        assert "denied" in str(state.requests[-1]["messages"][-1]).lower()
         assert nvim.lines() == MARKER.rstrip("\n").split("\n")
 
 
