@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from lsprotocol import types as lsp
-from pygls.uris import from_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import SERVER, SERVER_ENV
@@ -53,6 +53,9 @@ class Editor:
         if self.reject_edits is not None:
             return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason=self.reject_edits)
         for change in params.edit.document_changes or []:
+            if isinstance(change, lsp.CreateFile):
+                self.docs.setdefault(change.uri, [0, ""])  # a new buffer, not yet on disk
+                continue
             if not isinstance(change, lsp.TextDocumentEdit):
                 continue
             uri = change.text_document.uri
@@ -63,6 +66,9 @@ class Editor:
                 return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason="version mismatch")
             for edit in change.edits:
                 text = splice(text, edit.range, edit.new_text)
+            if version == 0:  # a created file: the editor opens it
+                self.open(to_fs_path(uri) or uri, text)
+                continue
             self.change(uri, text)
             if self.after_edit is not None:
                 self.after_edit(uri)
@@ -78,12 +84,14 @@ def splice(text: str, rng: lsp.Range, new: str) -> str:
     return text[: offset(text, rng.start)] + new + text[offset(text, rng.end) :]
 
 
-def plain_capabilities(*, apply_edit: bool = True, show: bool = True, progress: bool = True) -> lsp.ClientCapabilities:
+def plain_capabilities(
+    *, apply_edit: bool = True, show: bool = True, progress: bool = True, annotations: bool = False
+) -> lsp.ClientCapabilities:
+    edit = lsp.WorkspaceEditClientCapabilities(document_changes=True, resource_operations=[lsp.ResourceOperationKind.Create])
+    if annotations:
+        edit.change_annotation_support = lsp.ChangeAnnotationsSupportOptions(groups_on_label=True)
     return lsp.ClientCapabilities(
-        workspace=lsp.WorkspaceClientCapabilities(
-            apply_edit=apply_edit,
-            workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True),
-        ),
+        workspace=lsp.WorkspaceClientCapabilities(apply_edit=apply_edit, workspace_edit=edit),
         window=lsp.WindowClientCapabilities(
             work_done_progress=progress,
             show_message=lsp.ShowMessageRequestClientCapabilities() if show else None,

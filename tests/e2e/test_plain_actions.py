@@ -3,6 +3,7 @@ progress. The client never declares the agy capability."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -144,6 +145,35 @@ async def test_a_whole_file_write_after_the_person_typed_is_refused(model: Scrip
             tool_messages(state),
             editor.prompts,
         )
+    finally:
+        await editor.client.shutdown_session()
+
+
+async def test_edits_carry_change_annotations_and_a_new_file_is_created_in_the_editor(model: ScriptedModel, tmp_path: Any) -> None:
+    path = workspace(tmp_path, "m.py", BUGGY)
+    new = str(tmp_path / "test_m.py")
+    backend, _ = openai_backend(
+        model,
+        call("replace_in_file", {"path": path, "old": "a - b", "new": "a + b"}),
+        call("write_file", {"path": new, "content": "def test_add():\n    assert add(1, 2) == 3\n"}, "c2"),
+        {"text": "ok"},
+    )
+    editor = await start_plain(backend, str(tmp_path), annotations=True)
+    try:
+        uri = editor.open(path, BUGGY)
+        editor.answers = ["Allow once", "Allow once"]
+        tests = next(a for a in await actions(editor, uri, LINE1) if a.title == "agy: write tests for this")
+        assert tests.command is not None
+        await until_done(editor, (await run_command(editor, tests.command))["turnId"])
+        first = editor.edits[0].edit
+        [change] = first.document_changes or []
+        assert isinstance(change, lsp.TextDocumentEdit) and isinstance(change.edits[0], lsp.AnnotatedTextEdit)
+        annotation = (first.change_annotations or {})[change.edits[0].annotation_id]
+        assert annotation.needs_confirmation is True
+        created = editor.edits[1].edit.document_changes or []
+        assert isinstance(created[0], lsp.CreateFile) and created[0].uri.endswith("/test_m.py")
+        assert editor.text(created[0].uri) == "def test_add():\n    assert add(1, 2) == 3\n"
+        assert not os.path.exists(new), "the new file is a buffer in the editor until the person saves it"
     finally:
         await editor.client.shutdown_session()
 
