@@ -31,7 +31,7 @@ class PlainLsp(Protocol):
     and consent by `window/showMessageRequest` for a client without the agy one."""
 
     def initialized(self) -> None: ...
-    def chunk(self, chunk: ChatChunk) -> None: ...
+    def chunk(self, chunk: ChatChunk) -> bool: ...  # True: it was the layer's, not for agy/chatChunk
     def can_confirm(self) -> bool: ...
     async def confirm(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult: ...
     async def run_tool(self, params: RunToolParams) -> RunToolResult | None: ...
@@ -67,9 +67,9 @@ class LspEditor:
         return self._server.protocol
 
     def chunk(self, chunk: ChatChunk) -> None:
+        if self.plain is not None and self.plain.chunk(chunk):
+            return  # a standard-LSP action's turn for a client with no agy plugin: it sees progress instead
         self._protocol.notify_struct(Method.CHAT_CHUNK, chunk, urgent=True)
-        if self.plain is not None:
-            self.plain.chunk(chunk)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
         self._protocol.notify_struct(Method.AGENT_STATE, notice)

@@ -75,14 +75,19 @@ class PlainLayer:
     async def run_tool(self, params: RunToolParams) -> RunToolResult | None:
         return await self.tools.run(params)
 
-    def chunk(self, chunk: ChatChunk) -> None:
+    def chunk(self, chunk: ChatChunk) -> bool:
+        """Progress (and a chat document) from a chunk of an action's turn; True when
+        the client has no agy plugin, so no agy/chatChunk need go out."""
         turn = self.state.turns.get(chunk.turn_id)
         if turn is None:
-            return
+            return False
         if turn.on_chunk is not None:
             turn.on_chunk(chunk)
-        if turn.token is None:
-            return
+        if turn.token is not None:
+            self._report(turn.token, chunk)
+        return self.state.plain
+
+    def _report(self, token: str, chunk: ChatChunk) -> None:
         text, tool, last = self._lines.get(chunk.turn_id, ("", "", 0.0))
         if chunk.kind == "text" and chunk.text:
             text = (text + chunk.text)[-2000:]
@@ -92,7 +97,7 @@ class PlainLayer:
             return
         now = time.monotonic()
         if now - last >= REPORT_EVERY:
-            self.ls.work_done_progress.report(turn.token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
+            self.ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
             last = now
         self._lines[chunk.turn_id] = (text, tool, last)
 

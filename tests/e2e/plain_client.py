@@ -27,6 +27,7 @@ class Editor:
     fail_edits: str | None = None  # an error to answer every edit with (as eglot does)
     after_edit: Any = None  # called (uri) after an edit was applied: a person typing meanwhile
     server_capabilities: lsp.ServerCapabilities | None = None
+    agy_chunks: list[Any] = field(default_factory=list)  # agy/chatChunk notifications (a plain client wants none)
 
     def open(self, path: str, text: str, language: str = "python") -> str:
         uri = from_fs_path(path) or path
@@ -121,6 +122,10 @@ async def start_plain(backend: dict[str, Any], folder: str, options: dict[str, A
     @client.feature(lsp.WORKSPACE_APPLY_EDIT)
     def apply(params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
         return editor.apply(params)
+
+    @client.feature("agy/chatChunk")
+    def chunk(params: Any) -> None:
+        editor.agy_chunks.append(params)
 
     if caps.get("show", True):  # a client that cannot show the prompt answers it with an error
 

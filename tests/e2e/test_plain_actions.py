@@ -90,6 +90,7 @@ async def test_fix_action_edits_the_unsaved_buffer_through_apply_edit(model: Scr
         assert isinstance(reports[0], lsp.WorkDoneProgressBegin) and reports[0].cancellable
         assert any(isinstance(r, lsp.WorkDoneProgressReport) and "replace_in_file" in (r.message or "") for r in reports)
         assert isinstance(reports[-1], lsp.WorkDoneProgressEnd) and reports[-1].message == "done"
+        assert editor.agy_chunks == [], "a client with no agy plugin gets progress, not agy/chatChunk"
     finally:
         await editor.client.shutdown_session()
 
