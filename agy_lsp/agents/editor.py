@@ -26,7 +26,6 @@ from agy_lsp.protocol.types import (
 # also logs what it sends to stderr).
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
-
 class Editor(Protocol):
     # Fire-and-forget events.
     def chunk(self, chunk: ChatChunk) -> None: ...
