@@ -27,6 +27,14 @@ Seconds = Annotated[float, msgspec.Meta(ge=0)]
 Count = Annotated[int, msgspec.Meta(ge=0)]
 
 
+class InlineCompletion(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    """textDocument/inlineCompletion (standard LSP): off unless turned on, since it spends tokens."""
+
+    enabled: bool = False
+    model: str | None = None  # the completions' model on the default backend; None: the default model
+    debounce_ms: int = 150  # a typing burst waits this long after its last key
+
+
 class Settings(msgspec.Struct, rename="camel", kw_only=True):
     backend: AnyBackend | None = None  # None: decided by `resolve_default_backend`
     model: str | None = None  # AGY_MODEL / --model without a backend: the default backend's model
@@ -42,6 +50,7 @@ class Settings(msgspec.Struct, rename="camel", kw_only=True):
     idle_timeout_secs: Seconds = 600.0  # hibernate an agent idle this long; 0 = never
     max_live_agents: Count = 8  # live harnesses at most; 0 = no cap
     log_level: str = "info"
+    inline_completion: InlineCompletion = msgspec.field(default_factory=InlineCompletion)
 
 
 BACKENDS = ("gemini", "vertex", "openai", "scripted")

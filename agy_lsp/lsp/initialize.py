@@ -40,6 +40,8 @@ def register(server: AgyLanguageServer) -> None:
     def initialized(ls: AgyLanguageServer, params: lsp.InitializedParams) -> None:
         ls.manager.preload()  # the SDK, in a worker thread: the first agent need not wait for its import
         ls.manager.announce_fallback()
+        if ls.editor.plain is not None:
+            ls.editor.plain.initialized()  # the standard-LSP features read the client's capabilities
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: AgyLanguageServer, params: lsp.DidChangeConfigurationParams) -> None:

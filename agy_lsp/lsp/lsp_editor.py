@@ -26,6 +26,17 @@ from agy_lsp.protocol.types import (
 from agy_lsp.secrets import scrub
 
 
+class PlainLsp(Protocol):
+    """The standard-LSP layer (lsp/plain_*.py): its own tools, progress from chunks,
+    and consent by `window/showMessageRequest` for a client without the agy one."""
+
+    def initialized(self) -> None: ...
+    def chunk(self, chunk: ChatChunk) -> bool: ...  # True: it was the layer's, not for agy/chatChunk
+    def can_confirm(self) -> bool: ...
+    async def confirm(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult: ...
+    async def run_tool(self, params: RunToolParams) -> RunToolResult | None: ...
+
+
 class Server(Protocol):
     """What the editor needs of the language server."""
 
@@ -49,12 +60,15 @@ class LspEditor:
     def __init__(self, server: Server) -> None:
         self._server = server
         self.confirm_supported = False
+        self.plain: PlainLsp | None = None
 
     @property
     def _protocol(self) -> AgyProtocol:
         return self._server.protocol
 
     def chunk(self, chunk: ChatChunk) -> None:
+        if self.plain is not None and self.plain.chunk(chunk):
+            return  # a standard-LSP action's turn for a client with no agy plugin: it sees progress instead
         self._protocol.notify_struct(Method.CHAT_CHUNK, chunk, urgent=True)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
@@ -69,7 +83,7 @@ class LspEditor:
         self._server.window_log_message(lsp.LogMessageParams(type=_MESSAGE_TYPES.get(level, lsp.MessageType.Info), message=message))
 
     def can_confirm(self) -> bool:
-        return self.confirm_supported
+        return self.confirm_supported or (self.plain is not None and self.plain.can_confirm())
 
     async def _request(self, method: str, params: msgspec.Struct, result_type: type[T]) -> T:
         msg_id = f"agy-{uuid.uuid4().hex[:12]}"
@@ -84,9 +98,13 @@ class LspEditor:
         return msgspec.convert(raw, result_type)
 
     async def confirm_tool_call(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
+        if not self.confirm_supported and self.plain is not None:
+            return await self.plain.confirm(params)
         return await self._request(Method.CONFIRM_TOOL_CALL, params, ConfirmToolCallResult)
 
     async def run_tool(self, params: RunToolParams) -> RunToolResult:
+        if self.plain is not None and (ours := await self.plain.run_tool(params)) is not None:
+            return ours
         return await self._request(Method.RUN_TOOL, params, RunToolResult)
 
     async def hook(self, params: HookParams) -> HookResult:

@@ -1,0 +1,166 @@
+"""Chat in a Markdown document: the text under the last heading (or `---` line) is
+the prompt; the answer streams in below it through `workspace/applyEdit`, tool
+calls as short quoted lines, and a `## you` heading closes it for the next message.
+
+Offered as the code action "agy: send" in any Markdown document (`*.md`, such as
+`notes.agy.md`), and as the command `agy.chatInDocument {uri}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
+
+from agy_lsp.lsp import plain_actions
+from agy_lsp.lsp.plain_run import PlainLayer
+from agy_lsp.lsp.plain_tools import end_position
+from agy_lsp.protocol.errors import AgyError, ErrorCode
+from agy_lsp.protocol.shown import visible
+from agy_lsp.protocol.types import ChatChunk, ChatResult
+
+if TYPE_CHECKING:
+    from agy_lsp.lsp.language_server import AgyLanguageServer
+
+log = logging.getLogger(__name__)
+
+CHAT_IN_DOCUMENT = "agy.chatInDocument"
+KIND = "source.agy.chat"
+ANSWER, YOU = "## agy", "## you"
+FLUSH_EVERY = 0.1  # seconds: streamed text is applied in batches this far apart
+
+
+def is_markdown(doc: Any) -> bool:
+    return doc.uri.endswith((".md", ".markdown")) or getattr(doc, "language_id", None) == "markdown"
+
+
+def last_message(text: str) -> str:
+    """The text under the last heading or `---` line (the whole text when there is none)."""
+    lines = text.split("\n")
+    marks = [i for i, line in enumerate(lines) if line.startswith("#") or line.strip() == "---"]
+    return "\n".join(lines[marks[-1] + 1 :] if marks else lines).strip()
+
+
+def tool_line(chunk: ChatChunk) -> str | None:
+    if chunk.kind == "toolCall" and chunk.tool_call is not None:
+        return f"> ⚙ {visible(chunk.tool_call.name, newlines=False)}"
+    if chunk.kind == "toolResult" and chunk.tool_result is not None:
+        result = chunk.tool_result
+        outcome = result.outcome or ("failed" if result.error else "completed")
+        mark = "✓" if outcome == "completed" else "✗"
+        detail = f": {visible(result.error, newlines=False)[:100]}" if result.error and mark == "✗" else ""
+        return f"> {mark} {visible(result.name, newlines=False)} {outcome}{detail}"
+    return None
+
+
+class Stream:
+    """Appends to one place in the document, in order, as the answer comes."""
+
+    def __init__(self, layer: PlainLayer, uri: str, at: lsp.Position) -> None:
+        self.layer, self.uri, self.at = layer, uri, at
+        self.pending: list[str] = []
+        self.tail = ""  # the last two characters added
+        self._lock = asyncio.Lock()
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def add(self, text: str) -> None:
+        self.pending.append(text)
+        self.tail = (self.tail + text)[-2:]
+
+    def on_chunk(self, chunk: ChatChunk) -> None:
+        if chunk.kind == "text" and chunk.text and chunk.depth is None:
+            self.add(chunk.text)
+        elif (line := tool_line(chunk)) is not None:
+            self.add("\n" * (2 - len(self.tail) + len(self.tail.rstrip("\n"))) + f"{line}\n\n")  # a paragraph of its own
+        else:
+            return
+        if not self._scheduled:
+            self._scheduled = True
+            task = asyncio.ensure_future(self._flush_later())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_EVERY)
+        self._scheduled = False
+        await self.flush()
+
+    async def flush(self, tail: str = "") -> None:
+        async with self._lock:
+            text = "".join(self.pending) + tail
+            self.pending.clear()
+            if text:
+                await self.insert(text)
+
+    async def insert(self, text: str) -> None:
+        for _ in range(3):  # the person typed meanwhile (a version mismatch): again, on the new version
+            doc = plain_actions.document(self.layer.ls, self.uri)
+            if doc is None:
+                return
+            ident = lsp.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version)
+            edit = lsp.TextEdit(range=lsp.Range(start=self.at, end=self.at), new_text=text)
+            workspace_edit = (
+                lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(text_document=ident, edits=[edit])])
+                if self.layer.state.support.document_changes
+                else lsp.WorkspaceEdit(changes={doc.uri: [edit]})
+            )
+            result: Any = await self.layer.ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=workspace_edit, label="agy"))
+            applied = result.get("applied") if isinstance(result, dict) else getattr(result, "applied", False)  # pyright: ignore[reportUnknownMemberType]
+            if applied:
+                self.at = _advance(self.at, text)
+                await self._synced(doc.version)
+                return
+            await asyncio.sleep(0.05)
+        log.info("the editor refused the chat text for %s", self.uri)
+
+    async def _synced(self, version: int | None) -> None:
+        for _ in range(50):
+            doc = plain_actions.document(self.layer.ls, self.uri)
+            if doc is None or doc.version != version:
+                return
+            await asyncio.sleep(0.02)
+
+
+def _advance(at: lsp.Position, text: str) -> lsp.Position:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return lsp.Position(line=at.line, character=at.character + len(text.encode("utf-16-le")) // 2)
+    return lsp.Position(line=at.line + len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+
+
+async def chat_in_document(layer: PlainLayer, args: dict[str, Any]) -> Any:
+    uri = args.get("uri")
+    doc = plain_actions.document(layer.ls, uri) if isinstance(uri, str) else None
+    if doc is None:
+        raise AgyError(ErrorCode.INVALID_PARAMS, "`uri` must name a document open in the editor", {"field": "uri", "uri": uri})
+    prompt = last_message(doc.source)
+    if not prompt:
+        raise AgyError(ErrorCode.INVALID_PARAMS, "nothing to send: write under the last heading first", {"uri": uri})
+    path = to_fs_path(doc.uri) or doc.uri
+    agent_id = await layer.state.agent_for(layer.ls, path)
+    source = doc.source
+    head = ("" if source.endswith("\n") else "\n") + f"\n{ANSWER}\n\n"
+    stream = Stream(layer, doc.uri, end_position(source))
+    stream.add(head)
+
+    async def done(result: ChatResult) -> None:
+        await stream.flush("\n" * (2 - len(stream.tail) + len(stream.tail.rstrip("\n"))) + f"{YOU}\n\n")
+
+    turn = layer.start(agent_id, prompt, f"agy: chat ({path.rsplit('/', 1)[-1]})", done, on_chunk=stream.on_chunk)
+    await stream.flush()  # the heading at once: the answer has a place
+    return {"agentId": agent_id, "turnId": turn.turn_id}
+
+
+def code_actions(ls: AgyLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    doc = plain_actions.document(ls, params.text_document.uri)
+    if doc is None or not is_markdown(doc) or not last_message(doc.source):
+        return []
+    only = [str(k.value if isinstance(k, lsp.CodeActionKind) else k) for k in params.context.only or []]
+    if only and not any(KIND == o or KIND.startswith(o + ".") for o in only):
+        return []
+    command = lsp.Command(title="agy: send", command=CHAT_IN_DOCUMENT, arguments=[{"uri": doc.uri}])
+    return [lsp.CodeAction(title="agy: send", kind=KIND, command=command)]

@@ -1,0 +1,175 @@
+"""Running an agent turn for a plain-LSP action, with work-done progress and cancel.
+
+The turn runs in the background: the command that started it answers at once
+with `{agentId, turnId}`. While it runs, `$/progress` reports carry the agent's
+latest line and the tool in use; `window/workDoneProgress/cancel` on its token (or
+the `agy.cancel` command) cancels it. Timeouts, quota, pacing and hibernation are
+the core's, as for any chat; closing the server closes the agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+
+from agy_lsp.lsp import plain_consent
+from agy_lsp.lsp.plain_state import ClientSupport, PlainState, RunningTurn
+from agy_lsp.lsp.plain_tools import PlainTools
+from agy_lsp.protocol.calls import Prompt
+from agy_lsp.protocol.errors import AgyError, ErrorCode
+from agy_lsp.protocol.shown import visible
+from agy_lsp.protocol.types import ChatChunk, ChatResult, ConfirmToolCallParams, ConfirmToolCallResult, RunToolParams, RunToolResult
+
+if TYPE_CHECKING:
+    from agy_lsp.lsp.language_server import AgyLanguageServer
+
+log = logging.getLogger(__name__)
+REPORT_EVERY = 0.1  # seconds between $/progress reports of one turn
+
+Done = Callable[[ChatResult], Awaitable[None]]
+
+
+class PlainLayer:
+    """The standard-LSP side of the server: implements `lsp_editor.PlainLsp`."""
+
+    def __init__(self, ls: AgyLanguageServer) -> None:
+        self.ls = ls
+        self.state = PlainState()
+        self.tools = PlainTools(ls, self.state)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._lines: dict[str, tuple[str, str, float]] = {}  # turn -> (latest text, tool, last report time)
+
+    # -- lsp_editor.PlainLsp
+    def initialized(self) -> None:
+        caps = self.ls.client_capabilities
+        experimental: Any = caps.experimental
+        self.state.plain = not (isinstance(experimental, dict) and "agy" in experimental)
+        self.state.support = ClientSupport.of(caps)
+        workspace = self.ls.workspace
+        self.state.set_folders([f.uri for f in workspace.folders.values()], workspace.root_uri)
+        missing = self.state.support.missing()
+        if self.state.plain and len(missing) == 3:
+            self.ls.window_show_message(
+                lsp.ShowMessageParams(
+                    type=lsp.MessageType.Warning,
+                    message="agy: this editor supports none of applyEdit, showMessageRequest and work-done progress, so: "
+                    + "; ".join(missing),
+                )
+            )
+
+    def can_confirm(self) -> bool:
+        # showMessageRequest is base protocol, so every plain client is asked; one that
+        # cannot show it answers with an error, which refuses the call (plain_consent.ask)
+        return self.state.plain
+
+    async def confirm(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
+        if not self.can_confirm():
+            return ConfirmToolCallResult(outcome="reject_once")  # fail closed
+        return await plain_consent.ask(self.ls, params)
+
+    async def run_tool(self, params: RunToolParams) -> RunToolResult | None:
+        return await self.tools.run(params)
+
+    def chunk(self, chunk: ChatChunk) -> bool:
+        """Progress (and a chat document) from a chunk of an action's turn; True when
+        the client has no agy plugin, so no agy/chatChunk need go out."""
+        turn = self.state.turns.get(chunk.turn_id)
+        if turn is None:
+            return False
+        if turn.on_chunk is not None:
+            turn.on_chunk(chunk)
+        if turn.token is not None:
+            self._report(turn.token, chunk)
+        return self.state.plain
+
+    def _report(self, token: str, chunk: ChatChunk) -> None:
+        text, tool, last = self._lines.get(chunk.turn_id, ("", "", 0.0))
+        if chunk.kind == "text" and chunk.text:
+            text = (text + chunk.text)[-2000:]
+        elif chunk.kind == "toolCall" and chunk.tool_call is not None:
+            tool = chunk.tool_call.name
+        else:
+            return
+        now = time.monotonic()
+        if now - last >= REPORT_EVERY:
+            self.ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
+            last = now
+        self._lines[chunk.turn_id] = (text, tool, last)
+
+    # -- turns
+    def start(self, agent_id: str, prompt: Prompt, title: str, done: Done | None = None, on_chunk: Any = None) -> RunningTurn:
+        """Starts a turn in the background. A busy agent is an error (AGENT_BUSY)."""
+        if (busy := self.state.turn_of_agent(agent_id)) is not None:
+            raise AgyError(ErrorCode.AGENT_BUSY, f"the agent is busy with “{busy.title}”", {"agentId": agent_id, "turnId": busy.turn_id})
+        turn = RunningTurn(agent_id=agent_id, turn_id=self.state.new_turn_id(), title=title, on_chunk=on_chunk)
+        if self.state.support.progress:
+            turn.token = f"agy-{turn.turn_id}"
+        self.state.turns[turn.turn_id] = turn
+        task = asyncio.ensure_future(self._run(turn, prompt, done))
+        turn.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return turn
+
+    async def _run(self, turn: RunningTurn, prompt: Prompt, done: Done | None) -> None:
+        ending = "done"
+        try:
+            if turn.token is not None:
+                await self._begin(turn)
+            result = await self.ls.manager.chat(turn.agent_id, prompt, turn_id=turn.turn_id)
+            ending = "cancelled" if result.stop_reason == "cancelled" else "done"
+            if done is not None:
+                await done(result)
+        except AgyError as e:
+            ending = f"failed: {e.message}"
+            self._tell(lsp.MessageType.Error, f"agy: {turn.title} failed: {e.message}")
+        except asyncio.CancelledError:
+            ending = "cancelled"
+            raise
+        except Exception as e:
+            log.exception("plain turn %s", turn.turn_id)
+            ending = f"failed: {type(e).__name__}"
+            self._tell(lsp.MessageType.Error, f"agy: {turn.title} failed: {type(e).__name__}: {e}")
+        finally:
+            self.state.turns.pop(turn.turn_id, None)
+            self._lines.pop(turn.turn_id, None)
+            if turn.token is not None and turn.token in self.ls.work_done_progress.tokens:
+                self.ls.work_done_progress.end(turn.token, lsp.WorkDoneProgressEnd(message=ending))
+            elif not ending.startswith("failed"):  # no progress bar: say it ended (a failure said so already)
+                self._tell(lsp.MessageType.Info, f"{turn.title}: {ending}")
+
+    async def _begin(self, turn: RunningTurn) -> None:
+        assert turn.token is not None
+        try:
+            await asyncio.wait_for(self.ls.work_done_progress.create_async(turn.token), 10)
+        except Exception as e:  # no progress, the turn still runs
+            log.info("window/workDoneProgress/create failed: %s", e)
+            turn.token = None
+            return
+        self.ls.work_done_progress.begin(turn.token, lsp.WorkDoneProgressBegin(title=turn.title, cancellable=True, message="starting"))
+
+    def cancel(self, turn_id: str | None = None, token: str | None = None) -> int:
+        """Cancels the turn with this id or progress token, or every plain turn; how many."""
+        turns = [t for t in self.state.turns.values() if (turn_id is None or t.turn_id == turn_id) and (token is None or t.token == token)]
+        return sum(self.ls.manager.cancel(t.agent_id, t.turn_id) for t in turns)
+
+    def _tell(self, kind: lsp.MessageType, message: str) -> None:
+        self.ls.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def progress_line(text: str, tool: str) -> str:
+    """The agent's latest line (escaped, cut to one line) and the tool in use."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    latest = visible(lines[-1], newlines=False)[:120] if lines else ""
+    if tool:
+        return f"{latest} [{visible(tool, newlines=False)}]" if latest else f"[{visible(tool, newlines=False)}]"
+    return latest

@@ -1,0 +1,82 @@
+;;; eglot_driver.el --- drives eglot in `emacs --batch' for test_emacs_eglot.py  -*- lexical-binding: t -*-
+;; Loaded after the configuration from docs/editors.md. The scenario comes from
+;; AGY_SCENARIO, the file from AGY_FILE; results go to AGY_RESULT as JSON. eglot's
+;; own prompts (completing-read for actions and showMessageRequest, y-or-n-p for
+;; edits) are answered from the queues below, as a person would.
+(require 'json)
+(require 'eglot)
+
+(defvar agy-picks nil "Titles to pick in eglot's code-action menu, in order.")
+(defvar agy-answers nil "Titles to answer eglot's showMessageRequest prompts with.")
+(defvar agy-prompts nil "Every showMessageRequest prompt eglot showed.")
+(defvar agy-messages nil "Every message shown.")
+
+(advice-add 'completing-read :around
+            (lambda (orig prompt collection &rest args)
+              (cond ((string-match-p "Pick an action" prompt) (pop agy-picks))
+                    ((string-match-p "Server reports" prompt)
+                     (push prompt agy-prompts)
+                     (or (pop agy-answers) ""))
+                    (t (apply orig prompt collection args)))))
+(advice-add 'y-or-n-p :override (lambda (&rest _) t))
+(advice-add 'message :before
+            (lambda (fmt &rest args) (when fmt (push (apply #'format-message fmt args) agy-messages))))
+
+(defun agy-wait (pred &optional timeout)
+  (let ((deadline (+ (float-time) (or timeout 30))))
+    (while (and (not (funcall pred)) (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (funcall pred)))
+
+(defun agy-action (title)
+  "Pick TITLE from eglot's code actions at point."
+  (setq agy-picks (list title))
+  (let ((last-nonmenu-event ?a))  ; the minibuffer menu, not a popup
+    (eglot-code-actions (point) nil nil t)))
+
+(defun agy-titles (&optional kind)
+  (mapcar (lambda (a) (plist-get a :title)) (eglot-code-actions (point) nil kind)))
+
+(defun agy-said (text) (lambda () (seq-some (lambda (m) (string-match-p (regexp-quote text) m)) agy-messages)))
+
+(defun agy-result (&rest plist)
+  (with-temp-file (getenv "AGY_RESULT") (insert (json-encode plist))))
+
+(find-file (getenv "AGY_FILE"))
+(python-mode)
+(call-interactively #'eglot)
+(unless (agy-wait (lambda () (eglot-current-server)) 60) (error "eglot did not connect"))
+(agy-wait (lambda () nil) 0.5)
+
+(pcase (getenv "AGY_SCENARIO")
+  ("fix-at-diagnostic"
+   (goto-char (point-min)) (forward-line 1) (end-of-line)
+   (agy-action "agy: review this")
+   (agy-wait (lambda () (member "agy: add subtracts" (agy-titles "quickfix"))))
+   ;; C-u M-x eglot-code-actions RET quickfix (eglot 1.9's eglot-code-action-quickfix only lists)
+   (let ((last-nonmenu-event ?a)) (eglot-code-actions (point) nil "quickfix" t))
+   (agy-wait (lambda () (string-match-p "a \\+ b" (buffer-string))) 10)
+   (agy-result :text (buffer-string) :modified (buffer-modified-p)))
+  ("marker"
+   (goto-char (point-min))
+   (setq agy-answers '("Allow once"))
+   (agy-action "agy: make this async")
+   (agy-wait (lambda () (string-prefix-p "async def load():" (buffer-string))))
+   (agy-wait (agy-said "done") 10)
+   (agy-result :text (buffer-string) :modified (buffer-modified-p) :prompts agy-prompts))
+  ((or "allow" "reject")
+   (setq agy-answers (list (if (equal (getenv "AGY_SCENARIO") "allow") "Allow once" "Reject")))
+   (agy-action "agy: explain this code")
+   (agy-wait (agy-said "agy: explain (m.py): done") 40)
+   (agy-result :prompts agy-prompts :messages agy-messages))
+  ("cancel"
+   (agy-action "agy: explain this code")
+   (agy-wait (lambda () (seq-some (lambda (s) (string-prefix-p "agy: cancel" s)) (agy-titles))) 10)
+   (let ((started (float-time))
+         (cancel (seq-find (lambda (s) (string-prefix-p "agy: cancel" s)) (agy-titles))))
+     (let ((answer (agy-action cancel)))
+       (agy-wait (agy-said "cancelled") 20)
+       (agy-result :seconds (- (float-time) started) :messages agy-messages :answer answer)))))
+
+(ignore-errors (eglot-shutdown (eglot-current-server)))
+(kill-emacs 0)

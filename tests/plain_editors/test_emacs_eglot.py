@@ -1,0 +1,92 @@
+"""Emacs 28 with eglot (Debian's elpa-eglot), no agy plugin, configured with the
+snippet from docs/editors.md, in `emacs --batch`, on the real server, SDK and
+scripted model. eglot's own prompts are answered from queues (eglot_driver.el)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agy_lsp.backends.scripted import ScriptedModel, parse_script
+from tests.plain_editors.conftest import ROOT, doc_snippet
+
+EMACS = shutil.which("emacs")
+DRIVER = Path(__file__).with_name("eglot_driver.el")
+pytestmark = pytest.mark.skipif(EMACS is None, reason="emacs not installed (tests/plain_editors/provision.sh; `make test` runs it)")
+
+BUGGY = "def add(a, b):\n    return a - b\n"
+MARKER = "# agy: make this async\ndef load():\n    pass\n"
+
+
+def run(tmp_path: Path, model: ScriptedModel, scenario: str, text: str, replies: list[dict[str, Any]]) -> dict[str, Any]:
+    base_url, _ = model.register(parse_script(replies))
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    path = tmp_path / "m.py"
+    path.write_text(text)
+    config = tmp_path / "agy-eglot.el"
+    config.write_text(doc_snippet("Emacs", "elisp"))  # exactly what the docs tell users
+    result = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+        "AGY_STATE_DIR": str(tmp_path / "state"),
+        "AGY_PACING_MS": "0",
+        "AGY_BACKEND": "openai",
+        "AGY_BASE_URL": base_url,
+        "AGY_MODEL": "scripted",
+        "GEMINI_API_KEY": "",
+        "GOOGLE_API_KEY": "",
+        "PYTHONPATH": str(ROOT),
+        "AGY_SCENARIO": scenario,
+        "AGY_FILE": str(path),
+        "AGY_RESULT": str(result),
+    }
+    assert EMACS is not None
+    done = subprocess.run([EMACS, "--batch", "-l", str(config), "-l", str(DRIVER)], env=env, capture_output=True, text=True, timeout=180)
+    (tmp_path / "emacs.log").write_text(done.stderr)
+    assert result.exists(), f"emacs exited {done.returncode}:\n{done.stderr[-4000:]}"
+    return json.loads(result.read_text())
+
+
+def shell(command: str, cwd: str) -> dict[str, Any]:
+    return {"toolCalls": [{"name": "run_command", "id": "c1", "args": {"CommandLine": command, "Cwd": cwd}}]}
+
+
+def test_a_code_action_at_a_diagnostic_fixes_the_buffer(tmp_path: Path, model: ScriptedModel) -> None:
+    finding = [{"line": 2, "severity": "error", "message": "add subtracts", "fix": {"old": "return a - b", "new": "return a + b"}}]
+    out = run(tmp_path, model, "fix-at-diagnostic", BUGGY, [{"text": json.dumps(finding)}])
+    assert out["text"] == BUGGY.replace("a - b", "a + b") and out["modified"]
+    assert (tmp_path / "m.py").read_text() == BUGGY, "the fix is in the buffer, not written behind it"
+
+
+def test_a_marker_comment_action_does_what_it_says(tmp_path: Path, model: ScriptedModel) -> None:
+    path = str(tmp_path / "m.py")
+    edit = {"path": path, "old": "# agy: make this async\ndef load():", "new": "async def load():"}
+    replies = [{"toolCalls": [{"name": "replace_in_file", "id": "c1", "args": edit}]}, {"text": "done"}]
+    out = run(tmp_path, model, "marker", MARKER, replies)
+    assert out["text"] == "async def load():\n    pass\n" and out["modified"]
+    assert "replace_in_file" in out["prompts"][0] and "async def load():" in out["prompts"][0]
+
+
+@pytest.mark.parametrize("answer", ["allow", "reject"])
+def test_an_ask_call_is_answered_in_eglots_prompt(tmp_path: Path, model: ScriptedModel, answer: str) -> None:
+    ran = tmp_path / "ran.txt"
+    out = run(tmp_path, model, answer, BUGGY, [shell(f"touch {ran}", str(tmp_path)), {"text": "explained"}])
+    assert f"touch {ran}" in out["prompts"][0], "the whole command is in the prompt"
+    assert ran.exists() is (answer == "allow"), "a rejected command does not run"
+
+
+def test_a_cancelled_action_stops_the_turn(tmp_path: Path, model: ScriptedModel) -> None:
+    slow = {"text": "word " * 300, "chunks": 300, "chunkDelayMs": 100}  # 30 s of answer
+    out = run(tmp_path, model, "cancel", BUGGY, [slow])
+    assert out["answer"] == {"cancelled": 1}
+    assert any("agy: explain (m.py): cancelled" in m for m in out["messages"])
+    assert out["seconds"] < 15
