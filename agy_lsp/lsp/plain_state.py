@@ -140,7 +140,7 @@ class PlainState:
             if live is not None and not fresh and any(a.agent_id == live for a in ls.manager.list()):
                 return live
             params = self.agent_params(folder)
-            stored = [] if fresh else [m for m in ls.manager.stored_sessions() if m.name == params.name]
+            stored = [] if fresh else [m for m in ls.manager.sessions.stored() if m.name == params.name]
             created = None
             if stored:
                 latest = max(stored, key=lambda m: m.updated_at)
