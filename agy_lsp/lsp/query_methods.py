@@ -69,7 +69,7 @@ def register(server: AgyLanguageServer) -> None:
     @rpc
     async def list_sessions(ls: AgyLanguageServer, params: Any) -> ListSessionsResult:
         p = decode(params, ListSessionsParams)
-        return ls.manager.sessions.page(p.offset, p.limit)
+        return ls.manager.sessions.page(p.offset, p.limit, p.cwd)
 
     @server.feature(Method.EXPORT_SESSION)
     @rpc

@@ -375,6 +375,7 @@ class ResetPermissionsParams(Wire):
 class ListSessionsParams(Wire):
     offset: int = 0
     limit: int = 50
+    cwd: str | None = None  # only the sessions whose first workspace this is
 
 
 class SessionSummary(Wire, omit_defaults=False):
