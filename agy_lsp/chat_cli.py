@@ -187,12 +187,15 @@ class Chat:
                 watch.start_soon(self._watch_sigint, watch.cancel_scope)
                 with anyio.CancelScope() as scope:
                     self.turn_scope = scope
-                    async for chunk in turn:
-                        if json_out is not None:
-                            json_out.write(msgspec.json.encode(chunk).decode() + "\n")
-                            json_out.flush()
-                        else:
-                            self.view.chunk(chunk)
+                    try:
+                        async for chunk in turn:
+                            if json_out is not None:
+                                json_out.write(msgspec.json.encode(chunk).decode() + "\n")
+                                json_out.flush()
+                            else:
+                                self.view.chunk(chunk)
+                    except AgyClientError:
+                        pass  # the turn's error: `await turn` below raises it, outside the task group
                 self.turn_scope = None
                 if scope.cancelled_caught or self.cancelling:
                     with anyio.CancelScope(shield=True):
@@ -220,7 +223,7 @@ class Chat:
             json_out.write(json.dumps(event) + "\n")
             json_out.flush()
         else:
-            self.view.end_turn(result.usage)
+            self.view.end_turn(result.usage, result.stop_reason)
         if result.warning is not None:
             self.view.error(f"warning: {result.warning.data.get('code', result.warning.code)}: {result.warning.message}")
         return result

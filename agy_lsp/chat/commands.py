@@ -91,11 +91,12 @@ async def _sessions(host: Host, arg: str) -> None:
     if not result.sessions:
         host.view.note("no stored conversations in this workspace")
         return
+    mine = (await host.current.status()).conversation_id
     host.view.line(f"stored conversations of this workspace ({result.total}), newest first; /resume ID continues one:")
     for s in result.sessions:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.updated_at))
         title = visible(s.title or s.name or "", newlines=False)[:60]
-        current = "  (this one)" if s.conversation_id == host.current.conversation_id else ""
+        current = "  (this one)" if s.conversation_id == mine else ""
         host.view.line(f"  {s.conversation_id}  {when}  {s.turn_count} turns  {title}{current}")
 
 

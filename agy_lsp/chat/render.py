@@ -122,13 +122,14 @@ class View:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def footer(self, usage: Usage | None) -> str:
+    def footer(self, usage: Usage | None, stop_reason: str = "end_turn") -> str:
         calls = f" · {len(self.turn_tools)} tool call{'s' if len(self.turn_tools) != 1 else ''}" if self.turn_tools else ""
-        return f"[{describe_usage(usage)} · {self.elapsed():.1f}s{calls}]"
+        stopped = f" · stopped: {visible(stop_reason, newlines=False)}" if stop_reason != "end_turn" else ""
+        return f"[{describe_usage(usage)} · {self.elapsed():.1f}s{calls}{stopped}]"
 
     # the interface the chat drives
     def chunk(self, chunk: ChatChunk) -> None: ...
-    def end_turn(self, usage: Usage | None) -> None: ...
+    def end_turn(self, usage: Usage | None, stop_reason: str = "end_turn") -> None: ...
     def cancelled(self) -> None: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -189,11 +190,11 @@ class PlainView(View):
         elif chunk.kind == "compaction":
             self.note("(the conversation was compacted to fit the context window)")
 
-    def end_turn(self, usage: Usage | None) -> None:
+    def end_turn(self, usage: Usage | None, stop_reason: str = "end_turn") -> None:
         for record in self._end_calls():
             self.line(record.summary())
         self._newline()
-        self.line(self.footer(usage))
+        self.line(self.footer(usage, stop_reason))
 
     def cancelled(self) -> None:
         for record in self._end_calls():
@@ -345,11 +346,11 @@ class RichView(View):
             self._live.stop()
             self._live = None
 
-    def end_turn(self, usage: Usage | None) -> None:
+    def end_turn(self, usage: Usage | None, stop_reason: str = "end_turn") -> None:
         self._stop()
         for record in self._end_calls():
             self._tool_line(record)
-        self.console.print(Text(self.footer(usage), style="bright_black"))
+        self.console.print(Text(self.footer(usage, stop_reason), style="bright_black"))
 
     def cancelled(self) -> None:
         self._stop()
