@@ -23,9 +23,11 @@ from agy_lsp.protocol.agent_options import ModelOptions, ThinkingLevel
 from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.shown import visible
 from agy_lsp.protocol.types import (
+    AgentRef,
     ConfigureAgentParams,
     ExportSessionParams,
     ExportSessionResult,
+    ListModelsResult,
     ListSessionsParams,
     ListSessionsResult,
     OkResult,
@@ -116,12 +118,14 @@ async def _model(host: Host, arg: str) -> None:
     if not arg:
         host.view.line(f"model: {current} ({kind} backend)")
         try:
-            listed: Any = await host.client.connection.request("agy/listModels", {"agentId": host.current.agent_id})
-            models = [m.get("id") for m in listed.get("models", [])] if isinstance(listed, dict) else []
-        except MethodNotFound:
+            listed: ListModelsResult = await host.client.connection.request(
+                Method.LIST_MODELS, AgentRef(agent_id=host.current.agent_id), ListModelsResult
+            )
+            models = [m.id for m in listed.models]
+        except MethodNotFound:  # an older server
             models = []
         if models:
-            host.view.line("models of this backend: " + ", ".join(str(m) for m in models))
+            host.view.line("models of this backend: " + ", ".join(visible(m, newlines=False) for m in models))
         host.view.note("/model NAME switches (the conversation carries over)")
         return
     if backend is None or kind == "scripted":

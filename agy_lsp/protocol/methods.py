@@ -25,6 +25,7 @@ class Method:
     SERVER_INFO: Final = "agy/serverInfo"
     LIST_SESSIONS: Final = "agy/listSessions"
     EXPORT_SESSION: Final = "agy/exportSession"
+    LIST_MODELS: Final = "agy/listModels"
 
     # server -> client notifications
     CHAT_CHUNK: Final = "agy/chatChunk"

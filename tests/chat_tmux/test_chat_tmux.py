@@ -44,8 +44,22 @@ def test_editing_history_and_commands(workspace: tuple[Path, Path]) -> None:
         chat.wait_for(r"You said: hello world")
         chat.wait_for(r"tokens: \d+ in")
 
+        # Esc Enter adds a line; @file attaches the file (its content reaches the model)
         mark = chat.mark()
-        chat.type("/help")
+        (cwd / "notes.txt").write_text("the secret word is parsnip\n")
+        chat.type("first line")
+        chat.keys("Escape", "Enter")
+        chat.type("read @notes")
+        chat.keys("Tab")  # completes the path
+        chat.wait_for(r"read @notes\.txt", whole=False)
+        chat.keys("Enter")
+        chat.wait_for(r"@notes\.txt: attached \(27 bytes\)", after=mark)
+        chat.wait_for(r"You said: first line\s+read @notes\.txt\s[\s\S]*the secret word is parsnip", after=mark)
+
+        mark = chat.mark()
+        chat.type("/he")
+        chat.keys("Tab")  # completes the command
+        chat.wait_for(r"^› /help\s*$", whole=False)
         chat.keys("Enter")
         chat.wait_for(r"/resume ID +continue a stored conversation", after=mark)
         names = ("/new", "/sessions", "/model", "/thinking", "/policy", "/plan", "/go", "/usage", "/history", "/export", "/clear", "/quit")
@@ -58,10 +72,10 @@ def test_editing_history_and_commands(workspace: tuple[Path, Path]) -> None:
         chat.wait_for(r"unknown command /frobnicate \(/help lists the commands\)", after=mark)
         chat.type("/model")
         chat.keys("Enter")
-        chat.wait_for(r"^model: scripted \(scripted backend\)", after=mark)
+        chat.wait_for(r"^model: scripted \(scripted backend\)\nmodels of this backend: scripted$", after=mark)
         chat.type("/sessions")
         chat.keys("Enter")
-        first = chat.wait_for(r"^  ([0-9a-f]{32})  .*1 turns  hello world  \(this one\)", after=mark).group(1)
+        first = chat.wait_for(r"^  ([0-9a-f]{32})  .*2 turns  hello world  \(this one\)", after=mark).group(1)
         assert "You said: /frobnicate" not in chat.scrollback()  # a command never reaches the model
         chat.keys("C-d")
         assert chat.exit_code() == 0
@@ -77,7 +91,8 @@ def test_editing_history_and_commands(workspace: tuple[Path, Path]) -> None:
     try:
         chat.keys("Up")  # the last line, kept across runs: /sessions, then the others
         chat.wait_for(r"^› /sessions\s*$", whole=False)
-        chat.keys("Up", "Up", "Up", "Up")
+        for _ in range(6):  # the others, newest first (Up moves through the two-line one line by line)
+            chat.keys("Up")
         chat.wait_for(r"^› hello world\s*$", whole=False)
         chat.keys("Enter")
         chat.wait_for(r"You said: hello world[\s\S]*tokens:")
