@@ -17,7 +17,7 @@ from agy_lsp.chat.commands import parse
 from agy_lsp.chat.confirm import confirmation_lines
 from agy_lsp.chat.input import attach, history_path
 from agy_lsp.chat.render import PlainView
-from agy_lsp.protocol.types import ChatChunk, ConfirmToolCallParams, ToolCall, ToolResult
+from agy_lsp.protocol.types import ChatChunk, ConfirmToolCallParams, Plan, PlanEntry, ToolCall, ToolResult
 
 
 def test_attach_bounds_and_says_so(tmp_path: Path) -> None:
@@ -78,3 +78,32 @@ def test_plain_output_has_no_control_codes(text: str) -> None:
     for shown in (out.getvalue(), "\n".join(lines)):
         hidden = [ch for ch in shown if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp")]
         assert not hidden, repr(shown)
+
+
+def test_subagent_work_is_indented_and_a_plan_is_a_checklist() -> None:
+    out = io.StringIO()
+    view = PlainView(out)
+    delegate = ToolCall(id="d", name="invoke_subagent", args={"Task": "count files"})
+    inner = ToolCall(id="i", name="list_dir", args={"DirectoryPath": "."})
+    plan = Plan(
+        path="task.md",
+        markdown="",
+        entries=[PlanEntry(content="write the test", status="completed"), PlanEntry(content="run it", status="in_progress")],
+    )
+    for seq, (kind, extra) in enumerate(
+        [
+            ("toolCall", {"tool_call": delegate}),
+            ("toolCall", {"tool_call": inner, "depth": 1, "parent_call_id": "d"}),
+            ("toolResult", {"tool_result": ToolResult(id="i", name="list_dir", result="a.py"), "depth": 1}),
+            ("toolResult", {"tool_result": ToolResult(id="d", name="invoke_subagent", result="1 file")}),
+            ("plan", {"plan": plan}),
+        ],
+        start=1,
+    ):
+        view.chunk(ChatChunk(agent_id="a", turn_id="t", seq=seq, kind=kind, **extra))  # pyright: ignore[reportArgumentType]
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("⚙ #1 invoke_subagent(")
+    assert lines[1].startswith("  ⚙ #2 list_dir(")  # under the call that delegated
+    assert lines[2].startswith("  ✓ #2 list_dir(") and lines[2].endswith("completed: a.py")
+    assert lines[3].startswith("✓ #1 invoke_subagent(")
+    assert lines[4:] == ["plan (task.md):", "  [x] write the test", "  [~] run it"]
