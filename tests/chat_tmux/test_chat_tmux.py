@@ -25,8 +25,12 @@ PROMPT = r"^›\s*$"
 
 def start(cwd: Path, state: Path, *args: str) -> TmuxChat:
     chat = TmuxChat([*CHAT, *args], chat_env(state), str(cwd))
-    chat.wait_for(r"a second Ctrl-C quits\. Ctrl-D quits\.")
-    chat.wait_for(PROMPT)
+    try:
+        chat.wait_for(r"a second Ctrl-C quits\. Ctrl-D quits\.")
+        chat.wait_for(PROMPT)
+    except BaseException:
+        chat.close()
+        raise
     return chat
 
 
