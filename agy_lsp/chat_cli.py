@@ -157,6 +157,8 @@ class Chat:
             return await session.prompt_async(question, handle_sigint=False)  # our SIGINT receiver stays in place
         except EOFError:
             return None
+        except KeyboardInterrupt:  # TERM=dumb: prompt_toolkit's plain prompt raises it for Ctrl-C
+            return CANCEL
 
     def cancel_turn(self) -> None:
         if self.turn_scope is not None and not self.cancelling:

@@ -103,10 +103,17 @@ class PromptReader:
     async def read(self, message: str = "› ") -> str | None:
         """The next prompt; None when the person quits (Ctrl-D, or Ctrl-C twice)."""
         self.armed = False
-        try:
-            return await self.session.prompt_async(message, rprompt=self._rprompt)
-        except EOFError:
-            return None
+        while True:
+            try:
+                return await self.session.prompt_async(message, rprompt=self._rprompt)
+            except EOFError:
+                return None
+            except KeyboardInterrupt:  # TERM=dumb: prompt_toolkit's plain prompt keeps Ctrl-C to itself
+                if self.armed:
+                    self.interrupted = True
+                    return None
+                self.armed = True
+                print("(Ctrl-C again to quit)", flush=True)
 
 
 class PlainReader:

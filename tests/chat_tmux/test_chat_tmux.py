@@ -249,3 +249,33 @@ def test_plain_output_in_a_pipe(workspace: tuple[Path, Path]) -> None:
     assert "Some **bold** text." in out and "You said: second" in out
     assert "/resume ID" in out and "unknown command /bogus" in out
     assert os.path.isdir(state)
+
+
+def test_a_dumb_terminal_is_plain_and_ctrl_c_still_works(workspace: tuple[Path, Path]) -> None:
+    """TERM=dumb: Markdown as written, no styling; Ctrl-C at a question denies the call
+    and cancels the turn; at the prompt, twice, it quits."""
+    cwd, state = workspace
+    call = {"name": "run_command", "args": {"CommandLine": "echo hi"}}
+    script = json.dumps({"replies": [{"text": "Some **bold**."}, {"toolCalls": [call]}], "fallback": "echo"})
+    chat = TmuxChat(["env", "TERM=dumb", *CHAT, "--script", script], chat_env(state), str(cwd))
+    try:
+        chat.wait_for(PROMPT)
+        chat.type("hi")
+        chat.keys("Enter")
+        chat.wait_for(r"^Some \*\*bold\*\*\.$")
+        chat.type("run")
+        chat.keys("Enter")
+        chat.wait_for(r"\[y\]es / \[n\]o / \[a\]lways for run_command:\s*$")
+        chat.keys("C-c")
+        chat.wait_for(r"⏹ turn cancelled")
+        chat.wait_for(PROMPT, whole=False)
+        mark = chat.mark()
+        chat.type("again")
+        chat.keys("Enter")
+        chat.wait_for(r"You said: again", after=mark)
+        chat.keys("C-c")
+        chat.wait_for(r"\(Ctrl-C again to quit\)", after=mark)
+        chat.keys("C-c")
+        assert chat.exit_code() == 130
+    finally:
+        chat.close()
