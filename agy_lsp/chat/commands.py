@@ -178,7 +178,8 @@ async def _history(host: Host, arg: str) -> None:
     for step in steps:
         text = visible(" ".join((step.content or step.error or "").split()), newlines=False)
         calls = f" [{', '.join(c.name for c in step.tool_calls)}]" if step.tool_calls else ""
-        host.view.line(f"  {step.index:>3} {step.type.lower():<24} {text[:80]}{calls}")
+        who = (step.source or "").lower().removeprefix("step_source_") or "?"
+        host.view.line(f"  {step.index:>3} {who:<8} {step.type.lower():<20} {text[:80]}{calls}")
 
 
 async def _export(host: Host, arg: str) -> None:
