@@ -32,6 +32,7 @@ from agy_lsp.chat.input import PlainReader, PromptReader, attach, history_path
 from agy_lsp.chat.render import PlainView, View, make_view
 from agy_lsp.client import AgentHandle, AgyClient, AgyClientError, RequestCancelled, Scripted, server_command
 from agy_lsp.client.terminal import LineReader
+from agy_lsp.client.turn import Turn
 from agy_lsp.protocol.types import ChatResult
 
 INTERRUPTED = 130
@@ -97,6 +98,7 @@ class Chat:
         self.lines = LineReader(sys.stdin.fileno())
         self.reader: PromptReader | PlainReader = PlainReader(self.lines, echo_prompt=True)
         self.turn_scope: anyio.CancelScope | None = None
+        self.running: Turn | None = None
         self.cancelling = False
         self.quitting = False
         self.interrupted = False
@@ -109,7 +111,7 @@ class Chat:
             yes=ns.yes,
             can_ask=sys.stdin.isatty(),
             height=lambda: shutil.get_terminal_size().lines,
-            on_cancel=self.cancel_turn,
+            on_cancel=self.cancel_from_question,
         )
 
     # ------------------------------------------------------------------ agents
@@ -166,6 +168,13 @@ class Chat:
             self.view.note("^C cancelling the turn (Ctrl-C again to quit)")
             self.turn_scope.cancel()
 
+    async def cancel_from_question(self) -> None:
+        """Ctrl-C at a question: the turn's cancel request is sent before the answer."""
+        turn = self.running
+        self.cancel_turn()
+        if turn is not None:
+            await turn.cancel()
+
     async def _watch_sigint(self, quit_scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT) as signals:
             async for _ in signals:
@@ -181,7 +190,7 @@ class Chat:
 
     async def turn(self, prompt: str, json_out: TextIO | None = None) -> ChatResult | None:
         """Runs one turn, drawing it; None if it was cancelled."""
-        turn = self.current.chat(prompt)
+        turn = self.running = self.current.chat(prompt)
         self.cancelling = False
         self.view.begin_turn()
         try:
@@ -220,6 +229,7 @@ class Chat:
             raise
         finally:
             self.turn_scope = None
+            self.running = None
         if json_out is not None:
             event = {"kind": "result", **msgspec.to_builtins(result)}
             json_out.write(json.dumps(event) + "\n")

@@ -117,7 +117,7 @@ class Confirmer:
         yes: bool,
         can_ask: bool,
         height: Callable[[], int],
-        on_cancel: Callable[[], None],
+        on_cancel: Callable[[], Awaitable[None]],
     ) -> None:
         self.view = view
         self.ask = ask
@@ -154,9 +154,9 @@ class Confirmer:
             answer = await self.ask(question)
             if answer is None:
                 return "reject_once"
-            if answer == CANCEL:
-                self.on_cancel()
-                return "reject_once"
+            if answer == CANCEL:  # the cancel goes out first, so the turn ends cancelled, not answered
+                await self.on_cancel()
+                return "cancelled"
             choice = answer.strip().lower()
             if choice in ("y", "yes"):
                 return "allow_once"
