@@ -91,8 +91,9 @@ def test_editing_history_and_commands(workspace: tuple[Path, Path]) -> None:
     assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert "hello world" in files[0].read_text()
 
-    chat = start(cwd, state, "--script", ECHO)
+    chat = start(cwd, state, "--script", ECHO, "back again")  # a first prompt, then the chat
     try:
+        chat.wait_for(r"You said: back again[\s\S]*tokens: \d+ in[\s\S]*^›")
         chat.keys("Up")  # the last line, kept across runs: /sessions, then the others
         chat.wait_for(r"^› /sessions\s*$", whole=False)
         for _ in range(6):  # the others, newest first (Up moves through the two-line one line by line)
