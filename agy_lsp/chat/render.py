@@ -189,6 +189,8 @@ class PlainView(View):
                 self.line(indent + text)
         elif chunk.kind == "compaction":
             self.note("(the conversation was compacted to fit the context window)")
+        elif chunk.text:  # a kind this view does not know (a retry notice): its text as a note
+            self.note(f"{visible(chunk.text, newlines=False)}…")
 
     def end_turn(self, usage: Usage | None, stop_reason: str = "end_turn") -> None:
         for record in self._end_calls():
@@ -334,6 +336,8 @@ class RichView(View):
         elif chunk.kind == "compaction":
             self._commit()
             self.note("(the conversation was compacted to fit the context window)")
+        elif chunk.text:  # a kind this view does not know (a retry notice): its text as a note
+            self.note(f"{visible(chunk.text, newlines=False)}…")
 
     def _tool_line(self, record: ToolRecord) -> None:
         _, style = OUTCOMES.get(record.outcome, ("?", ""))

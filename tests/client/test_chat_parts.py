@@ -107,3 +107,10 @@ def test_subagent_work_is_indented_and_a_plan_is_a_checklist() -> None:
     assert lines[2].startswith("  ✓ #2 list_dir(") and lines[2].endswith("completed: a.py")
     assert lines[3].startswith("✓ #1 invoke_subagent(")
     assert lines[4:] == ["plan (task.md):", "  [x] write the test", "  [~] run it"]
+
+
+def test_a_chunk_kind_the_view_does_not_know_shows_its_text() -> None:
+    """A newer server's notice (a `retry` chunk) is shown as a note, not dropped."""
+    out = io.StringIO()
+    PlainView(out).chunk(ChatChunk(agent_id="a", turn_id="t", seq=1, kind="retry", text="the model is busy; retrying in 2s"))  # type: ignore[arg-type]
+    assert out.getvalue() == "the model is busy; retrying in 2s…\n"
