@@ -1,13 +1,16 @@
-"""`agy-lsp chat`: a terminal chat on the Python client.
+"""`agy-lsp chat`: a terminal chat on the Python client (LSP to `agy-lsp` in a subprocess).
 
-    agy-lsp chat                      interactive: streamed text, dim thoughts, tool
-                                      calls, y / n / always confirmations, usage;
-                                      Ctrl-C cancels the turn; at the prompt it quits
-    agy-lsp chat "prompt"             one shot: the answer on stdout, the rest on stderr
+    agy-lsp chat                      interactive (agy_lsp/chat/: input, render, commands, confirm)
+    agy-lsp chat "prompt"             in a terminal: the chat, starting with that prompt;
+                                      from a script (stdin not a terminal): one shot, the
+                                      answer on stdout, the rest on stderr
     agy-lsp chat --json "prompt"      one shot: every chunk as a JSON line, then the result
+    agy-lsp chat --resume ID          continue a stored conversation (/sessions lists them)
 
-It starts the server with the same backend flags and environment as `agy-lsp`.
-With no model configured it runs on the built-in scripted model, and says so.
+In a terminal, prompt_toolkit reads the prompts and rich draws the turns; in a pipe,
+with TERM=dumb, NO_COLOR or --no-color, everything is plain text with no escape codes.
+It starts the server with the same backend flags and environment as `agy-lsp`. With
+no model configured it runs on the built-in scripted model, and says so.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 from typing import Any, TextIO
@@ -22,12 +26,20 @@ from typing import Any, TextIO
 import anyio
 import msgspec
 
+from agy_lsp.chat import commands
+from agy_lsp.chat.confirm import CANCEL, Confirmer
+from agy_lsp.chat.input import PlainReader, PromptReader, attach, history_path
+from agy_lsp.chat.render import PlainView, View, make_view
 from agy_lsp.client import AgentHandle, AgyClient, AgyClientError, RequestCancelled, Scripted, server_command
-from agy_lsp.client.terminal import Renderer, describe_call, describe_confirmation
-from agy_lsp.protocol.shown import visible
-from agy_lsp.protocol.types import ChatResult, ConfirmToolCallParams
+from agy_lsp.client.terminal import LineReader
+from agy_lsp.client.turn import Turn
+from agy_lsp.protocol.types import ChatResult
 
 INTERRUPTED = 130
+BANNER = (
+    "agy-lsp chat · /help lists the commands · Enter sends, Esc Enter adds a line, @file attaches a file\n"
+    "Ctrl-C cancels a running turn; at the prompt it clears the line, and a second Ctrl-C quits. Ctrl-D quits."
+)
 
 
 def _base_url(value: str) -> str:
@@ -41,8 +53,9 @@ def _base_url(value: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="agy-lsp chat", description="Chat with an Antigravity agent in the terminal.")
-    p.add_argument("prompt", nargs="*", help="one-shot prompt (omit for an interactive chat)")
+    p.add_argument("prompt", nargs="*", help="a first prompt (from a script: a one-shot prompt)")
     p.add_argument("--json", action="store_true", help="one shot: emit chunk events as JSON lines on stdout")
+    p.add_argument("--resume", metavar="ID", help="continue a stored conversation of this workspace")
     p.add_argument("--backend", choices=["gemini", "vertex", "openai", "scripted"], help="backend (AGY_BACKEND)")
     p.add_argument("--model", help="model (AGY_MODEL)")
     p.add_argument("--base-url", type=_base_url, help="OpenAI-compatible endpoint (AGY_BASE_URL)")
@@ -50,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--system", help="system instructions for the agent")
     p.add_argument("--script", help="a scripted-model script (JSON text or a file): implies the scripted backend")
     p.add_argument("-y", "--yes", action="store_true", help="allow every tool call without asking")
-    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR)")
+    p.add_argument("--no-color", action="store_true", help="plain output (also: NO_COLOR, TERM=dumb, a pipe)")
     return p
 
 
@@ -59,17 +72,6 @@ def _script(value: str) -> Any:
         with open(value, encoding="utf-8") as f:
             value = f.read()
     return json.loads(value)
-
-
-def error_text(prefix: str, e: AgyClientError) -> str:
-    """A failure as the chat shows it: the code and message, then the cause and the
-    fix the server gave (the message alone says only that something failed)."""
-    lines = [f"{prefix}: {e.code_name or type(e).__name__}: {e.message}"]
-    if (cause := e.cause) is not None and cause not in e.message:
-        lines.append(f"  cause: {cause}")
-    if (hint := e.hint) is not None:
-        lines.append(f"  hint: {hint}")
-    return "\n".join(lines)
 
 
 def _fallback_note(ns: argparse.Namespace) -> str | None:
@@ -90,154 +92,231 @@ def _fallback_note(ns: argparse.Namespace) -> str | None:
     )
 
 
+def plain_output(ns: argparse.Namespace, out: TextIO) -> bool:
+    """Plain text, no escape codes: not a terminal, a dumb one, or colour refused."""
+    return ns.no_color or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb" or not out.isatty()
+
+
 class Chat:
-    """One chat session: the client, the agent, the renderer and the Ctrl-C state."""
+    """One chat: the client, the agent, the view, the reader and the Ctrl-C state."""
 
-    def __init__(self, ns: argparse.Namespace, renderer: Renderer, *, interactive: bool) -> None:
-        from agy_lsp.client.terminal import LineReader
-
+    def __init__(self, ns: argparse.Namespace, view: View, *, tty: bool) -> None:
         self.ns = ns
-        self.renderer = renderer
-        self.interactive = interactive
-        self.reader = LineReader(sys.stdin.fileno())
-        self.can_ask = interactive or sys.stdin.isatty()
+        self.view = view
+        self.tty = tty  # prompts are read with prompt_toolkit
+        self.lines = LineReader(sys.stdin.fileno())
+        self.reader: PromptReader | PlainReader = PlainReader(self.lines, echo_prompt=True)
         self.turn_scope: anyio.CancelScope | None = None
+        self.running: Turn | None = None
         self.cancelling = False
+        self.quitting = False
+        self.interrupted = False
+        self.client: AgyClient = None  # type: ignore[assignment]  # set in _run before use
         self.agent: AgentHandle | None = None
-        self.quit = anyio.Event()
+        self.backend = Scripted(script=_script(ns.script)) if ns.script is not None else None
+        self.confirmer = Confirmer(
+            view,
+            self.ask,
+            yes=ns.yes,
+            can_ask=sys.stdin.isatty(),
+            height=lambda: shutil.get_terminal_size().lines,
+            on_cancel=self.cancel_from_question,
+        )
 
-    # ------------------------------------------------------------------ confirmations
+    # ------------------------------------------------------------------ agents
 
-    async def confirm(self, params: ConfirmToolCallParams) -> str:
-        call = describe_call(params.tool_call)
-        r = self.renderer
-        if self.ns.yes:
-            r.note(f"? {call}: allowed (--yes)")
-            return "allow_once"
-        if not self.can_ask:
-            r.note(f"? {call}: rejected (no terminal to ask; pass --yes to allow tool calls)")
-            return "reject_once"
-        for line in describe_confirmation(params):  # the whole call: the question hides nothing
-            r.line(line)
-        name = visible(params.tool_call.name, newlines=False)
-        while True:
-            r.prompt(f"? allow {name} (the whole call is above)? [y]es / [n]o / [a]lways: ")
-            answer = await self.reader.readline()
-            if answer is None:
-                return "reject_once"
-            choice = answer.strip().lower()
-            if choice in ("y", "yes"):
-                return "allow_once"
-            if choice in ("a", "always"):
-                return "allow_always"
-            if choice in ("n", "no"):
-                return "reject_once"
+    @property
+    def current(self) -> AgentHandle:
+        assert self.agent is not None
+        return self.agent
 
-    # ------------------------------------------------------------------ Ctrl-C
+    async def new_agent(self, conversation_id: str | None = None) -> None:
+        """A fresh agent (or one on a stored conversation); the old one is closed, its
+        conversation stays stored."""
+        agent = await self.client.create_agent(
+            self.backend,
+            system_instructions=self.ns.system,
+            workspaces=[os.getcwd()],
+            conversation_id=conversation_id,
+            on_confirm=self.confirmer,
+        )
+        old, self.agent = self.agent, agent
+        if old is not None:
+            try:
+                await old.shutdown()
+            except AgyClientError as e:
+                self.view.error(commands.error_text("closing the previous conversation", e))
 
-    async def watch_sigint(self, main: anyio.CancelScope) -> None:
+    # ------------------------------------------------------------------ questions and Ctrl-C
+
+    async def ask(self, question: str) -> str | None:
+        """One answer to a confirmation question; CANCEL for Ctrl-C."""
+        if not self.tty:
+            print(question, end="", file=sys.stderr, flush=True)  # stdout may be a pipe
+            return await self.lines.readline()
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+        keys = KeyBindings()
+
+        @keys.add("c-c")
+        def _cancel(event: KeyPressEvent) -> None:  # pyright: ignore[reportUnusedFunction]
+            event.app.exit(result=CANCEL)
+
+        session: PromptSession[str] = PromptSession(key_bindings=keys)
+        try:
+            return await session.prompt_async(question, handle_sigint=False)  # our SIGINT receiver stays in place
+        except EOFError:
+            return None
+        except KeyboardInterrupt:  # TERM=dumb: prompt_toolkit's plain prompt raises it for Ctrl-C
+            return CANCEL
+
+    def cancel_turn(self) -> None:
+        if self.turn_scope is not None and not self.cancelling:
+            self.cancelling = True
+            self.view.note("^C cancelling the turn (Ctrl-C again to quit)")
+            self.turn_scope.cancel()
+
+    async def cancel_from_question(self) -> None:
+        """Ctrl-C at a question: the turn's cancel request is sent before the answer."""
+        turn = self.running
+        self.cancel_turn()
+        if turn is not None:
+            await turn.cancel()
+
+    async def _watch_sigint(self, quit_scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT) as signals:
             async for _ in signals:
-                if self.turn_scope is not None and not self.cancelling:
-                    self.cancelling = True
-                    self.renderer.note("^C cancelling the turn (Ctrl-C again to quit)")
-                    self.turn_scope.cancel()
+                if not self.cancelling:
+                    self.cancel_turn()
                 else:
-                    self.renderer.note("^C bye")
-                    self.quit.set()
-                    main.cancel()
+                    self.view.note("^C bye")
+                    self.interrupted = True
+                    quit_scope.cancel()
                     return
 
     # ------------------------------------------------------------------ turns
 
     async def turn(self, prompt: str, json_out: TextIO | None = None) -> ChatResult | None:
-        """Runs one turn, rendering it; None if it was cancelled."""
-        assert self.agent is not None
-        turn = self.agent.chat(prompt)
+        """Runs one turn, drawing it; None if it was cancelled."""
+        turn = self.running = self.current.chat(prompt)
         self.cancelling = False
-        with anyio.CancelScope() as scope:
-            self.turn_scope = scope
-            try:
-                async for chunk in turn:
-                    if json_out is not None:
-                        json_out.write(msgspec.json.encode(chunk).decode() + "\n")
-                        json_out.flush()
-                    else:
-                        self.renderer.chunk(chunk)
-            finally:
-                self.turn_scope = None
-        if scope.cancelled_caught:
-            with anyio.CancelScope(shield=True):
-                await turn.cancel()
-                await turn.wait()
+        self.view.begin_turn()
         try:
+            async with anyio.create_task_group() as watch:
+                watch.start_soon(self._watch_sigint, watch.cancel_scope)
+                with anyio.CancelScope() as scope:
+                    self.turn_scope = scope
+                    try:
+                        async for chunk in turn:
+                            if json_out is not None:
+                                json_out.write(msgspec.json.encode(chunk).decode() + "\n")
+                                json_out.flush()
+                            else:
+                                self.view.chunk(chunk)
+                    except AgyClientError:
+                        pass  # the turn's error: `await turn` below raises it, outside the task group
+                self.turn_scope = None
+                if scope.cancelled_caught or self.cancelling:
+                    with anyio.CancelScope(shield=True):
+                        await turn.cancel()
+                        await turn.wait()
+                watch.cancel_scope.cancel()
+            if self.interrupted:  # a second Ctrl-C: quit
+                self.quitting = True
+                with anyio.CancelScope(shield=True):
+                    await turn.cancel()
+                    await turn.wait()
+                self.view.pause()
+                return None
             result = await turn
         except RequestCancelled:
-            self.renderer.note("⏹ turn cancelled")
+            self.view.cancelled()
             return None
-        self.renderer.newline()
+        except BaseException:
+            self.view.pause()
+            raise
+        finally:
+            self.turn_scope = None
+            self.running = None
         if json_out is not None:
             event = {"kind": "result", **msgspec.to_builtins(result)}
             json_out.write(json.dumps(event) + "\n")
             json_out.flush()
         else:
-            self.renderer.usage(result.usage)
+            self.view.end_turn(result.usage, result.stop_reason)
+        if result.warning is not None:
+            self.view.error(f"warning: {result.warning.data.get('code', result.warning.code)}: {result.warning.message}")
         return result
 
-    async def repl(self) -> None:
-        r = self.renderer
-        r.note("agy-lsp chat — Ctrl-C cancels a turn; Ctrl-C at the prompt, Ctrl-D or /quit quits")
-        while True:
-            r.prompt("› ")
-            line = await self.reader.readline()
-            if line is None:  # Ctrl-D / end of input: end the prompt's line
-                r.line("")
+    async def prompt_turn(self, line: str) -> None:
+        """A prompt as typed: `@path`s attached, then the turn."""
+        prompt, attached = attach(line, os.getcwd())
+        for a in attached:
+            if a.problem:
+                self.view.error(f"@{a.path}: not attached ({a.problem})")
+            elif a.cut:
+                self.view.note(f"@{a.path}: attached, cut to its first part ({a.size:,} bytes in all)")
+            else:
+                self.view.note(f"@{a.path}: attached ({a.size:,} bytes)")
+        try:
+            await self.turn(prompt)
+        except AgyClientError as e:
+            self.view.error(commands.error_text("error", e))
+
+    async def handle(self, line: str) -> None:
+        command = commands.parse(line)
+        if command is not None:
+            await commands.run(self, *command)
+        else:
+            await self.prompt_turn(line)
+
+    async def repl(self, first: str | None) -> None:
+        self.view.note(BANNER)
+        if first:
+            await self.handle(first)
+        while not self.quitting:
+            line = await self.reader.read()
+            if line is None:  # Ctrl-D, Ctrl-C twice, end of input
+                if not self.tty:
+                    print()
+                self.interrupted = isinstance(self.reader, PromptReader) and self.reader.interrupted
                 return
-            line = line.strip()
-            if not line:
-                continue
-            if line in ("/quit", "/exit"):
-                return
-            try:
-                await self.turn(line)
-            except AgyClientError as e:
-                r.error(error_text("error", e))
+            if line.strip():
+                await self.handle(line.strip() if "\n" not in line else line)
 
 
 async def _run(ns: argparse.Namespace) -> int:
-    interactive = not ns.prompt
-    color = not ns.no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    interactive = not ns.json and (not ns.prompt or tty)
     if interactive:
-        renderer = Renderer(sys.stdout, color=color)
+        view = make_view(sys.stdout, plain=plain_output(ns, sys.stdout))
     else:
-        renderer = Renderer(sys.stdout, sys.stderr, color=color and sys.stderr.isatty())
-    chat = Chat(ns, renderer, interactive=interactive)
+        view = PlainView(sys.stdout, sys.stderr)
+    chat = Chat(ns, view, tty=tty)
     if note := _fallback_note(ns):
         print(f"agy-lsp chat: {note}", file=sys.stderr, flush=True)
     cmd = server_command(ns.backend, ns.model, ns.base_url)
     if ns.state_dir:
         cmd += ["--state-dir", ns.state_dir]
-    backend = Scripted(script=_script(ns.script)) if ns.script is not None else None
     code = 0
-    with anyio.CancelScope() as main:
-        async with AgyClient.spawn(cmd) as client, anyio.create_task_group() as tg:
-            client.on_log = lambda level, message: renderer.error(f"server: {message}") if level == "error" else None
-            tg.start_soon(chat.watch_sigint, main)
-            try:
-                chat.agent = await client.create_agent(backend, system_instructions=ns.system, on_confirm=chat.confirm)
-                if interactive:
-                    await chat.repl()
-                else:
-                    json_out = sys.stdout if ns.json else None
-                    result = await chat.turn(" ".join(ns.prompt), json_out)
-                    code = 0 if result is not None else INTERRUPTED
-            except AgyClientError as e:
-                renderer.error(error_text("agy-lsp chat", e))
-                code = 1
-            tg.cancel_scope.cancel()
-    if chat.quit.is_set():
-        return INTERRUPTED
-    return code
+    async with AgyClient.spawn(cmd) as client:
+        chat.client = client
+        client.on_log = lambda level, message: view.error(f"server: {message}") if level == "error" else None
+        try:
+            await chat.new_agent(ns.resume)
+            if interactive:
+                if tty:
+                    info = await client.server_info()
+                    chat.reader = PromptReader(commands.NAMES, history_path(info.state_dir, os.getcwd()))
+                await chat.repl(" ".join(ns.prompt) or None)
+            else:
+                result = await chat.turn(" ".join(ns.prompt), sys.stdout if ns.json else None)
+                code = 0 if result is not None else INTERRUPTED
+        except AgyClientError as e:
+            view.error(commands.error_text("agy-lsp chat", e))
+            code = 1
+    return INTERRUPTED if chat.interrupted else code
 
 
 def main(argv: list[str] | None = None) -> int:

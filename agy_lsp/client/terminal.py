@@ -32,7 +32,7 @@ def describe_call(call: ToolCall, limit: int = 100) -> str:
     """`run_command(command_line="ls")`, shortened to `limit` characters: a summary
     (the `⚙` line, `--yes`), never a question; `describe_confirmation` is that."""
     args = ", ".join(f'{k}="{_short(v, 40)}"' if isinstance(v, str) else f"{k}={_short(v, 40)}" for k, v in call.args.items() if v != "")
-    text = f"{call.name}({args})"
+    text = f"{visible(call.name, newlines=False)}({args})"  # a name is the model's text too
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -1,6 +1,6 @@
 """agy/status, agy/history, agy/usage, agy/clearHistory, agy/structuredOutput,
 agy/resetPermissions, agy/serverInfo, and the stored sessions: agy/listSessions,
-agy/exportSession, agy/deleteSession (the core's sessions, as ACP and MCP use them)."""
+agy/exportSession, agy/deleteSession, agy/listModels (the core's sessions, as ACP and MCP use them)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from agy_lsp.protocol.types import (
     ExportSessionResult,
     HistoryParams,
     HistoryResult,
+    ListModelsResult,
     ListSessionsParams,
     ListSessionsResult,
+    ModelEntry,
     OkResult,
     ResetPermissionsParams,
     ServerInfoResult,
@@ -73,6 +75,12 @@ def register(server: AgyLanguageServer) -> None:
     async def list_sessions(ls: AgyLanguageServer, params: Any) -> ListSessionsResult:
         p = decode(params, ListSessionsParams)
         return ls.manager.sessions.page(p.offset, p.limit, p.cwd)
+
+    @server.feature(Method.LIST_MODELS)
+    @rpc
+    async def list_models(ls: AgyLanguageServer, params: Any) -> ListModelsResult:
+        models = await ls.manager.models(decode(params, AgentRef).agent_id)
+        return ListModelsResult(models=[ModelEntry(id=m.id, context_window=m.context_window) for m in models])
 
     @server.feature(Method.EXPORT_SESSION)
     @rpc

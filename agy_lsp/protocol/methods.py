@@ -26,6 +26,7 @@ class Method:
     LIST_SESSIONS: Final = "agy/listSessions"
     EXPORT_SESSION: Final = "agy/exportSession"
     DELETE_SESSION: Final = "agy/deleteSession"
+    LIST_MODELS: Final = "agy/listModels"
 
     # server -> client notifications
     CHAT_CHUNK: Final = "agy/chatChunk"

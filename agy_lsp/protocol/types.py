@@ -296,6 +296,17 @@ class OkResult(Wire, omit_defaults=False):
     ok: bool = True
 
 
+class ModelEntry(Wire, omit_defaults=False):
+    id: str
+    context_window: int | None = None  # input tokens, where known
+
+
+class ListModelsResult(Wire, omit_defaults=False):
+    """`agy/listModels`: the models the agent's backend offers, its own first."""
+
+    models: list[ModelEntry]
+
+
 class ServerInfoResult(Wire, omit_defaults=False):
     name: str
     version: str

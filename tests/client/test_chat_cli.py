@@ -1,6 +1,7 @@
 """`agy-lsp chat`: interactive through a pty (streamed answer, a confirmation
-answered at the keyboard, Ctrl-C cancelling a turn, Ctrl-C quitting) and one shot
-(answer on stdout, --json lines, the scripted-model note on stderr)."""
+answered at the keyboard, Ctrl-C cancelling a turn, Ctrl-C twice quitting) and one
+shot (answer on stdout, --json lines, the scripted-model note on stderr).
+tests/chat_tmux/ checks what a person sees in a real terminal."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests.client.conftest import CHAT, FULL_ENV
 from tests.client.pty_session import PtySession
 from tests.helpers import running_sleeps, sleep_reply
 
+# prompt_toolkit asks a terminal where its cursor is; a bare pty does not answer.
+PTY_ENV = {**FULL_ENV, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
 SCRIPT = json.dumps(
     [
         {"text": "hello from the model", "chunks": 4, "chunkDelayMs": 40},
@@ -27,29 +30,31 @@ SCRIPT = json.dumps(
 
 
 def test_interactive_chat_in_a_pty() -> None:
-    session = PtySession([*CHAT, "--script", SCRIPT], {**FULL_ENV, "TERM": "xterm"})
+    session = PtySession([*CHAT, "--script", SCRIPT], PTY_ENV)
     try:
         session.expect("scripted model")
-        mark = session.expect("› ").end()
+        mark = session.expect("›").end()
         # a streamed answer, then the usage line and a new prompt
         session.send("hi\r")
-        mark = session.expect(r"hello from the model\n.*tokens: \d+ in · \d+ out · \d+ total.*\n› ", start=mark).end()
+        mark = session.expect(r"hello from the model[\s\S]*tokens: \d+ in · \d+ out · \d+ total[\s\S]*›", start=mark).end()
         # a confirmation answered at the keyboard
         session.send("run it\r")
-        mark = session.expect(r"CommandLine: echo typed-yes\n.*allow run_command .*\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark).end()
+        mark = session.expect(r"CommandLine: echo typed-yes[\s\S]*allow run_command .*\? \[y\]es / \[n\]o /", start=mark).end()
         session.send("y\r")
-        mark = session.expect(r"⚙ run_command.*\n\s+↳ .*typed-yes", start=mark).end()
-        mark = session.expect(r"the command ran\n.*tokens:.*\n› ", start=mark).end()
+        mark = session.expect(r"✓ #1 run_command.* · completed: [\s\S]*typed-yes", start=mark).end()
+        mark = session.expect(r"the command ran[\s\S]*tokens:[\s\S]*›", start=mark).end()
         # Ctrl-C cancels the running turn; the chat goes on
         session.send("slow\r")
         mark = session.expect(r" c ", start=mark).end()
         session.interrupt()
-        mark = session.expect(r"cancelling the turn.*\n.*turn cancelled\n› ", start=mark).end()
+        mark = session.expect(r"cancelling the turn[\s\S]*turn cancelled[\s\S]*›", start=mark).end()
         assert "q r s t" not in session.text
         session.send("still here\r")
-        mark = session.expect(r"You said: still here\n.*tokens:.*\n› ", start=mark).end()
-        # Ctrl-C at the prompt quits, and the server goes with it
-        session.interrupt()
+        mark = session.expect(r"You said: still here[\s\S]*tokens:[\s\S]*›", start=mark).end()
+        # Ctrl-C at the prompt arms, a second one quits, and the server goes with it
+        session.send("\x03")
+        session.expect(r"›[^\n]*Ctrl-C again to qui\r?t")  # at the prompt's right (its last column drawn apart)
+        session.send("\x03")
         assert session.wait() == 130
     finally:
         session.close()
@@ -57,7 +62,10 @@ def test_interactive_chat_in_a_pty() -> None:
 
 def test_one_shot_to_stdout_and_json() -> None:
     env = {**FULL_ENV}
-    plain = subprocess.Popen([*CHAT, "hello there"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stdin is not a terminal: one shot (in a terminal, the prompt starts a chat)
+    plain = subprocess.Popen(
+        [*CHAT, "hello there"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     as_json = subprocess.Popen(
         [*CHAT, "--json", "--script", json.dumps([{"text": "one two three", "chunks": 3}]), "count"],
         env=env,
@@ -94,11 +102,11 @@ def test_the_question_shows_the_whole_call_and_escapes_controls() -> None:
     assert len(command) > 2000 and command.count("\n") == 39
     args = {"CommandLine": command, "Cwd": "/tmp", "Note": "fine\r\x1b[2Kharmless\x1b]0;title\x07\u202e"}
     script = json.dumps([{"toolCalls": [{"name": "run_command", "args": args}]}, {"text": "not run"}])
-    session = PtySession([*CHAT, "--script", script], {**FULL_ENV, "TERM": "xterm"})
+    session = PtySession([*CHAT, "--script", script], {**PTY_ENV, "NO_COLOR": "1"})  # no rich: its own \x1b[2K
     try:
-        mark = session.expect("› ").end()
+        mark = session.expect("›").end()
         session.send("go\r")
-        prompt = session.expect(r"\? allow run_command.*\? \[y\]es / \[n\]o / \[a\]lways: ", start=mark)
+        prompt = session.expect(r"\? allow run_command \(the whole call is above[\s\S]{0,40}\[y\]es / \[n\]o /", start=mark)
         shown = session.text[mark : prompt.start()]
         for line in command.split("\n"):
             assert line in shown, f"{line!r} was not shown before the question:\n{shown}"
@@ -108,9 +116,9 @@ def test_the_question_shows_the_whole_call_and_escapes_controls() -> None:
         raw = session.raw.decode(errors="replace")
         assert "\x1b[2K" not in raw and "\x1b]0;" not in raw and "fine\r" not in raw
         session.send("n\r")
-        session.expect(r"not run\n.*tokens:.*\n› ", start=prompt.end())
-        session.interrupt()
-        assert session.wait() == 130
+        session.expect(r"not run[\s\S]*tokens:[\s\S]*›", start=prompt.end())
+        session.send("\x04")  # Ctrl-D quits
+        assert session.wait() == 0
     finally:
         session.close()
 
@@ -125,9 +133,9 @@ def test_ctrl_c_while_a_command_runs_then_the_chat_goes_on() -> None:
     tag = uuid.uuid4().int % 10**5
     marks = [f"30.{tag:05d}{i}" for i in range(2)]
     script = json.dumps({"replies": [sleep_reply(m) for m in marks], "fallback": "echo"})
-    session = PtySession([*CHAT, "-y", "--script", script], {**FULL_ENV, "TERM": "xterm"})
+    session = PtySession([*CHAT, "-y", "--script", script], PTY_ENV)
     try:
-        at = session.expect("› ").end()
+        at = session.expect("›").end()
         for n, mark in enumerate(marks):
             session.send(f"sleep {mark}\r")
             deadline = time.monotonic() + 20
@@ -142,10 +150,10 @@ def test_ctrl_c_while_a_command_runs_then_the_chat_goes_on() -> None:
             if n == 1:
                 time.sleep(0.05)
                 _sigint(*sleeps)
-            at = session.expect(r"turn cancelled\n› ", start=at).end()
+            at = session.expect(r"turn cancelled[\s\S]*›", start=at).end()
             for prompt in ("one", "two", "three"):
                 session.send(f"{prompt}\r")
-                at = session.expect(rf"You said: {prompt}\n.*tokens:.*\n› ", start=at).end()
+                at = session.expect(rf"You said: {prompt}[\s\S]*tokens:[\s\S]*›", start=at).end()
             assert not running_sleeps(mark)
         session.send("\x04")
         assert session.wait() == 0
