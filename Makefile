@@ -31,8 +31,12 @@ test: $(STAMP) ## Everything: lint, types, Python tests (e2e, faults, client, AC
 		mkdir -p editors/vscode/.cache && (bash editors/vscode/provision.sh >editors/vscode/.cache/provision.log 2>&1 &) ; fi
 	@# so do the pinned third-party clients (Node 22, MCP Inspector, Gemini CLI, Claude Code); pytest waits for them below
 	@mkdir -p $(THIRD_PARTY)/.cache && (bash $(THIRD_PARTY)/provision.sh >$(THIRD_PARTY)/.cache/provision.log 2>&1 &)
+	@# and the plain LSP editors (Emacs with eglot) and tmux for the terminal chat, from Debian's packages
+	@mkdir -p .cache && ( (sh tests/plain_editors/provision.sh && sh tests/chat_tmux/provision.sh) >.cache/apt.log 2>&1 &)
 	$(MAKE) lint
 	bash $(THIRD_PARTY)/provision.sh || { cat $(THIRD_PARTY)/.cache/provision.log; exit 1; }
+	sh tests/plain_editors/provision.sh || { cat .cache/apt.log; exit 1; }
+	sh tests/chat_tmux/provision.sh || { cat .cache/apt.log; exit 1; }
 	@# two pytest runs side by side (most tests wait on harnesses, editors and clients): the half
 	@# below prints as it runs, the other half's output follows it; both must pass
 	@mkdir -p .cache; \

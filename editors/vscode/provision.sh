@@ -23,8 +23,9 @@ NODE24_VERSION=24.22.3
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo -n "$@"; fi; }
 apt_install() {
   echo "apt-get install $*" >&2
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # one apt-get at a time across the project's provision scripts (they run side by side in make test)
+  as_root flock /tmp/agy-lsp-apt.lock apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root flock /tmp/agy-lsp-apt.lock apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 if [[ ! -x "$node24/bin/node" ]]; then

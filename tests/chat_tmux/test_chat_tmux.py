@@ -14,8 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.chat_tmux.conftest import CHAT, chat_env
 from tests.chat_tmux.tmux import TmuxChat
 
@@ -209,25 +207,14 @@ def test_ctrl_c_during_a_tool_then_another_prompt(workspace: tuple[Path, Path]) 
         chat.type("still there?")
         chat.keys("Enter")
         # The harness tells the model the task was cancelled, and the echo model may answer
-        # that first: the answer is an echo either way, with its usage.
-        answered = chat.wait_for(
-            r"(You said: [\s\S]*tokens: \d+ in)|(AGENT_FAILED: lost the connection to the agent.s harness)",
-            after=mark,
-        )
-        defect = answered.group(2) is not None
-        if defect:  # the chat shows the error with its cause, and carries on
-            chat.wait_for(r"cause: ", after=mark)
-            chat.wait_for(PROMPT, whole=False)
-            mark = chat.mark()
-            chat.type("and now?")
-            chat.keys("Enter")
-            chat.wait_for(r"You said: [\s\S]*tokens: \d+ in", after=mark)
+        # that first: the answer is an echo either way, with its usage, never AGENT_FAILED
+        # (the cancelled command's late post-tool hook is not answered: issue #26 defect 1).
+        chat.wait_for(r"You said: [\s\S]*tokens: \d+ in", after=mark)
+        assert "AGENT_FAILED" not in chat.scrollback()[mark:]
         chat.keys("C-d")
         assert chat.exit_code() == 0
     finally:
         chat.close()
-    if defect:
-        pytest.xfail("core: the turn after one cancelled while run_command ran fails with AGENT_FAILED (harness connection closed)")
 
 
 def test_plain_output_in_a_pipe(workspace: tuple[Path, Path]) -> None:

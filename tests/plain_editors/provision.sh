@@ -12,4 +12,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y --no-install-recommends emacs-nox elpa-eglot >/dev/null || { apt-get update >/dev/null && apt-get install -y --no-install-recommends emacs-nox elpa-eglot >/dev/null; }
+# one apt-get at a time across the project's provision scripts (they run side by side in make test)
+apt() { flock /tmp/agy-lsp-apt.lock apt-get "$@"; }
+apt install -y --no-install-recommends emacs-nox elpa-eglot >/dev/null || { apt update >/dev/null && apt install -y --no-install-recommends emacs-nox elpa-eglot >/dev/null; }
