@@ -30,7 +30,7 @@ from agy_lsp.run import codes
 from agy_lsp.run.codes import UsageError
 from agy_lsp.run.editor import Consent, RunEditor
 from agy_lsp.run.output import Output, RunResult
-from agy_lsp.settings import from_environment
+from agy_lsp.settings import SettingsError, from_environment
 
 Stop = Literal["SIGINT", "SIGTERM", "timeout", "refused", "broken"]
 _STOP_CODES: dict[Stop, int] = {
@@ -127,7 +127,7 @@ class Run:
                 {"backend": self.ns.backend, "model": self.ns.model, "base_url": self.ns.base_url, "state_dir": self.ns.state_dir}
             )
             params = self._params(cwd)
-        except UsageError as e:
+        except (UsageError, SettingsError) as e:  # a bad flag, or an AGY_* variable it cannot use
             return self._fail(codes.USAGE, str(e))
         code = codes.OK
         async with AgentManager(settings, self.editor) as manager, anyio.create_task_group() as tg:

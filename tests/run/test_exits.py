@@ -22,6 +22,10 @@ def test_usage_errors_exit_2(run: Runner) -> None:
     assert unknown.returncode == 2 and "nosuchsession" in unknown.stderr
     result = result_of(unknown.stdout)
     assert result["status"] == "usage" and result["exitCode"] == 2 and "nosuchsession" in result["error"]["message"]
+    run.env["AGY_MAX_LIVE_AGENTS"] = "abc"
+    bad_env = run("--script", script(), "hi")
+    del run.env["AGY_MAX_LIVE_AGENTS"]
+    assert bad_env.returncode == 2 and "AGY_MAX_LIVE_AGENTS='abc'" in bad_env.stderr and "Traceback" not in bad_env.stderr
     hostile = run("--resume", "../../etc/passwd", "--script", script(), "hi")
     assert hostile.returncode == 2 and "--resume" in hostile.stderr and "Traceback" not in hostile.stderr
     bad_schema = run("--output", "json", "--schema", str(run.cwd / "missing.json"), "--script", script(), "hi")
