@@ -18,6 +18,7 @@ import anyio
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.agents.store import SessionMeta
 from agy_lsp.mcp.errors import invalid
+from agy_lsp.mcp.owners import Guard
 from agy_lsp.mcp.schemas import RunArgs, SessionOut
 from agy_lsp.protocol.agent_options import ModelOptions
 from agy_lsp.protocol.errors import AgyError, ErrorCode
@@ -57,6 +58,7 @@ class Sessions:
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
         self._opening = anyio.Lock(fast_acquire=True)  # two calls naming one stored session open it once
+        self.guard = Guard()  # over HTTP: each token's own sessions, cwd within the roots (owners.py)
 
     async def open(self, args: RunArgs) -> tuple[str, str, bool]:
         """(session id, agent id, whether it is new) for `agy_run`: a new session, or
@@ -83,6 +85,7 @@ class Sessions:
         cwd = args.cwd or self.default_cwd
         if not Path(cwd).is_absolute():
             raise invalid("cwd must be an absolute path", field="cwd")
+        self.guard.check_cwd(cwd)
         if not await anyio.Path(cwd).is_dir():
             raise invalid(f"cwd {cwd!r} is not a directory", field="cwd")
         session_id = uuid.uuid4().hex
@@ -92,6 +95,7 @@ class Sessions:
             policies=args.policy or DEFAULT_PRESET,
             model_options=model_options(args),
         )
+        self.guard.claim(session_id)
         created = await self.manager.create(params, alias=session_id, start=False)  # the turn starts the harness
         self.live[session_id], self.cwd[session_id] = created.agent_id, cwd
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
@@ -132,7 +136,7 @@ class Sessions:
             for s, c in self.cwd.items()
             if s not in stored_ids and s in self.live and (cwd is None or c == cwd)
         ]
-        listed = fresh + [
+        listed = [s for s in fresh if self.guard.visible(s.session_id)] + [
             SessionOut(
                 session_id=public_id(m),
                 title=m.title,
@@ -142,5 +146,6 @@ class Sessions:
                 cwd=m.cwd,
             )
             for m in metas
+            if self.guard.visible(public_id(m))
         ]
         return listed[:limit], len(listed)
