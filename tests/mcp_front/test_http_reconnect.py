@@ -18,6 +18,7 @@ import httpx2
 import pytest
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
+from tests.helpers import harness_children, pid_alive
 from tests.mcp_front.conftest import http_server, stop_http
 from tests.mcp_front.test_http_security import HEADERS, INIT, env_for
 
@@ -148,3 +149,47 @@ async def test_a_host_that_never_comes_back_has_its_turn_cancelled_after_the_gra
     finally:
         await stop_http(proc)
     assert proc.returncode == 0
+
+
+async def test_sigterm_mid_turn_ends_it_stores_it_and_leaves_no_harness(model: ScriptedModel, tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(24)
+    env = env_for(model, tmp_path, AGY_TOKEN=token, AGY_SHUTDOWN_TIMEOUT_SECS="3")
+    endless = {"text": "word " * 300, "chunkDelayMs": 60}  # 18 s: it cannot finish within the bound
+    replies = [{"text": "ready"}, endless, {"text": "after the restart"}]
+    url, _ = model.register(parse_script({"replies": replies}), name=f"term-{secrets.token_hex(4)}")
+    env["AGY_BASE_URL"] = url
+    (tmp_path / "work").mkdir()
+    proc, endpoint = await http_server(env, tmp_path, str(tmp_path / "work"))
+    try:
+        async with httpx2.AsyncClient(timeout=60) as http:
+            wire = Wire(http, endpoint, token)
+            await wire.open()
+            # (a first turn that never ended is not stored: the conversation exists from its end on)
+            session_id = (await call(http, wire, "agy_run", {"prompt": "warm up"}))["sessionId"]
+            reply = run_request(sessionId=session_id)
+            async with http.stream("POST", endpoint, headers=wire.headers, json=reply) as r:
+                async for _, message in events(r):
+                    if message and message.get("method") == "notifications/progress":
+                        break
+            harnesses = harness_children(proc.pid)
+            assert harnesses
+            t0 = asyncio.get_running_loop().time()
+            await stop_http(proc)  # SIGTERM, and the process must be gone in time
+            assert asyncio.get_running_loop().time() - t0 < 3 + 5 + 3  # shutdown bound, closing the agents, slack
+    finally:
+        await stop_http(proc)
+    assert proc.returncode == 0
+    assert not [p for p in harnesses if pid_alive(p)], "SIGTERM left localharness processes behind"
+
+    # The interrupted session was stored: a new server finds it, and it takes the next turn.
+    proc, endpoint = await http_server(env, tmp_path, str(tmp_path / "work"))
+    try:
+        async with httpx2.AsyncClient(timeout=60) as http:
+            wire = Wire(http, endpoint, token)
+            await wire.open()
+            (stored,) = (await call(http, wire, "agy_sessions", {}))["sessions"]
+            assert (await call(http, wire, "agy_reply", {"sessionId": stored["sessionId"], "prompt": "again"}))[
+                "text"
+            ] == "after the restart"
+    finally:
+        await stop_http(proc)
