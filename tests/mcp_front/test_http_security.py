@@ -68,11 +68,12 @@ async def running(env: dict[str, str], root: Path, *args: str) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def client(url: str, token: str) -> AsyncIterator[ClientSession]:
+async def client(url: str, token: str, *, modern: bool = False) -> AsyncIterator[ClientSession]:
+    """A session of the official client; `modern`: the stateless 2026-07-28 era."""
     async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
         async with streamable_http_client(url, http_client=http) as (read, write):
             async with ClientSession(read, write) as session:
-                await session.initialize()
+                await (session.discover() if modern else session.initialize())
                 yield session
 
 
@@ -171,6 +172,9 @@ async def test_one_token_cannot_see_or_touch_another_tokens_sessions(model: Scri
                 with pytest.raises(MCPError) as refused:
                     await call
                 assert refused.value.error.code == INVALID_PARAMS
+            async with client(url, bob, modern=True) as b2026:  # the stateless era is isolated the same way
+                assert ok(await b2026.call_tool("agy_sessions", {}))["sessions"] == []
+                assert failed(await b2026.call_tool("agy_status", {"sessionId": session_id}))["code"] == "AGENT_NOT_FOUND"
             # Alice's session is untouched and still hers.
             assert ok(await a.call_tool("agy_reply", {"sessionId": session_id, "prompt": "again"}))["text"] == "You said: again"
             assert ok(await a.call_tool("agy_status", {"sessionId": session_id}))["turnCount"] == 2
