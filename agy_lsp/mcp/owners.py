@@ -106,6 +106,10 @@ class Owners(Guard):
         who = principal()
         return who is None or self.owner.get(session_id) == who  # None: not a request (the server itself)
 
+    def owns(self, who: str | None, session_id: str) -> bool:
+        """Whether the token `who` may hear about `session_id` (outside a request)."""
+        return self.shared or (who is not None and self.owner.get(session_id) == who)
+
     def check_cwd(self, cwd: str) -> None:
         if not self.roots:
             return

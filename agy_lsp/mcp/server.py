@@ -18,7 +18,8 @@ from mcp.server.subscriptions import ListenHandler
 from agy_lsp import __version__, parent_process
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.mcp.mcp_editor import McpEditor
-from agy_lsp.mcp.owners import Guard, guard_resource, guard_tool
+from agy_lsp.mcp.owned_notifier import OwnedNotifier, watching
+from agy_lsp.mcp.owners import Guard, Owners, guard_resource, guard_tool
 from agy_lsp.mcp.queries import Queries
 from agy_lsp.mcp.resources import Notifier, Resources
 from agy_lsp.mcp.sessions import Sessions
@@ -76,14 +77,16 @@ class AgyServer(Server[object]):
 def build_server(manager: AgentManager, editor: McpEditor, tg: TaskGroup, default_cwd: str, guard: Guard | None = None) -> AgyServer:
     """The MCP server over the core, whatever the transport. `guard`: whose sessions a
     request may see (HTTP, owners.py); None: all of them (stdio, one host)."""
-    notifier = Notifier(tg)
+    notifier = OwnedNotifier(tg, guard) if isinstance(guard, Owners) else Notifier(tg)
     sessions = Sessions(manager, default_cwd)
     tools = Tools(Turns(manager, editor, sessions, notifier, tg), Queries(manager, sessions), editor, notifier)
     resources = Resources(manager, sessions, notifier)
-    call_tool, read, subscribe = tools.call, resources.read, resources.subscribe
+    call_tool, read, subscribe, unsubscribe = tools.call, resources.read, resources.subscribe, resources.unsubscribe
     if guard is not None:
         sessions.guard = guard
         call_tool, read, subscribe = guard_tool(guard, call_tool), guard_resource(guard, read), guard_resource(guard, subscribe)
+    if isinstance(notifier, OwnedNotifier):
+        subscribe, unsubscribe = watching(notifier, subscribe, True), watching(notifier, unsubscribe, False)
     return AgyServer(
         "agy-lsp",
         version=__version__,
@@ -95,7 +98,7 @@ def build_server(manager: AgentManager, editor: McpEditor, tg: TaskGroup, defaul
         on_list_resource_templates=resources.templates,
         on_read_resource=read,
         on_subscribe_resource=subscribe,
-        on_unsubscribe_resource=resources.unsubscribe,
+        on_unsubscribe_resource=unsubscribe,
         on_subscriptions_listen=ListenHandler(notifier.bus),
     )
 

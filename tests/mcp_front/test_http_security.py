@@ -5,6 +5,7 @@ Real server processes on loopback, on the scripted model, driven over raw HTTP
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import mcp_types as types
 import pytest
 from mcp import ClientSession, MCPError
 from mcp.client.streamable_http import streamable_http_client
@@ -205,3 +207,43 @@ async def test_a_cwd_outside_the_roots_is_invalid_params(model: ScriptedModel, t
             default = ok(await c.call_tool("agy_run", {"prompt": "there"}))  # no cwd: the first root
             status = ok(await c.call_tool("agy_status", {"sessionId": default["sessionId"]}))
             assert status["cwd"] == str(root)
+
+
+@pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")  # resources/subscribe is the 2025-11-25 way
+async def test_a_sessions_change_is_told_only_to_its_owners_connections(model: ScriptedModel, tmp_path: Path) -> None:
+    alice, bob = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    token_file = tmp_path / "tokens"
+    token_file.write_text(f"{alice}\n{bob}\n")
+    token_file.chmod(0o600)
+    env = env_for(model, tmp_path)
+    env["AGY_BASE_URL"], _ = model.register(
+        parse_script({"replies": [{"text": "one"}, {"text": "two " * 20, "chunkDelayMs": 50}]}), name=f"n-{secrets.token_hex(4)}"
+    )
+    heard: dict[str, list[Any]] = {"alice": [], "bob": []}
+
+    @asynccontextmanager
+    async def listening(url: str, token: str, name: str) -> AsyncIterator[ClientSession]:
+        async def message(m: Any) -> None:
+            heard[name].append(m)
+
+        async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with streamable_http_client(url, http_client=http) as (read, write):
+                async with ClientSession(read, write, message_handler=message) as session:
+                    await session.initialize()
+                    yield session
+
+    async with running(env, tmp_path, "--token-file", str(token_file)) as url:
+        async with listening(url, alice, "alice") as a, listening(url, bob, "bob") as b:
+            session_id = ok(await a.call_tool("agy_run", {"prompt": "mine"}))["sessionId"]
+            uri = f"agy://sessions/{session_id}"
+            await a.subscribe_resource(uri)
+            turn = asyncio.ensure_future(a.call_tool("agy_reply", {"sessionId": session_id, "prompt": "more"}))
+            await asyncio.sleep(0.5)
+            await b.call_tool("agy_sessions", {})  # Bob's is now the latest request
+            assert ok(await turn)["text"].startswith("two")
+            async with asyncio.timeout(10):
+                while not any(isinstance(m, types.ResourceUpdatedNotification) for m in heard["alice"]):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+    updated = [m for m in heard["bob"] if isinstance(m, types.ResourceUpdatedNotification)]
+    assert updated == [], "Bob was told of Alice's session"
