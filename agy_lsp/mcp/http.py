@@ -233,6 +233,10 @@ def options_from(ns: Any) -> HttpOptions:
     """HttpOptions from the parsed command line (cli.py), AGY_HTTP_* for what is not given."""
     host, port = parse_bind(ns.http or os.environ.get("AGY_HTTP", "8765"))
     env_roots = [r for r in os.environ.get("AGY_ROOTS", "").split(os.pathsep) if r]
+    limits = {"--grace-secs": ns.grace_secs, "--max-body-bytes": ns.max_body_bytes, "--sessions-per-token": ns.sessions_per_token}
+    for flag, value in limits.items():
+        if value is not None and not value > 0:
+            raise ValueError(f"{flag} must be positive")
     return HttpOptions(
         host=host,
         port=port,

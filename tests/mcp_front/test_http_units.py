@@ -14,7 +14,7 @@ from mcp_types import JSONRPCNotification
 
 from agy_lsp.mcp.auth import TokenError, Tokens, read_token_file, token_id
 from agy_lsp.mcp.events import MemoryEventStore
-from agy_lsp.mcp.http import is_loopback, parse_bind
+from agy_lsp.mcp.http import is_loopback, options_from, parse_bind
 
 TOKEN = "correct-horse-battery-staple-42"
 
@@ -81,3 +81,16 @@ def test_the_event_store_replays_one_stream_after_an_event_and_stays_bounded() -
         assert len({*store.events}) == 5
 
     asyncio.run(scenario())
+
+
+def test_http_options_refuse_non_positive_limits() -> None:
+    import argparse
+
+    base = {"http": "8080", "allow_remote": False, "token_file": None, "shared": False, "root": None, "allow_host": None}
+    limits = {"grace_secs": None, "max_body_bytes": None, "sessions_per_token": None}
+    opts = options_from(argparse.Namespace(**base, **limits))
+    assert (opts.host, opts.port, opts.grace_secs, opts.sessions_per_token) == ("127.0.0.1", 8080, 300.0, 16)
+    for name in limits:
+        for bad in (0, -1):
+            with pytest.raises(ValueError, match="must be positive"):
+                options_from(argparse.Namespace(**base, **{**limits, name: bad}))
