@@ -94,3 +94,20 @@ def test_http_options_refuse_non_positive_limits() -> None:
         for bad in (0, -1):
             with pytest.raises(ValueError, match="must be positive"):
                 options_from(argparse.Namespace(**base, **{**limits, name: bad}))
+
+
+def test_accepted_connections_do_not_wait_for_delayed_acks() -> None:
+    """TCP_NODELAY on the listener, so on what it accepts: without it a request's
+    response waited ~40 ms for the client's delayed ACK."""
+    import socket
+
+    from agy_lsp.mcp.http import _listen  # pyright: ignore[reportPrivateUsage]
+
+    listener = _listen("127.0.0.1", 0)
+    client = socket.create_connection(listener.getsockname()[:2])
+    accepted, _ = listener.accept()
+    try:
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        for s in (accepted, client, listener):
+            s.close()
