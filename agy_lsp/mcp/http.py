@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.mcp.auth import Tokens, load_tokens
 from agy_lsp.mcp.events import MemoryEventStore
-from agy_lsp.mcp.mcp_editor import McpEditor
+from agy_lsp.mcp.http_editor import HttpEditor
 from agy_lsp.mcp.owners import Owners
 from agy_lsp.mcp.server import build_server
 from agy_lsp.settings import Settings
@@ -191,7 +191,7 @@ async def run_mcp_http(settings: Settings, opts: HttpOptions) -> int:
     except (ValueError, OSError) as e:
         print(f"agy-lsp: {e}", file=sys.stderr)
         return 2
-    editor = McpEditor()
+    editor = HttpEditor()  # each turn asks through its own host (http_editor.py)
     async with AgentManager(settings, editor) as manager:
         manager.announce_fallback()
         async with anyio.create_task_group() as tg:

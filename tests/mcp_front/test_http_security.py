@@ -247,3 +247,40 @@ async def test_a_sessions_change_is_told_only_to_its_owners_connections(model: S
             await asyncio.sleep(0.5)
     updated = [m for m in heard["bob"] if isinstance(m, types.ResourceUpdatedNotification)]
     assert updated == [], "Bob was told of Alice's session"
+
+
+RUN_LS = {"toolCalls": [{"name": "run_command", "args": {"CommandLine": "echo agy-was-here", "Cwd": "/tmp"}}]}
+
+
+async def test_each_turn_is_asked_through_its_own_host(model: ScriptedModel, tmp_path: Path) -> None:
+    """Two hosts on one token, one with elicitation and one without: whichever made the
+    latest request, a turn's permission question goes to its own host, or is denied
+    because that host cannot ask."""
+    token = secrets.token_urlsafe(24)
+    env = env_for(model, tmp_path, AGY_TOKEN=token)
+    script = [RUN_LS, {"text": "could not"}, RUN_LS, {"text": "ran it"}]
+    env["AGY_BASE_URL"], _ = model.register(parse_script({"replies": script}), name=f"ask-{secrets.token_hex(4)}")
+    asked: list[Any] = []
+
+    async def allow(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params)
+        return types.ElicitResult(action="accept", content={"decision": "allow_once"})
+
+    async with running(env, tmp_path) as url:
+        async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with streamable_http_client(url, http_client=http) as (read, write):
+                async with ClientSession(read, write, elicitation_callback=allow) as asker:
+                    await asker.initialize()
+                    async with client(url, token) as mute:  # no elicitation
+                        turn = asyncio.ensure_future(mute.call_tool("agy_run", {"prompt": "run it"}))
+                        await asyncio.sleep(0.3)
+                        await asker.call_tool("agy_sessions", {})  # the asking host's request is the latest
+                        (call,) = ok(await turn)["toolCalls"]
+                        assert (call["outcome"], asked) == ("denied", [])
+                        assert "cannot ask" in call["reason"]
+
+                        turn = asyncio.ensure_future(asker.call_tool("agy_run", {"prompt": "run it"}))
+                        await asyncio.sleep(0.3)
+                        await mute.call_tool("agy_sessions", {})  # now the mute host's is
+                        (call,) = ok(await turn)["toolCalls"]
+                        assert call["outcome"] == "completed" and len(asked) == 1
