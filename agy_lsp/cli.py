@@ -150,7 +150,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="exit (closing every agent) when this process dies; the LSP initialize processId does the same",
     )
+    _http_flags(p)
     return p
+
+
+def _http_flags(p: argparse.ArgumentParser) -> None:
+    """`--mcp --http`: a shared server over Streamable HTTP (docs/mcp.md)."""
+    h = p.add_argument_group("MCP over HTTP (with --mcp)")
+    h.add_argument("--http", metavar="[HOST:]PORT", help="serve MCP over Streamable HTTP at http://HOST:PORT/mcp (AGY_HTTP)")
+    h.add_argument("--allow-remote", action="store_true", help="allow --http to bind beyond loopback (put TLS in front)")
+    h.add_argument("--token-file", help="bearer tokens, one a line, mode 600 (AGY_TOKEN_FILE; else AGY_TOKEN; else generated)")
+    h.add_argument("--shared", action="store_true", help="every token sees every session (default: each token only its own)")
+    h.add_argument("--root", action="append", metavar="DIR", help="a session's cwd must lie under one of these (repeatable; AGY_ROOTS)")
+    h.add_argument("--allow-host", action="append", metavar="NAME", help="another Host/Origin name to accept (repeatable)")
+    h.add_argument("--grace-secs", type=float, help="end a session and its turn this long after its host left (AGY_HTTP_GRACE_SECS, 300)")
+    h.add_argument("--max-body-bytes", type=int, help="largest request body (4 MiB)")
+    h.add_argument("--sessions-per-token", type=int, help="open MCP sessions per token at most (16)")
 
 
 def _secure(state_dir: str) -> None:
@@ -215,6 +230,14 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as e:
         fail("agy-lsp", str(e))
     _secure(settings.state_dir)
+    if ns.mcp and (ns.http or os.environ.get("AGY_HTTP")):  # serves sockets, not stdin (under systemd it is /dev/null)
+        from agy_lsp.mcp.http import options_from, run_mcp_http
+
+        try:
+            options = options_from(ns)
+        except ValueError as e:
+            _parser().error(str(e))
+        sys.exit(asyncio.run(run_mcp_http(settings, options)))
     check_stdin("ACP" if ns.acp else "MCP" if ns.mcp else "LSP")
     if ns.acp:
         from agy_lsp.acp.server import run_acp

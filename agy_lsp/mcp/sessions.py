@@ -17,6 +17,7 @@ import anyio
 from agy_lsp.agents.manager import AgentManager
 from agy_lsp.agents.sessions import SessionMeta
 from agy_lsp.mcp.errors import invalid
+from agy_lsp.mcp.owners import Guard
 from agy_lsp.mcp.schemas import RunArgs, SessionOut
 from agy_lsp.protocol.agent_options import ModelOptions
 from agy_lsp.protocol.errors import AgyError, ErrorCode
@@ -44,6 +45,7 @@ class Sessions:
         # What this server last set on a session (a stored session's are not known here).
         self.policy: dict[str, str | None] = {}
         self.thinking: dict[str, str | None] = {}
+        self.guard = Guard()  # over HTTP: each token's own sessions, cwd within the roots (owners.py)
 
     async def open(self, args: RunArgs) -> tuple[str, str, bool]:
         """(session id, agent id, whether it is new) for `agy_run`: a new session, or
@@ -70,6 +72,7 @@ class Sessions:
         cwd = args.cwd or self.default_cwd
         if not Path(cwd).is_absolute():
             raise invalid("cwd must be an absolute path", field="cwd")
+        self.guard.check_cwd(cwd)
         if not await anyio.Path(cwd).is_dir():
             raise invalid(f"cwd {cwd!r} is not a directory", field="cwd")
         params = CreateAgentParams(
@@ -79,6 +82,7 @@ class Sessions:
             model_options=model_options(args),
         )
         session_id, agent_id = await self.manager.sessions.new(params)  # the turn starts the harness
+        self.guard.claim(session_id)  # (unowned until now: listed to nobody over HTTP)
         self.policy[session_id], self.thinking[session_id] = args.policy or DEFAULT_PRESET, args.thinking_level
         return session_id, agent_id
 
@@ -118,5 +122,6 @@ class Sessions:
                 cwd=s.cwd,
             )
             for s in self.manager.sessions.listing(cwd)
+            if self.guard.visible(s.session_id)
         ]
         return listed[:limit], len(listed)
