@@ -9,10 +9,19 @@ from typing import Any
 import msgspec
 
 
-class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True):
+class ToolCallSpec(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     name: str
     args: dict[str, Any] = {}
     id: str | None = None
+    # The arguments as the model sends them, a JSON text used verbatim instead of `args`:
+    # for arguments nested deeper than a wire lets a script through (hostile-output tests).
+    args_json: str | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        return msgspec.json.decode(self.args_json) if self.args_json is not None else self.args
+
+    def arguments_json(self) -> str:
+        return self.args_json if self.args_json is not None else msgspec.json.encode(self.args).decode()
 
 
 class Reply(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):

@@ -228,7 +228,7 @@ def _tool_call_delta(index: int, call: ToolCallSpec) -> dict[str, Any]:
         "index": index,
         "id": call.id or f"call_{index}_{call.name}",
         "type": "function",
-        "function": {"name": call.name, "arguments": json.dumps(call.args)},
+        "function": {"name": call.name, "arguments": call.arguments_json()},
     }
 
 

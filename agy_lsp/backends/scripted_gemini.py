@@ -44,7 +44,7 @@ def _candidate(parts: list[dict[str, Any]], finish: str | None = None) -> dict[s
 
 
 def _call(call: Any) -> dict[str, Any]:
-    function: dict[str, Any] = {"name": call.name, "args": call.args}
+    function: dict[str, Any] = {"name": call.name, "args": call.arguments()}
     if call.id:
         function["id"] = call.id
     return {"functionCall": function}

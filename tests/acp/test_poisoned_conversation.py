@@ -4,6 +4,7 @@ answers the next prompt and loads after a restart with its earlier turns."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -21,7 +22,11 @@ def nested(levels: int) -> Any:
 
 
 CALLS = {
-    "deep": ({"name": "read_file", "args": {"path": "/tmp/notes.txt", "options": nested(60)}}, f"nested too deep (max {MAX_DEPTH})"),
+    # As a JSON text: the script reaches the server inside session/new, whose wire allows 64 levels.
+    "deep": (
+        {"name": "read_file", "argsJson": json.dumps({"path": "/tmp/notes.txt", "options": nested(60)})},
+        f"nested too deep (max {MAX_DEPTH})",
+    ),
     "large": ({"name": "write_file", "args": {"path": "/tmp/big.txt", "content": "y" * 6_000_000}}, f"max {MAX_BYTES}"),
 }
 
