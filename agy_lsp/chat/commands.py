@@ -24,6 +24,7 @@ from agy_lsp.protocol.methods import Method
 from agy_lsp.protocol.shown import visible
 from agy_lsp.protocol.types import (
     AgentRef,
+    Capabilities,
     ConfigureAgentParams,
     ExportSessionParams,
     ExportSessionResult,
@@ -32,6 +33,7 @@ from agy_lsp.protocol.types import (
     ListSessionsResult,
     OkResult,
     PolicyPreset,
+    StatusResult,
 )
 
 COMMAND = re.compile(r"^/([A-Za-z][\w-]*)(?:\s+(.*))?$", re.DOTALL)
@@ -157,6 +159,14 @@ async def _plan(host: Host, arg: str) -> None:
     if not arg:
         host.view.error("usage: /plan REQUEST (then /go to carry the plan out)")
         return
+    # The SDK plans only for an interactive agent: make this one so first (its next turn
+    # runs on a new harness, same conversation), as the editors' plan commands do.
+    status = await host.client.connection.request(Method.STATUS, AgentRef(agent_id=host.current.agent_id), StatusResult)
+    caps = status.spec.capabilities if status.spec is not None else None
+    if caps is None or caps.agent_behavior != "interactive":
+        base = caps if caps is not None else Capabilities()
+        await _configure(host, capabilities=msgspec.structs.replace(base, agent_behavior="interactive"))
+        host.view.note("this agent is interactive now, so that it can plan (same conversation)")
     await host.turn(f"/plan {arg}")
 
 

@@ -267,3 +267,25 @@ def test_a_dumb_terminal_is_plain_and_ctrl_c_still_works(workspace: tuple[Path, 
         assert chat.exit_code() == 130
     finally:
         chat.close()
+
+
+def test_plan_makes_the_agent_interactive_first(workspace: tuple[Path, Path]) -> None:
+    """The SDK plans only for an interactive agent: /plan switches the agent once
+    (agy/configureAgent, same conversation) and then asks for the plan."""
+    cwd, state = workspace
+    chat = start(cwd, state, "--script", ECHO)
+    try:
+        mark = chat.mark()
+        chat.type("/plan add a test for divide")
+        chat.keys("Enter")
+        chat.wait_for(r"this agent is interactive now, so that it can plan", after=mark)
+        chat.wait_for(r"tokens: \d+ in[\s\S]*^›", after=mark)
+        mark = chat.mark()
+        chat.type("/plan and one for multiply")
+        chat.keys("Enter")
+        chat.wait_for(r"tokens: \d+ in[\s\S]*^›", after=mark)
+        assert "interactive now" not in chat.scrollback()[mark:]  # switched once
+        chat.keys("C-d")
+        assert chat.exit_code() == 0
+    finally:
+        chat.close()
