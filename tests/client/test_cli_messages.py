@@ -60,12 +60,19 @@ def test_chat_rejects_a_base_url_that_is_not_http_before_starting() -> None:
     assert proc.returncode == 2 and "'notaurl' is not an http(s) URL" in proc.stderr, proc.stderr
 
 
-def test_the_chat_banner_says_how_it_quits_and_one_ctrl_c_at_the_prompt_does() -> None:
-    session = PtySession([*CHAT, "--script", "[]"], {**FULL_ENV, "TERM": "xterm"})
+def test_the_chat_banner_says_exactly_what_ctrl_c_and_ctrl_d_do() -> None:
+    """The banner is true: one Ctrl-C at the prompt clears the line and the chat goes
+    on; a second one quits (130)."""
+    env = {**FULL_ENV, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}  # a bare pty answers no cursor query
+    session = PtySession([*CHAT, "--script", "[]"], env)
     try:
-        banner = session.expect(r"agy-lsp chat — (.*)\n").group(1)
-        assert "twice" not in banner and "Ctrl-C at the prompt" in banner, banner
-        session.expect("› ")
+        mark = session.expect(r"Ctrl-D quits\.[\s\S]*›").end()
+        banner = " ".join(session.text[:mark].split())  # as one line: the terminal wraps it
+        assert "Ctrl-C cancels a running turn; at the prompt it clears the line, and a second Ctrl-C quits. Ctrl-D quits." in banner
+        session.send("half a line")
+        session.interrupt()
+        session.expect(r"Ctrl-C again to qui\r?t", start=mark)  # at the prompt's right (its last column drawn apart)
+        assert session.proc.poll() is None, "one Ctrl-C at the prompt does not quit"
         session.interrupt()
         assert session.wait() == 130
     finally:
