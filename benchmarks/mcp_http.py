@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -151,11 +152,11 @@ async def main(concurrent: int, turns: int) -> dict[str, Any]:
     end of its steps, in that turn): the harness's jitter from turn to turn is tens
     of ms, which would drown a 1 ms difference between two medians."""
     model = ScriptedModel()
+    probes = {"stdio": Probes(), "http": Probes()}
     try:
         url, _ = model.register(parse_script({"fallback": "echo"}), name=f"bench-{secrets.token_hex(4)}")
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
             token = secrets.token_urlsafe(24)
-            probes = {"stdio": Probes(), "http": Probes()}
             stdio_env = _env(url, Path(a) / "state", token, probes["stdio"].path)
             http_env = _env(url, Path(b) / "state", token, probes["http"].path)
             async with asyncio.timeout(600), _stdio(stdio_env, a) as (stdio, stdio_pid):
@@ -178,6 +179,9 @@ async def main(concurrent: int, turns: int) -> dict[str, Any]:
                                 paired[name].append(took - (end - sent))
     finally:
         model.close()
+        for probe in probes.values():
+            with contextlib.suppress(OSError):
+                os.unlink(probe.path)
     out: dict[str, Any] = {"concurrent": concurrent, "turns": turns}
     for name in ("stdio", "http"):
         out[name] = {

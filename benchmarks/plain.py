@@ -19,6 +19,7 @@ plugin drives it: inline completions and a code action's work-done progress.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import time
@@ -169,6 +170,10 @@ async def bench_plain(cfg: Config) -> list[Metric]:
             await plain.client.close()
             await direct.close()
             await chat.close()
+            for probes in (plain.probes, chat.probes):
+                if probes is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(probes.path)
     over = median(inline_over)
     burst_ratio = median(last) / median(single)
     act, chat_base = median(action_over), median(chat_over)
