@@ -13,10 +13,10 @@ import time
 import traceback
 from typing import Any
 
-from benchmarks import concurrency, history, large, memory, run_start, startup, suite, turns
+from benchmarks import concurrency, history, large, mcp_http, memory, plain, run_start, startup, suite, turns
 from benchmarks.common import Config, Metric, config, machine
 
-NAMES = ["startup", "run", "turns", "roundtrip", "history", "concurrency", "large", "pacing", "cancel", "memory"]
+NAMES = ["startup", "run", "turns", "roundtrip", "history", "concurrency", "large", "pacing", "cancel", "memory", "plain", "mcp_http"]
 ITEMS = {
     0: "Pacing",
     1: "Time to first chunk and whole turn (LSP, ACP, MCP)",
@@ -28,6 +28,8 @@ ITEMS = {
     7: "Cancel latency",
     8: "Memory with hibernation",
     9: "Large outputs",
+    10: "Standard LSP for plain clients (inline completion, code action progress)",
+    11: "MCP over Streamable HTTP against stdio",
 }
 
 
@@ -53,6 +55,10 @@ async def run_one(name: str, cfg: Config) -> list[Metric]:
         return await suite.bench_cancel(cfg)
     if name == "memory":
         return await memory.bench_hibernation(cfg)
+    if name == "plain":
+        return await plain.bench_plain(cfg)
+    if name == "mcp_http":
+        return await mcp_http.bench_mcp_http(cfg)
     raise ValueError(name)
 
 

@@ -4,7 +4,7 @@ provide:
 
 - Probes (`AGY_BENCH_PROBES=<file>`): for each turn, when the SDK's
   `Conversation.send` was called and when its `receive_steps` yielded the turn's
-  first text delta, appended to the file as one line `<send> <first>`
+  first text delta, appended to the file as one line `<send> <first> <end>`
   (perf_counter, which is CLOCK_MONOTONIC: comparable across processes) once the
   turn's steps end. The client's time to first chunk minus that span is what
   agy-lsp added to this very turn (the adapter's own work included), free of the
@@ -55,7 +55,7 @@ def install_probes(path: str) -> None:
                 first = time.perf_counter()
             yield step
         if id(self) in sent:
-            os.write(fd, b"%.6f %.6f\n" % (sent.pop(id(self)), first))
+            os.write(fd, b"%.6f %.6f %.6f\n" % (sent.pop(id(self)), first, time.perf_counter()))
 
     Conversation.send = probed_send  # type: ignore[method-assign]
     Conversation.receive_steps = probed_receive  # type: ignore[method-assign]

@@ -66,14 +66,18 @@ class Probes:
         self._pos = 0
 
     def take(self) -> list[float]:
+        return [first - sent if sent and first else float("nan") for sent, first, _ in self.take_spans()]
+
+    def take_spans(self) -> list[tuple[float, float, float]]:
+        """(send, first text delta, end of the turn's steps) of each new turn."""
         with open(self.path) as f:
             f.seek(self._pos)
             data = f.read()
             self._pos = f.tell()
-        out = []
+        out: list[tuple[float, float, float]] = []
         for line in data.splitlines():
-            sent, first = (float(x) for x in line.split())
-            out.append(first - sent if sent and first else float("nan"))
+            sent, first, end = (float(x) for x in line.split())
+            out.append((sent, first, end))
         return out
 
 

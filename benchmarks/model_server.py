@@ -1,7 +1,8 @@
 """The scripted model in its own process, shared by agy-lsp and the direct-SDK baseline.
 
 `python -m benchmarks.model_server` reads one JSON line {name: script} on stdin,
-prints one JSON line {name: base_url} and serves until stdin closes. A separate process keeps
+prints one JSON line {name: base_url} and serves until stdin closes. Each further line
+on stdin names a script; the answer is one line, how many requests it has received. A separate process keeps
 the model's HTTP thread off the GIL of both the bench client and the direct SDK.
 """
 
@@ -39,6 +40,13 @@ class ModelProcess:
         self.proc.stdin.flush()
         self.urls: dict[str, str] = json.loads(self.proc.stdout.readline())
 
+    def requests(self, name: str) -> int:
+        """How many model requests the script `name` has received so far."""
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
     def close(self) -> None:
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
@@ -59,9 +67,10 @@ class ModelProcess:
 def main() -> None:
     scripts: dict[str, Any] = json.loads(sys.stdin.readline())
     model = ScriptedModel()
-    urls = {name: model.register(parse_script(s), name=name)[0] for name, s in scripts.items()}
-    print(json.dumps(urls), flush=True)
-    sys.stdin.read()
+    states = {name: model.register(parse_script(s), name=name) for name, s in scripts.items()}
+    print(json.dumps({name: url for name, (url, _) in states.items()}), flush=True)
+    for line in sys.stdin:
+        print(len(states[line.strip()][1].requests), flush=True)
     model.close()
 
 

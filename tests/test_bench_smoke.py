@@ -54,6 +54,15 @@ EXPECTED = (
     "pacing_burst_last_ttfc_ms",
     "memory_3_conversations_max_live_1_mb",
     "wake_turn_ms",
+    # standard LSP for plain clients (issue #27)
+    "inline_completion_overhead_ms",
+    "inline_burst_model_requests",
+    "inline_burst_last_ratio",
+    "action_first_progress_overhead_ms",
+    # MCP over HTTP (issue #29)
+    "mcp_http_concurrent_p95_ratio",
+    "mcp_http_server_rss_mb",
+    "mcp_http_turn_overhead_ms",
 )
 
 
