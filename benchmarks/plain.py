@@ -10,7 +10,7 @@ plugin drives it: inline completions and a code action's work-done progress.
 - A typing burst: 20 requests 30 ms apart with the shipped debounce; the model
   requests it cost (the scripted model counts them) and the last request's latency
   against a single request's.
-- A code action (`agy.action` "explain" via workspace/executeCommand, the client
+- A code action (`agy-lsp.action` "explain" via workspace/executeCommand, the client
   advertising window.workDoneProgress): from the command to the first `$/progress`
   report, minus the SDK's span to its first text delta (paired), against the same
   figure for an `agy/chat` turn's first chunk (the turns section's LSP figure).

@@ -1,6 +1,6 @@
 """`textDocument/codeAction` for any LSP client: Antigravity actions on a range.
 
-Listing never starts a turn: each action carries the command `agy.action` with its
+Listing never starts a turn: each action carries the command `agy-lsp.action` with its
 arguments, and only running that command starts the agent. A document the server
 has not seen, or a range outside it, offers nothing (never an error).
 """
@@ -18,7 +18,7 @@ from agy_lsp.lsp.plain_state import PlainState
 if TYPE_CHECKING:
     from agy_lsp.lsp.language_server import AgyLanguageServer
 
-ACTION_COMMAND = "agy.action"
+ACTION_COMMAND = "agy-lsp.action"
 KINDS: dict[str, str] = {
     "fix": lsp.CodeActionKind.QuickFix.value,
     "marker": "refactor.rewrite.agy.marker",
@@ -99,11 +99,11 @@ def code_actions(ls: AgyLanguageServer, state: PlainState, params: lsp.CodeActio
         if _wanted(KINDS[kind], only):
             actions.append(_action(title, kind, where))
     if _wanted(KINDS["review"], only):  # commands as code actions too: not every editor can run a server command
-        actions.append(_command_action("agy: review this", "review", "agy.review", where))
+        actions.append(_command_action("agy: review this", "review", "agy-lsp.review", where))
     path = to_fs_path(doc.uri)
     running = state.turn_of_agent(state.agents.get(state.folder_of(path), "")) if path else None
     if running is not None and _wanted(KINDS["cancel"], only):
-        actions.insert(0, _command_action(f"agy: cancel “{running.title}”", "cancel", "agy.cancel", {"turnId": running.turn_id}))
+        actions.insert(0, _command_action(f"agy: cancel “{running.title}”", "cancel", "agy-lsp.cancel", {"turnId": running.turn_id}))
     return actions
 
 

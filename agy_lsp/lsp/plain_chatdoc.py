@@ -3,7 +3,7 @@ the prompt; the answer streams in below it through `workspace/applyEdit`, tool
 calls as short quoted lines, and a `## you` heading closes it for the next message.
 
 Offered as the code action "agy: send" in any Markdown document (`*.md`, such as
-`notes.agy.md`), and as the command `agy.chatInDocument {uri}`.
+`notes.agy.md`), and as the command `agy-lsp.chatInDocument {uri}`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHAT_IN_DOCUMENT = "agy.chatInDocument"
+CHAT_IN_DOCUMENT = "agy-lsp.chatInDocument"
 KIND = "source.agy.chat"
 ANSWER, YOU = "## agy", "## you"
 FLUSH_EVERY = 0.1  # seconds: streamed text is applied in batches this far apart

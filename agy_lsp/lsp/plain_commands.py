@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHAT, CANCEL, NEW_AGENT, PLAN_THEN_GO = "agy.chat", "agy.cancel", "agy.newAgent", "agy.planThenGo"
+CHAT, CANCEL, NEW_AGENT, PLAN_THEN_GO = "agy-lsp.chat", "agy-lsp.cancel", "agy-lsp.newAgent", "agy-lsp.planThenGo"
 PLAN_PREFIX = "First write a short numbered plan for this, then carry it out step by step.\n\n"
 Command = Callable[[PlainLayer, dict[str, Any]], Awaitable[Any]]
 

@@ -1,4 +1,4 @@
-"""`agy.review`: the agent reviews a file or a range; its findings become
+"""`agy-lsp.review`: the agent reviews a file or a range; its findings become
 diagnostics (source `agy`), each with a quick fix that applies the agent's
 suggested change. A finding goes away when the text it points at changes (it
 follows the text when lines above it move).
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REVIEW = "agy.review"
+REVIEW = "agy-lsp.review"
 SOURCE = "agy"
 MAX_FINDINGS = 50
 _SEVERITY = {

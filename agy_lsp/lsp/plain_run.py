@@ -3,7 +3,7 @@
 The turn runs in the background: the command that started it answers at once
 with `{agentId, turnId}`. While it runs, `$/progress` reports carry the agent's
 latest line and the tool in use; `window/workDoneProgress/cancel` on its token (or
-the `agy.cancel` command) cancels it. Timeouts, quota, pacing and hibernation are
+the `agy-lsp.cancel` command) cancels it. Timeouts, quota, pacing and hibernation are
 the core's, as for any chat; closing the server closes the agents.
 """
 

@@ -132,7 +132,7 @@ class PlainState:
 
     async def agent_for(self, ls: AgyLanguageServer, path: str, *, fresh: bool = False) -> str:
         """The agent of `path`'s workspace folder: the live one, else the stored one
-        resumed, else a new one. `fresh`: always a new one (`agy.newAgent`)."""
+        resumed, else a new one. `fresh`: always a new one (`agy-lsp.newAgent`)."""
         folder = self.folder_of(path)
         lock = self._locks.setdefault(folder, asyncio.Lock())
         async with lock:

@@ -47,7 +47,7 @@ async def test_listing_actions_starts_no_turn_and_unknown_places_offer_nothing(m
         assert "agy: make this async" in titles
         assert {"agy: explain this code", "agy: write tests for this", "agy: document this"} <= set(titles)
         assert all(a.edit is None and a.command is not None for a in listed), "listing only describes; a command starts the turn"
-        assert {a.command.command for a in listed if a.command} == {"agy.action", "agy.review"}
+        assert {a.command.command for a in listed if a.command} == {"agy-lsp.action", "agy-lsp.review"}
         only_fix = lsp.CodeActionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
             range=whole,

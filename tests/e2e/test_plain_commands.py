@@ -4,8 +4,10 @@ window/workDoneProgress/cancel, and the workspace/executeCommand commands."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ def shell(command: str, cwd: str) -> dict[str, Any]:
 
 
 def chat(prompt: str) -> lsp.Command:
-    return lsp.Command(title="chat", command="agy.chat", arguments=[{"prompt": prompt}])
+    return lsp.Command(title="chat", command="agy-lsp.chat", arguments=[{"prompt": prompt}])
 
 
 @pytest.mark.parametrize(("answer", "runs"), [("Allow once", True), ("Reject", False), (None, False)])
@@ -105,23 +107,29 @@ async def test_commands_are_advertised_and_run(model: ScriptedModel, tmp_path: A
     try:
         caps = editor.server_capabilities
         assert caps is not None and caps.execute_command_provider is not None
-        assert {"agy.action", "agy.chat", "agy.cancel", "agy.newAgent", "agy.planThenGo"} <= set(caps.execute_command_provider.commands)
+        advertised = set(caps.execute_command_provider.commands)
+        assert {"agy-lsp.action", "agy-lsp.chat", "agy-lsp.cancel", "agy-lsp.newAgent", "agy-lsp.planThenGo"} <= advertised
+        # vscode-languageclient registers every advertised command as an editor command:
+        # one that our VS Code extension also contributes stops its client from starting.
+        manifest = json.loads((Path(__file__).parents[2] / "editors" / "vscode" / "package.json").read_text())
+        ours = {c["command"] for c in manifest["contributes"]["commands"]}
+        assert not advertised & ours, advertised & ours
         first = await run_command(editor, chat("hi"))
         await until_done(editor, first["turnId"])
         assert any(m.message == "hello there" for m in editor.client.messages)
-        plan = lsp.Command(title="plan", command="agy.planThenGo", arguments=[{"prompt": "tidy up"}])
+        plan = lsp.Command(title="plan", command="agy-lsp.planThenGo", arguments=[{"prompt": "tidy up"}])
         second = await run_command(editor, plan)
         await until_done(editor, second["turnId"])
         assert second["agentId"] == first["agentId"], "one agent per workspace folder"
         assert "short numbered plan" in str(state.requests[-1]["messages"])
         sessions = await request(editor.client, "agy/listSessions", {})
         assert any(s.get("name") == f"agy-lsp: {tmp_path}" for s in sessions["sessions"]), sessions
-        fresh = await run_command(editor, lsp.Command(title="new", command="agy.newAgent", arguments=[{}]))
+        fresh = await run_command(editor, lsp.Command(title="new", command="agy-lsp.newAgent", arguments=[{}]))
         assert fresh["agentId"] != first["agentId"]
-        assert await run_command(editor, lsp.Command(title="cancel", command="agy.cancel", arguments=[{}])) == {"cancelled": 0}
+        assert await run_command(editor, lsp.Command(title="cancel", command="agy-lsp.cancel", arguments=[{}])) == {"cancelled": 0}
         for bad in ([{"prompt": 3}], ["text"], [{}]):
             with pytest.raises(JsonRpcException) as e:
-                await run_command(editor, lsp.Command(title="chat", command="agy.chat", arguments=bad))
+                await run_command(editor, lsp.Command(title="chat", command="agy-lsp.chat", arguments=bad))
             assert e.value.code == -32602
     finally:
         await editor.client.shutdown_session()

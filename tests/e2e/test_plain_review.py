@@ -1,4 +1,4 @@
-"""agy.review on the real SDK: findings as diagnostics with quick fixes, cleared when
+"""agy-lsp.review on the real SDK: findings as diagnostics with quick fixes, cleared when
 their text changes. The client never declares the agy capability."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ FINDINGS = [
 
 
 def review(uri: str) -> lsp.Command:
-    return lsp.Command(title="review", command="agy.review", arguments=[{"uri": uri}])
+    return lsp.Command(title="review", command="agy-lsp.review", arguments=[{"uri": uri}])
 
 
 def diagnostics(editor: Any, uri: str) -> list[lsp.Diagnostic]:

@@ -134,7 +134,7 @@ def test_review_diagnostics_and_their_quick_fix(nvim: Editor, model: ScriptedMod
     start(nvim, model, tmp_path, [{"text": json.dumps(finding)}], code)
     nvim.lua(
         "local c = vim.lsp.get_clients({ name = 'agy', bufnr = 0 })[1];"
-        "c:exec_cmd({ title = 'review', command = 'agy.review', arguments = { { uri = vim.uri_from_bufnr(0) } } }, { bufnr = 0 })"
+        "c:exec_cmd({ title = 'review', command = 'agy-lsp.review', arguments = { { uri = vim.uri_from_bufnr(0) } } }, { bufnr = 0 })"
     )
     nvim.until("#vim.diagnostic.get(0) > 0")
     diag = nvim.lua("local d = vim.diagnostic.get(0)[1]; return { d.source, d.message, d.lnum, d.severity }")
