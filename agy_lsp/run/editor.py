@@ -11,14 +11,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 
+from agy_lsp.agents.editor import NullEditor
 from agy_lsp.agents.report import TurnReport
 from agy_lsp.protocol.types import (
     AgentStateNotice,
     ChatChunk,
     ConfirmToolCallParams,
     ConfirmToolCallResult,
-    HookParams,
-    HookResult,
     QuotaNotice,
     RunToolParams,
     RunToolResult,
@@ -55,7 +54,10 @@ class Consent:
         return self.yes or any(fnmatch.fnmatchcase(tool, pattern) for pattern in self.allow)
 
 
-class RunEditor:
+class RunEditor(NullEditor):
+    """No hooks are subscribed and no editor tools declared: NullEditor's answers, but
+    for consent (by the flags) and what a person sees."""
+
     def __init__(self, out: Output, consent: Consent, on_refused: Callable[[], None]) -> None:
         self.out = out
         self.consent = consent
@@ -112,12 +114,6 @@ class RunEditor:
 
     async def run_tool(self, params: RunToolParams) -> RunToolResult:
         return RunToolResult(error="agy-lsp run declares no editor tools")
-
-    async def hook(self, params: HookParams) -> HookResult:
-        return HookResult()
-
-    def hook_notice(self, params: HookParams) -> None:
-        pass
 
     def outcomes(self, report: TurnReport) -> list[CallOutcome]:
         """The turn's own calls (not its subagents'), as the core reported them; a call

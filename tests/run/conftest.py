@@ -68,6 +68,27 @@ class Runner:
         cmd = self.args(*args) if python is None else [sys.executable, *python, *self.args(*args)[1:]]
         return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=self.env, cwd=self.cwd, timeout=TIMEOUT)
 
+    def with_tty_stderr(self, *args: str) -> tuple[subprocess.CompletedProcess[str], str]:
+        """A run whose stderr is a terminal (stdout a pipe): its result, and what the
+        terminal showed."""
+        master, slave = os.openpty()
+        try:
+            pipe = subprocess.PIPE
+            done = subprocess.run(self.args(*args), stdout=pipe, stderr=slave, text=True, env=self.env, cwd=self.cwd, timeout=TIMEOUT)
+            os.close(slave)
+            seen = b""
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's other end is closed and drained
+                    break
+                if not data:
+                    break
+                seen += data
+        finally:
+            os.close(master)
+        return done, seen.decode()
+
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         pipe = subprocess.PIPE
         return subprocess.Popen(self.args(*args), stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe, text=True, env=self.env, cwd=self.cwd)

@@ -88,28 +88,10 @@ def test_no_wire_library_is_imported(run: Runner) -> None:
 
 
 def test_progress_goes_to_stderr_only_when_it_is_a_terminal(run: Runner) -> None:
-    import os
-    import subprocess
 
-    from tests.run.conftest import TIMEOUT, run_command_call
+    from tests.run.conftest import run_command_call
 
-    master, slave = os.openpty()
-    try:
-        args = run.args("--yes", "--script", script(run_command_call("echo tty"), {"text": "Ran it."}), "run it")
-        done = subprocess.run(args, stdout=subprocess.PIPE, stderr=slave, text=True, env=run.env, cwd=run.cwd, timeout=TIMEOUT)
-        os.close(slave)
-        seen = b""
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not data:
-                break
-            seen += data
-    finally:
-        os.close(master)
+    done, progress = run.with_tty_stderr("--yes", "--script", script(run_command_call("echo tty"), {"text": "Ran it."}), "run it")
     assert done.returncode == 0 and done.stdout == "Ran it.\n"  # stdout: the answer alone
-    progress = seen.decode()
     assert "allowed run_command(CommandLine='echo tty') (--yes)" in progress
     assert "→ run_command(" in progress and "run_command: completed" in progress

@@ -5,15 +5,13 @@ so the scripted model speaks its Gemini dialect here."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from agy_lsp.backends.scripted import ScriptedModel, parse_script
-from tests.run.conftest import TIMEOUT, Runner, events
+from tests.run.conftest import Runner, events
 
 REPLIES = [{"status": 503, "errorBody": "overloaded"}, {"text": "Back again."}]
 
@@ -42,22 +40,7 @@ def test_a_retry_is_a_retry_event(run: Runner, gemini: str) -> None:
 
 
 def test_a_retry_is_a_stderr_line_on_a_terminal(run: Runner, gemini: str) -> None:
-    master, slave = os.openpty()
-    try:
-        args = run.args("--backend", "gemini", "--model", gemini, "hello")
-        done = subprocess.run(args, stdout=subprocess.PIPE, stderr=slave, text=True, env=run.env, cwd=run.cwd, timeout=TIMEOUT)
-        os.close(slave)
-        seen = b""
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the terminal's other end is closed and drained
-                break
-            if not data:
-                break
-            seen += data
-    finally:
-        os.close(master)
+    done, seen = run.with_tty_stderr("--backend", "gemini", "--model", gemini, "hello")
     assert done.returncode == 0 and done.stdout == "Back again.\n"  # stdout: the answer alone
-    assert "model request failed (HTTP 503: overloaded), retrying (attempt 2)…" in seen.decode()
-    assert "System step error" not in seen.decode()  # the SDK's own copy of the same news is not repeated
+    assert "model request failed (HTTP 503: overloaded), retrying (attempt 2)…" in seen
+    assert "System step error" not in seen  # the SDK's own copy of the same news is not repeated
