@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REPORT_EVERY = 0.1  # seconds between $/progress reports of one turn
+BEGIN_WAIT = 10.0  # seconds a client has to answer window/workDoneProgress/create
 
 Done = Callable[[ChatResult], Awaitable[None]]
 
@@ -84,10 +85,10 @@ class PlainLayer:
         if turn.on_chunk is not None:
             turn.on_chunk(chunk)
         if turn.token is not None:
-            self._report(turn.token, chunk)
+            self._report(turn, chunk)
         return self.state.plain
 
-    def _report(self, token: str, chunk: ChatChunk) -> None:
+    def _report(self, turn: RunningTurn, chunk: ChatChunk) -> None:
         text, tool, last = self._lines.get(chunk.turn_id, ("", "", 0.0))
         if chunk.kind == "text" and chunk.text:
             text = (text + chunk.text)[-2000:]
@@ -96,8 +97,8 @@ class PlainLayer:
         else:
             return
         now = time.monotonic()
-        if now - last >= REPORT_EVERY:
-            self.ls.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
+        if turn.begun and turn.token is not None and now - last >= REPORT_EVERY:
+            self.ls.work_done_progress.report(turn.token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
             last = now
         self._lines[chunk.turn_id] = (text, tool, last)
 
@@ -118,9 +119,10 @@ class PlainLayer:
 
     async def _run(self, turn: RunningTurn, prompt: Prompt, done: Done | None) -> None:
         ending = "done"
+        # the token's create round trip runs beside the turn rather than before it:
+        # reports wait for its `begin`, the model's answer does not
+        begin = asyncio.ensure_future(self._begin(turn)) if turn.token is not None else None
         try:
-            if turn.token is not None:
-                await self._begin(turn)
             result = await self.ls.manager.chat(turn.agent_id, prompt, turn_id=turn.turn_id)
             ending = "cancelled" if result.stop_reason == "cancelled" else "done"
             if done is not None:
@@ -137,8 +139,11 @@ class PlainLayer:
             self._tell(lsp.MessageType.Error, f"agy: {turn.title} failed: {type(e).__name__}: {e}")
         finally:
             self.state.turns.pop(turn.turn_id, None)
+            if begin is not None and not begin.done():
+                await asyncio.wait([begin], timeout=BEGIN_WAIT)  # so `end` follows `begin`
+                begin.cancel()
             self._lines.pop(turn.turn_id, None)
-            if turn.token is not None and turn.token in self.ls.work_done_progress.tokens:
+            if turn.begun and turn.token is not None and turn.token in self.ls.work_done_progress.tokens:
                 self.ls.work_done_progress.end(turn.token, lsp.WorkDoneProgressEnd(message=ending))
             elif not ending.startswith("failed"):  # no progress bar: say it ended (a failure said so already)
                 self._tell(lsp.MessageType.Info, f"{turn.title}: {ending}")
@@ -146,12 +151,15 @@ class PlainLayer:
     async def _begin(self, turn: RunningTurn) -> None:
         assert turn.token is not None
         try:
-            await asyncio.wait_for(self.ls.work_done_progress.create_async(turn.token), 10)
+            await asyncio.wait_for(self.ls.work_done_progress.create_async(turn.token), BEGIN_WAIT)
         except Exception as e:  # no progress, the turn still runs
             log.info("window/workDoneProgress/create failed: %s", e)
             turn.token = None
             return
-        self.ls.work_done_progress.begin(turn.token, lsp.WorkDoneProgressBegin(title=turn.title, cancellable=True, message="starting"))
+        text, tool, _ = self._lines.get(turn.turn_id, ("", "", 0.0))  # what streamed while the create was in flight
+        message = progress_line(text, tool) or "starting"
+        self.ls.work_done_progress.begin(turn.token, lsp.WorkDoneProgressBegin(title=turn.title, cancellable=True, message=message))
+        turn.begun = True
 
     def cancel(self, turn_id: str | None = None, token: str | None = None) -> int:
         """Cancels the turn with this id or progress token, or every plain turn; how many."""

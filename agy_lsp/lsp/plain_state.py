@@ -104,6 +104,7 @@ class RunningTurn:
     title: str
     task: asyncio.Task[Any] | None = None
     token: str | None = None  # the work-done progress token
+    begun: bool = False  # its `begin` went out (after the client answered the create)
     on_chunk: Callable[[Any], None] | None = None
 
 
