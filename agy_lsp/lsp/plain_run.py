@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from lsprotocol import types as lsp
 
 from agy_lsp.lsp import plain_consent
@@ -33,6 +34,19 @@ REPORT_EVERY = 0.1  # seconds between $/progress reports of one turn
 BEGIN_WAIT = 10.0  # seconds a client has to answer window/workDoneProgress/create
 
 Done = Callable[[ChatResult], Awaitable[None]]
+
+
+class _Report(msgspec.Struct):
+    message: str
+    kind: str = "report"
+    cancellable: bool = True
+
+
+class _ProgressNote(msgspec.Struct):
+    """`$/progress` with a `report` (lsprotocol's ProgressParams, without cattrs)."""
+
+    token: str
+    value: _Report
 
 
 class PlainLayer:
@@ -98,7 +112,9 @@ class PlainLayer:
             return
         now = time.monotonic()
         if turn.begun and turn.token is not None and now - last >= REPORT_EVERY:
-            self.ls.work_done_progress.report(turn.token, lsp.WorkDoneProgressReport(message=progress_line(text, tool), cancellable=True))
+            # as a chat chunk goes: msgspec-encoded and written at once, not at the tick's end
+            report = _ProgressNote(token=turn.token, value=_Report(message=progress_line(text, tool)))
+            self.ls.protocol.notify_struct(lsp.PROGRESS, report, urgent=True)
             last = now
         self._lines[chunk.turn_id] = (text, tool, last)
 
