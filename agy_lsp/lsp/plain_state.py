@@ -3,7 +3,8 @@ agent each workspace folder uses, and the turns running for plain-LSP actions.
 
 A plain client (one that never heard of agy) gets one agent per workspace folder,
 named `agy-lsp: <folder>`, created at its first action and resumed from the stored
-session of that name after a restart (so `agy/listSessions` lists it).
+session of that name after a restart (so `agy/listSessions` lists it). Inline
+completions use an internal agent of their own instead (plain_inline.py).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class PlainState:
         lock = self._locks.setdefault(folder, asyncio.Lock())
         async with lock:
             live = self.agents.get(folder)
-            if live is not None and not fresh and any(a.agent_id == live for a in ls.manager.list()):
+            if live is not None and not fresh and ls.manager.has(live):
                 return live
             params = self.agent_params(folder)
             stored = [] if fresh else [m for m in ls.manager.sessions.stored() if m.name == params.name]
