@@ -1,6 +1,7 @@
 """Which agents a plain client's features use, on the real SDK: an action runs on
 the workspace folder's agent, which is stored and listed; inline completions run on
-an internal agent that no listing shows and nothing stores."""
+an internal agent that no listing shows and nothing stores. A plain client hears
+no agy/* message; an agy client still gets them all."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.e2e.plain_client import Editor, run_command, start_plain, until_done,
 from tests.e2e.test_confirm import openai_backend
 from tests.e2e.test_plain_actions import actions
 from tests.e2e.test_plain_inline import CODE, complete
-from tests.helpers import request
+from tests.helpers import request, wait_until
 
 WHOLE = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=2, character=0))
 
@@ -44,6 +45,26 @@ async def start(model: ScriptedModel, tmp_path: Path, *replies: dict[str, Any]) 
     [item] = await complete(editor, uri)
     assert item.insert_text == "return a + b"
     return editor, started["agentId"], backend, state
+
+
+async def test_a_plain_client_hears_no_agy_message_during_an_action_and_a_completion(model: ScriptedModel, tmp_path: Path) -> None:
+    editor, _, backend, state = await start(model, tmp_path, {"text": "hello"})
+    try:
+        await request(editor.client, "agy/listSessions", {})  # a round trip: what the server sent before it has arrived
+        # each agent started, went busy and idle: none of it as agy/agentState or agy/chatChunk
+        assert editor.agy_received() == [], editor.agy_received()
+        assert "$/progress" in editor.received and "window/showMessage" in editor.received, "its standard messages came"
+        other = await start_client({"AGY_STATE_DIR": str(state)})  # a client that declares experimental.agy
+        try:
+            agent = (await request(other, "agy/createAgent", {"backend": backend}))["agentId"]
+            await request(other, "agy/chat", {"agentId": agent, "prompt": "hi"})
+            recorder: Any = other.recorder  # type: ignore[attr-defined]
+            await wait_until(lambda: "idle" in recorder.states(agent))
+            assert recorder.chunks(), "an agy client still gets agy/agentState and agy/chatChunk"
+        finally:
+            await other.shutdown_session()
+    finally:
+        await editor.client.shutdown_session()
 
 
 async def test_listings_show_the_folder_agent_and_never_the_completion_agent(model: ScriptedModel, tmp_path: Path) -> None:
