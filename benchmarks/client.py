@@ -173,8 +173,10 @@ class RpcClient(_Client):
             pos = start + length
 
     async def initialize(self, capabilities: dict[str, Any] | None = None) -> float:
-        """initialize + initialized; returns the time of the initialize response."""
-        _, t = await self.timed_request("initialize", {"processId": None, "rootUri": None, "capabilities": capabilities or {}})
+        """initialize + initialized; returns the time of the initialize response. By
+        default an agy client (`experimental.agy`), which the agy/* notifications go to."""
+        caps = capabilities if capabilities is not None else {"experimental": {"agy": {}}}
+        _, t = await self.timed_request("initialize", {"processId": None, "rootUri": None, "capabilities": caps})
         self.notify("initialized", {})
         return t
 

@@ -77,7 +77,8 @@ class AgentManager:
         self.quota = QuotaRegistry()
         self._agents: dict[str, AgentSession] = {}
         self.live = LiveAgents(lambda: self._agents.values(), lambda: self.settings)
-        self.sessions = Sessions(lambda: self.settings.state_dir, lambda: self._agents.values(), self.create)  # agents/sessions.py
+        # agents/sessions.py; an internal agent is no session of any front-end's
+        self.sessions = Sessions(lambda: self.settings.state_dir, self._listed, self.create)
         self._deps = SessionDeps(
             editor=editor,
             sdk=self.sdk,
@@ -151,10 +152,14 @@ class AgentManager:
             raise agent_not_found(agent_id)
         return session
 
-    async def create(self, params: CreateAgentParams, *, alias: str | None = None, start: bool = True) -> CreateAgentResult:
+    async def create(
+        self, params: CreateAgentParams, *, alias: str | None = None, start: bool = True, internal: bool = False
+    ) -> CreateAgentResult:
         """A new agent, or one resumed from a stored conversation (its whole spec
         comes back; fields given here override). `alias`: another id a front-end
-        knows the session by. `start=False` leaves the harness for the first turn."""
+        knows the session by. `start=False` leaves the harness for the first turn.
+        `internal`: the server's own helper (inline completions): never stored, and
+        absent from `list` and every session listing, so it is nobody's chat."""
         if self._closing:
             raise AgyError(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
         meta = None if params.conversation_id is None else self.sessions.resumable(params.conversation_id)
@@ -163,7 +168,7 @@ class AgentManager:
             self.announce_fallback(keyring_asked=True)  # resolve_spec asked it
         check_mcp_servers(spec.mcp_servers or [])
         agent_id = uuid.uuid4().hex[:12]
-        session = AgentSession(agent_id, spec, backend, self._deps)
+        session = AgentSession(agent_id, spec, backend, self._deps, internal)
         if meta is not None:
             session.restore(meta)
         if alias and alias not in session.aliases:
@@ -213,8 +218,15 @@ class AgentManager:
                 for session in sessions:
                     tg.start_soon(session.close)
 
+    def _listed(self) -> list[AgentSession]:
+        return [s for s in self._agents.values() if not s.internal]
+
     def list(self) -> list[AgentSummary]:
-        return [queries.summary(s) for s in self._agents.values()]
+        return [queries.summary(s) for s in self._listed()]
+
+    def has(self, agent_id: str) -> bool:
+        """Whether the agent is open (internal ones too)."""
+        return agent_id in self._agents
 
     def backend_of(self, agent_id: str) -> AnyBackend:
         return self._get(agent_id).backend

@@ -27,7 +27,7 @@ from agy_lsp.agents.mcp_servers import without_secrets
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
-from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, shorten
+from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, remove_scratch, scratch_dir, shorten
 from agy_lsp.agents.tool_calls import IdBook
 from agy_lsp.agents.turn import Turn
 from agy_lsp.backends.identity import describe, quota_key
@@ -61,8 +61,10 @@ class SessionDeps:
 
 
 class AgentSession:
-    def __init__(self, agent_id: str, spec: CreateAgentParams, backend: AnyBackend, deps: SessionDeps) -> None:
+    def __init__(self, agent_id: str, spec: CreateAgentParams, backend: AnyBackend, deps: SessionDeps, internal: bool = False) -> None:
         self.agent_id = agent_id
+        self.internal = internal  # the server's own (inline completions): never stored nor listed (store.scratch_dir)
+        self._scratch: str | None = None  # where an internal agent's harness saves, until it closes
         self.spec = spec
         self.backend = backend
         self.deps = deps
@@ -136,7 +138,7 @@ class AgentSession:
         that succeeds stores everything again."""
         if not self.conversation_id and self.live is not None:  # a first turn cancelled or failed: store what it did
             self.conversation_id = self.live.conversation_id
-        if not self.conversation_id:
+        if not self.conversation_id or self.internal:  # an internal agent is never stored
             return
         if self.meta is None:
             self.meta = SessionMeta(conversation_id=self.conversation_id)
@@ -169,9 +171,11 @@ class AgentSession:
     def start_spec(self, resume: bool) -> StartSpec:
         """Also records the agent's tool names (policies expand globs against them)."""
         settings, spec = self.deps.settings(), self.spec
+        if self.internal and self._scratch is None:
+            self._scratch = scratch_dir(settings.state_dir, self.agent_id)
         start = StartSpec(
             backend=self.model_backend(),
-            state_dir=settings.state_dir,
+            state_dir=self._scratch or settings.state_dir,
             system_instructions=spec.system_instructions,
             workspaces=spec.workspaces,
             capabilities=spec.capabilities,
@@ -269,6 +273,7 @@ class AgentSession:
         if self.turn is not None:
             self.turn.cancel()
         await self._close_harness()
+        remove_scratch(self._scratch)
         if self.state != "closed":
             self.lifecycle.to("closed")
 

@@ -5,7 +5,9 @@ deleted, the live agent that holds a conversation, and a session's title.
 
 The only reader of the store besides an agent saving itself (agents/session.py);
 the manager reaches sessions through here. Ids are checked as they come in
-(protocol/ids.py): a bad one is InvalidParams naming the field.
+(protocol/ids.py): a bad one is InvalidParams naming the field. The server's
+internal agents (manager.create(internal=True)) are none of these: never stored,
+never listed, never opened.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ that passes `protocol.ids` (an invalid one is simply not there: nothing is stat'
 and only inside the state dir (each path resolved and compared; a symlink is never
 followed out of it). Deleting removes a conversation's exact files, never a pattern.
 Everything under the state dir is the owner's only (docs/reliability.md).
+
+An internal agent (the inline completions') is never stored: its harness saves
+into a scratch folder of its own, `internal/<pid>-<agent id>`, which is removed when
+it closes, so no listing, resume or front-end ever sees it (`scratch_dir`).
 """
 
 from __future__ import annotations
@@ -255,6 +259,37 @@ def _owner_only(path: Path | str) -> bool:
         return True
     except OSError:
         return False
+
+
+def scratch_dir(state_dir: str, agent_id: str) -> str:
+    """A new folder for an internal agent's harness to save into; first the folders of
+    servers that are gone (they died before closing their agents) are removed."""
+    root = Path(state_dir) / "internal"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if root.is_symlink():
+        raise OSError(f"{root} is a symlink")
+    for old in root.iterdir():
+        pid = old.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            remove_scratch(str(old))
+    path = root / f"{os.getpid()}-{agent_id}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return str(path)
+
+
+def remove_scratch(path: str | None) -> None:
+    if path is not None and not os.path.islink(path):  # rmtree never follows one inside; the folder itself is ours
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def secure_state_dir(state_dir: str) -> int:

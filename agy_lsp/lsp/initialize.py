@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from agy_lsp.lsp.language_server import AgyLanguageServer
 
 
+def declares_agy(capabilities: lsp.ClientCapabilities) -> bool:
+    """Whether the client declared `experimental.agy` (any value): it speaks agy/*."""
+    experimental: Any = capabilities.experimental
+    return isinstance(experimental, dict) and "agy" in experimental
+
+
 def _experimental_agy(capabilities: lsp.ClientCapabilities) -> dict[str, Any]:
     experimental: Any = capabilities.experimental
     if isinstance(experimental, dict):
@@ -25,6 +31,7 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: AgyLanguageServer, params: lsp.InitializeParams) -> None:
         agy = _experimental_agy(params.capabilities)
+        ls.editor.agy_client = declares_agy(params.capabilities)  # else no agy/* notification reaches it
         ls.editor.confirm_supported = bool(agy.get("confirmToolCall"))
         window = params.capabilities.window
         ls.client_supports_progress = bool(window and window.work_done_progress)

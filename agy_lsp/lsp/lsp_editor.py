@@ -1,4 +1,8 @@
-"""The core's Editor interface, spoken as LSP: agy/* notifications and requests."""
+"""The core's Editor interface, spoken as LSP: agy/* notifications and requests.
+
+The agy/* notifications go only to a client that declared `experimental.agy` at
+initialize: a plain LSP client has never heard of them, and gets standard LSP only
+(its actions show progress instead, lsp/plain_*.py)."""
 
 from __future__ import annotations
 
@@ -59,6 +63,7 @@ _MESSAGE_TYPES = {  # window/logMessage types
 class LspEditor:
     def __init__(self, server: Server) -> None:
         self._server = server
+        self.agy_client = False  # declared `experimental.agy` (set at initialize)
         self.confirm_supported = False
         self.plain: PlainLsp | None = None
 
@@ -69,13 +74,17 @@ class LspEditor:
     def chunk(self, chunk: ChatChunk) -> None:
         if self.plain is not None and self.plain.chunk(chunk):
             return  # a standard-LSP action's turn for a client with no agy plugin: it sees progress instead
-        self._protocol.notify_struct(Method.CHAT_CHUNK, chunk, urgent=True)
+        self._notify(Method.CHAT_CHUNK, chunk, urgent=True)
 
     def agent_state(self, notice: AgentStateNotice) -> None:
-        self._protocol.notify_struct(Method.AGENT_STATE, notice)
+        self._notify(Method.AGENT_STATE, notice)
 
     def quota(self, notice: QuotaNotice) -> None:
-        self._protocol.notify_struct(Method.QUOTA, notice)
+        self._notify(Method.QUOTA, notice)
+
+    def _notify(self, method: str, params: msgspec.Struct, urgent: bool = False) -> None:
+        if self.agy_client:
+            self._protocol.notify_struct(method, params, urgent)
 
     def log(self, level: str, message: str) -> None:
         message = scrub(message)
@@ -111,4 +120,4 @@ class LspEditor:
         return await self._request(Method.HOOK, params, HookResult)
 
     def hook_notice(self, params: HookParams) -> None:
-        self._protocol.notify_struct(Method.HOOK, params)
+        self._notify(Method.HOOK, params)

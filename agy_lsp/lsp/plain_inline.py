@@ -4,7 +4,8 @@ Off by default (it spends tokens as the person types); `inlineCompletion.enabled
 in initializationOptions or workspace/didChangeConfiguration turns it on. Each
 workspace folder gets one completion agent, apart from its chat agent: no tools,
 minimal behaviour, `inlineCompletion.model` when set, its history cleared after each
-answer so every request stays small.
+answer so every request stays small. It is internal: never stored, listed by
+`agy/listSessions`, `agy/listAgents` or another front-end, nor resumable as a chat.
 
 A typing burst costs at most two model requests: a request waits
 `inlineCompletion.debounceMs` and gives up (empty) when a newer one came meanwhile,
@@ -96,7 +97,7 @@ class Completions:
 
     async def _agent(self, folder: str, model: str | None) -> str:
         live = self._agents.get(folder)
-        if live is not None and any(a.agent_id == live for a in self.layer.ls.manager.list()):
+        if live is not None and self.layer.ls.manager.has(live):
             return live
         backend = self.layer.ls.manager.default_backend(model) if model else None
         created = await self.layer.ls.manager.create(
@@ -109,6 +110,7 @@ class Completions:
                 policies="denyAll",
             ),
             start=False,
+            internal=True,
         )
         self._agents[folder] = created.agent_id
         return created.agent_id

@@ -3,7 +3,8 @@ agent each workspace folder uses, and the turns running for plain-LSP actions.
 
 A plain client (one that never heard of agy) gets one agent per workspace folder,
 named `agy-lsp: <folder>`, created at its first action and resumed from the stored
-session of that name after a restart (so `agy/listSessions` lists it).
+session of that name after a restart (so `agy/listSessions` lists it). Inline
+completions use an internal agent of their own instead (plain_inline.py).
 """
 
 from __future__ import annotations
@@ -30,30 +31,21 @@ AGENT_NAME = "agy-lsp: "  # + the workspace folder
 
 # The file tools of plain-LSP agents (run in plain_tools.py)
 READ, WRITE, REPLACE = "read_file", "write_file", "replace_in_file"
-_PATH = {"type": "string", "description": "absolute path"}
+
+
+def _tool(name: str, description: str, *strings: str, integers: tuple[str, ...] = ()) -> EditorTool:
+    """A file tool: an absolute `path` and the `strings` are required, the `integers` optional."""
+    properties: dict[str, Any] = {"path": {"type": "string", "description": "absolute path"}}
+    properties |= {arg: {"type": "string"} for arg in strings} | {arg: {"type": "integer"} for arg in integers}
+    parameters = {"type": "object", "properties": properties, "required": ["path", *strings]}
+    return EditorTool(name=name, description=description, parameters=parameters)
+
+
 TOOLS = {
-    READ: EditorTool(
-        name=READ,
-        description="Read a text file as the editor has it (including unsaved changes). Lines are 1-based.",
-        parameters={
-            "type": "object",
-            "properties": {"path": _PATH, "line": {"type": "integer"}, "limit": {"type": "integer"}},
-            "required": ["path"],
-        },
-    ),
-    WRITE: EditorTool(
-        name=WRITE,
-        description="Write a whole text file through the editor (creates or replaces it; the person can undo it).",
-        parameters={"type": "object", "properties": {"path": _PATH, "content": {"type": "string"}}, "required": ["path", "content"]},
-    ),
-    REPLACE: EditorTool(
-        name=REPLACE,
-        description="Replace one exact occurrence of `old` with `new` in a file, through the editor. Prefer this to write_file.",
-        parameters={
-            "type": "object",
-            "properties": {"path": _PATH, "old": {"type": "string"}, "new": {"type": "string"}},
-            "required": ["path", "old", "new"],
-        },
+    READ: _tool(READ, "Read a text file as the editor has it (including unsaved changes). Lines are 1-based.", integers=("line", "limit")),
+    WRITE: _tool(WRITE, "Write a whole text file through the editor (creates or replaces it; the person can undo it).", "content"),
+    REPLACE: _tool(
+        REPLACE, "Replace one exact occurrence of `old` with `new` in a file, through the editor. Prefer this to write_file.", "old", "new"
     ),
 }
 REPLACED = ["view_file", "create_file", "edit_file"]  # the SDK's names of the built-ins these stand for
@@ -138,7 +130,7 @@ class PlainState:
         lock = self._locks.setdefault(folder, asyncio.Lock())
         async with lock:
             live = self.agents.get(folder)
-            if live is not None and not fresh and any(a.agent_id == live for a in ls.manager.list()):
+            if live is not None and not fresh and ls.manager.has(live):
                 return live
             params = self.agent_params(folder)
             stored = [] if fresh else [m for m in ls.manager.sessions.stored() if m.name == params.name]

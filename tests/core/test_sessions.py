@@ -55,3 +55,32 @@ async def test_find_and_delete_by_alias(core: CoreFactory) -> None:
 
 async def _call(fn, *args):  # a sync call as an awaitable, for `raises`
     return fn(*args)
+
+
+async def test_an_internal_agent_is_nobodys_session_and_leaves_nothing_stored(core: CoreFactory) -> None:
+    async with core() as c:
+        m = c.manager
+        dead = c.state_dir / "internal" / f"{2**22 + 1}-0123456789ab"  # the folder of a server that died (no such pid)
+        dead.mkdir(parents=True)
+        (dead / "conversations").mkdir()
+        listed = await c.create(workspaces=["/w"])
+        internal = (await m.create(params(workspaces=["/w"]), start=False, internal=True)).agent_id
+        assert not dead.exists(), "left-overs of a dead server are swept"
+        await m.chat(listed, "hello")
+        await m.chat(internal, "complete this")
+        conversation = c.session(internal).conversation_id
+        assert conversation is not None and m.has(internal)
+
+        assert [s.agent_id for s in m.sessions.listing()] == [listed]
+        assert [a.agent_id for a in m.list()] == [listed]
+        assert m.sessions.page(0, 10).total == 1
+        assert m.sessions.holder(conversation) is None and m.sessions.find(conversation) is None
+        assert await m.sessions.open(conversation) is None, "not resumable as a chat by its id"
+        (scratch,) = (c.state_dir / "internal").iterdir()
+        assert (scratch / "conversations" / f"{conversation}.db").exists()
+        assert not (c.state_dir / "conversations" / f"{conversation}.db").exists()
+        assert not (c.state_dir / "sessions" / f"{conversation}.json").exists()
+
+        await m.shutdown_agent(internal)
+        assert list((c.state_dir / "internal").iterdir()) == [] and not m.has(internal)
+        assert [s.agent_id for s in m.sessions.listing()] == [listed]

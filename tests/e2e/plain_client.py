@@ -28,6 +28,11 @@ class Editor:
     after_edit: Any = None  # called (uri) after an edit was applied: a person typing meanwhile
     server_capabilities: lsp.ServerCapabilities | None = None
     agy_chunks: list[Any] = field(default_factory=list)  # agy/chatChunk notifications (a plain client wants none)
+    received: list[str] = field(default_factory=list)  # the method of every request and notification from the server
+
+    def agy_received(self) -> list[str]:
+        """The agy/* messages the server sent: a plain client has never heard of them."""
+        return [m for m in self.received if m.startswith("agy/")]
 
     def open(self, path: str, text: str, language: str = "python") -> str:
         uri = from_fs_path(path) or path
@@ -118,6 +123,14 @@ async def start_plain(backend: dict[str, Any], folder: str, options: dict[str, A
     client: Any = await config.start()
     editor = Editor(client)
     fix_code_action_parsing(client)
+    handle = client.protocol.handle_message
+
+    def record(message: Any) -> None:  # every message, also those the client has no handler for
+        if isinstance(getattr(message, "method", None), str):
+            editor.received.append(message.method)
+        handle(message)
+
+    client.protocol.handle_message = record
 
     @client.feature(lsp.WORKSPACE_APPLY_EDIT)
     def apply(params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:

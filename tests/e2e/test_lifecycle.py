@@ -76,7 +76,7 @@ async def test_eof_mid_turn_exits_and_leaves_no_harness() -> None:
         length = int(header.split(b":")[1].split(b"\r\n")[0])
         return (await proc.stdout.readexactly(length)).decode()
 
-    proc.stdin.write(frame('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}'))
+    proc.stdin.write(frame('{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{"experimental":{"agy":{}}}}}'))
     await read_frame()
     backend = {"type": "scripted", "script": [{"text": "slow " * 20, "chunkDelayMs": 300}]}
     proc.stdin.write(frame(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "agy/createAgent", "params": {"backend": backend}})))

@@ -161,7 +161,8 @@ def lsp(state_dir: Path, sdk: FakeSdk | None = None, *, initialize: bool = True,
     async def session() -> AsyncIterator[Wire]:
         async with _running(ContentLength(), serve, sdk, goodbye) as wire:
             if initialize:
-                await wire.result("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+                # an agy client: it gets the agy/* notifications
+                await wire.result("initialize", {"processId": None, "rootUri": None, "capabilities": {"experimental": {"agy": {}}}})
                 await wire.notify("initialized", {})
             yield wire
 
