@@ -19,6 +19,7 @@ import msgspec
 from lsprotocol import types as lsp
 
 from agy_lsp.lsp import plain_consent
+from agy_lsp.lsp.initialize import declares_agy
 from agy_lsp.lsp.plain_state import ClientSupport, PlainState, RunningTurn
 from agy_lsp.lsp.plain_tools import PlainTools
 from agy_lsp.protocol.calls import Prompt
@@ -62,8 +63,7 @@ class PlainLayer:
     # -- lsp_editor.PlainLsp
     def initialized(self) -> None:
         caps = self.ls.client_capabilities
-        experimental: Any = caps.experimental
-        self.state.plain = not (isinstance(experimental, dict) and "agy" in experimental)
+        self.state.plain = not declares_agy(caps)
         self.state.support = ClientSupport.of(caps)
         workspace = self.ls.workspace
         self.state.set_folders([f.uri for f in workspace.folders.values()], workspace.root_uri)
