@@ -3,9 +3,12 @@
 Off by default (it spends tokens as the person types); `inlineCompletion.enabled`
 in initializationOptions or workspace/didChangeConfiguration turns it on. Each
 workspace folder gets one completion agent, apart from its chat agent: no tools,
-minimal behaviour, `inlineCompletion.model` when set, its history cleared after each
-answer so every request stays small. It is internal: never stored, listed by
-`agy/listSessions`, `agy/listAgents` or another front-end, nor resumable as a chat.
+minimal behaviour, `inlineCompletion.model` when set. The harness keeps a
+conversation's every exchange (the SDK has no reset), so a completion agent serves
+`FRESH_AFTER` completions and is then replaced by a fresh one, started in the
+background beforehand: every request stays small. It is internal: never stored,
+listed by `agy/listSessions`, `agy/listAgents` or another front-end, nor resumable
+as a chat.
 
 A typing burst costs at most two model requests: a request waits
 `inlineCompletion.debounceMs` and gives up (empty) when a newer one came meanwhile,
@@ -17,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
@@ -31,9 +35,11 @@ if TYPE_CHECKING:
     from agy_lsp.lsp.language_server import AgyLanguageServer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 AGENT_NAME = "agy-lsp completions: "  # + the workspace folder
 BEFORE_LINES, AFTER_LINES = 80, 20  # what the model sees around the cursor
+FRESH_AFTER = 4  # completions one agent serves before a fresh one takes over
 CURSOR = "<CURSOR>"
 INSTRUCTIONS = (
     "You complete code at the cursor. Reply with only the text to insert at "
@@ -46,6 +52,9 @@ class Completions:
     def __init__(self, layer: PlainLayer) -> None:
         self.layer = layer
         self._agents: dict[str, str] = {}  # folder -> completion agent
+        self._served: dict[str, int] = {}  # agent -> completions it answered
+        self._spares: dict[str, asyncio.Task[str]] = {}  # folder -> a fresh agent starting
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._latest: dict[str, int] = {}  # folder -> generation of the newest request
         self._running: dict[str, tuple[str, str]] = {}  # folder -> (agent, turn) of the running completion
         self._locks: dict[str, asyncio.Lock] = {}
@@ -87,6 +96,9 @@ class Completions:
             finally:
                 self._running.pop(folder, None)
                 await self._forget(agent_id)
+                self._served[agent_id] = self._served.get(agent_id, 0) + 1
+                if self._served[agent_id] >= FRESH_AFTER and folder not in self._spares:
+                    self._spares[folder] = self._background(self._create(folder, settings.model, start=True))
             if result.stop_reason == "cancelled" or self._latest[folder] != mine:
                 return []
             insert = clean(result.text)
@@ -97,10 +109,28 @@ class Completions:
 
     async def _agent(self, folder: str, model: str | None) -> str:
         live = self._agents.get(folder)
-        if live is not None and self.layer.ls.manager.has(live):
+        manager = self.layer.ls.manager
+        if live is not None and manager.has(live) and self._served.get(live, 0) < FRESH_AFTER:
             return live
-        backend = self.layer.ls.manager.default_backend(model) if model else None
-        created = await self.layer.ls.manager.create(
+        if live is not None:  # it served its share: it closes while the fresh one answers
+            self._served.pop(live, None)
+            if manager.has(live):
+                self._background(manager.shutdown_agent(live))
+        agent_id = None
+        if (spare := self._spares.pop(folder, None)) is not None:
+            try:
+                agent_id = await spare
+            except Exception as e:
+                log.info("the fresh completion agent did not start: %s", e)
+        if agent_id is None or not manager.has(agent_id):
+            agent_id = await self._create(folder, model, start=False)
+        self._agents[folder] = agent_id
+        return agent_id
+
+    async def _create(self, folder: str, model: str | None, *, start: bool) -> str:
+        manager = self.layer.ls.manager
+        backend = manager.default_backend(model) if model else None
+        created = await manager.create(
             CreateAgentParams(
                 name=AGENT_NAME + folder,
                 backend=backend,
@@ -109,11 +139,17 @@ class Completions:
                 capabilities=Capabilities(enabled_tools=[], agent_behavior="minimal"),
                 policies="denyAll",
             ),
-            start=False,
+            start=start,
             internal=True,
         )
-        self._agents[folder] = created.agent_id
         return created.agent_id
+
+    def _background(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
 
     async def _forget(self, agent_id: str) -> None:
         """Each completion starts from an empty history (small, fast requests)."""
@@ -121,6 +157,11 @@ class Completions:
             await self.layer.ls.manager.clear_history(agent_id)
         except Exception as e:
             log.info("could not clear the completion agent's history: %s", e)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.info("completion agent upkeep failed: %s", error)
 
 
 def prompt(path: str, text: str, offset: int) -> str:

@@ -65,3 +65,27 @@ async def test_a_typing_burst_costs_at_most_two_model_requests(model: ScriptedMo
         assert all(a == [] for a in answers[:-1])
     finally:
         await editor.client.shutdown_session()
+
+
+async def test_completion_requests_stay_small_as_completions_go_on(model: ScriptedModel, tmp_path: Any) -> None:
+    """The harness keeps a conversation's every exchange, so one agent serving every
+    completion would send the model a longer request each time: a fresh agent takes
+    over after FRESH_AFTER, and the retired ones close (their scratch folders go)."""
+    from agy_lsp.lsp.plain_inline import FRESH_AFTER
+
+    path = workspace(tmp_path, "m.py", CODE)
+    backend, state = openai_backend(model, *[{"text": f"return {i}"} for i in range(3 * FRESH_AFTER + 1)])
+    editor = await start_plain(backend, str(tmp_path), {"inlineCompletion": {"enabled": True, "debounceMs": 0}, "stateDir": str(tmp_path / "state")})
+    try:
+        uri = editor.open(path, CODE)
+        for i in range(3 * FRESH_AFTER + 1):
+            [item] = await complete(editor, uri)
+            assert item.insert_text == f"return {i}"
+        sizes = [len(r["messages"]) for r in state.requests]
+        assert len(sizes) == 3 * FRESH_AFTER + 1
+        assert max(sizes) <= sizes[0] + 2 * (FRESH_AFTER - 1), f"requests grew past {FRESH_AFTER} exchanges: {sizes}"
+        assert sizes[FRESH_AFTER] == sizes[0] and sizes[2 * FRESH_AFTER] == sizes[0], f"a fresh agent starts small: {sizes}"
+    finally:
+        await editor.client.shutdown_session()
+    internal = tmp_path / "state" / "internal"
+    assert not internal.exists() or not any(internal.iterdir()), "every completion agent closed and left nothing"
