@@ -3,8 +3,9 @@
 Used when the client did not declare `experimental.agy.confirmToolCall`. The
 message is the whole call (`protocol/shown.py`: every argument in full, control
 characters escaped); the actions are Allow once, Allow always, Reject, Reject
-always. No answer (the person dismissed it), an error (a client that cannot show
-it) or anything unknown is a rejection: fail closed.
+always. No answer (the person dismissed it) or anything unknown is a rejection; an
+error (a client that cannot show it) refuses the call too, saying the editor could
+not ask: fail closed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from agy_lsp.protocol.types import ConfirmToolCallParams, ConfirmToolCallResult
 
 if TYPE_CHECKING:
     from agy_lsp.lsp.language_server import AgyLanguageServer
+
+
+class CannotAskError(Exception):
+    """The client answered the prompt with an error: it cannot ask the person."""
+
 
 ACTIONS = {"Allow once": "allow_once", "Allow always": "allow_always", "Reject": "reject_once", "Reject always": "reject_always"}
 
@@ -53,6 +59,7 @@ async def ask(ls: AgyLanguageServer, params: ConfirmToolCallParams) -> ConfirmTo
             ls.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=msg_id))
             raise
         ls.editor.log("warning", f"window/showMessageRequest failed ({e}); the tool call is refused")
-        return ConfirmToolCallResult(outcome="reject_once")
+        # nobody was asked, so not "you rejected it": the core refuses with this cause
+        raise CannotAskError(f"the editor could not show window/showMessageRequest ({getattr(e, 'message', None) or e})") from e
     title = answer.get("title") if isinstance(answer, dict) else getattr(answer, "title", None)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     return ConfirmToolCallResult(outcome=outcome_of(params, title if isinstance(title, str) else None))

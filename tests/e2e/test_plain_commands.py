@@ -49,12 +49,16 @@ async def test_an_ask_call_is_a_show_message_request_with_the_whole_command(
 
 async def test_a_client_that_cannot_answer_the_prompt_never_runs_an_ask_call(model: ScriptedModel, tmp_path: Any) -> None:
     out = os.path.join(str(tmp_path), "out.txt")
-    backend, _ = openai_backend(model, shell(f"echo ran > {out}", str(tmp_path)), {"text": "done"})
+    backend, state = openai_backend(model, shell(f"echo ran > {out}", str(tmp_path)), {"text": "done"})
     editor = await start_plain(backend, str(tmp_path), show=False)
     try:
         editor.answers = ["Allow once"]
         await until_done(editor, (await run_command(editor, chat("write it")))["turnId"])
         assert not os.path.exists(out) and editor.prompts == []
+        logged = " ".join(m.message for m in editor.client.log_messages)
+        assert "not allowed" in logged and "could not show window/showMessageRequest" in logged, logged
+        assert "you rejected" not in logged, "nobody was asked"
+        assert state.requests, "the model was asked"
     finally:
         await editor.client.shutdown_session()
 

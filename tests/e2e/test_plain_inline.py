@@ -75,7 +75,8 @@ async def test_completion_requests_stay_small_as_completions_go_on(model: Script
 
     path = workspace(tmp_path, "m.py", CODE)
     backend, state = openai_backend(model, *[{"text": f"return {i}"} for i in range(3 * FRESH_AFTER + 1)])
-    editor = await start_plain(backend, str(tmp_path), {"inlineCompletion": {"enabled": True, "debounceMs": 0}, "stateDir": str(tmp_path / "state")})
+    options = {"inlineCompletion": {"enabled": True, "debounceMs": 0}, "stateDir": str(tmp_path / "state")}
+    editor = await start_plain(backend, str(tmp_path), options)
     try:
         uri = editor.open(path, CODE)
         for i in range(3 * FRESH_AFTER + 1):
