@@ -158,7 +158,12 @@ def register(server: AgyLanguageServer, layer: PlainLayer, extra: dict[str, Comm
             doc = plain_actions.document(ls, params.text_document.uri)
             if doc is not None and plain_chatdoc.is_markdown(doc):
                 return plain_chatdoc.code_actions(ls, params)
-            return reviews.quick_fixes(params) + plain_actions.code_actions(ls, layer.state, params)
+            fixes = reviews.quick_fixes(params)
+            asked_about = params.context.diagnostics
+            if fixes and asked_about and all(d.source == plain_review.SOURCE for d in asked_about):
+                # at agy's own findings the fix is the answer (Kate's Quick Fix runs every action offered)
+                return fixes
+            return fixes + plain_actions.code_actions(ls, layer.state, params)
         except Exception:  # listing must never fail the editor's request
             log.exception("code actions")
             return []

@@ -51,9 +51,13 @@ async def test_review_findings_are_diagnostics_with_a_quick_fix(model: ScriptedM
         await wait_until(lambda: [d.range.start.line for d in diagnostics(editor, uri)] == [2, 6])
 
         listed = await actions(editor, uri, diagnostics(editor, uri)[0].range, diagnostics(editor, uri)[:1])
-        fix = listed[0]
+        [fix] = listed  # at our own finding, its fix is the whole answer (Kate's Quick Fix runs all offered)
         assert fix.title == "agy: add subtracts" and fix.kind == lsp.CodeActionKind.QuickFix and fix.edit is not None
-        assert all(a.title != "agy: fix “add subtracts”" for a in listed), "no turn offered to fix our own finding"
+        lint = lsp.Diagnostic(range=diagnostics(editor, uri)[0].range, message="E1 unused", source="lint")
+        mixed = await actions(editor, uri, diagnostics(editor, uri)[0].range, [*diagnostics(editor, uri)[:1], lint])
+        assert [a.title for a in mixed][:2] == ["agy: add subtracts", "agy: fix “E1 unused”"], "another tool's problem: every action"
+        assert "agy: explain this code" in [a.title for a in mixed]
+        assert all(a.title != "agy: fix “add subtracts”" for a in mixed), "no turn offered to fix our own finding"
         editor.apply(lsp.ApplyWorkspaceEditParams(edit=fix.edit))
         assert "return a + b" in editor.text(uri)
         await wait_until(lambda: [d.message for d in diagnostics(editor, uri)] == ["half of an int is a float"])
