@@ -188,7 +188,8 @@ def kate(tmp_path: Path, model: ScriptedModel) -> Iterator[Callable[[list[dict[s
         editor.stop()
 
 
-def test_kate_starts_agy_lsp_from_the_docs_and_a_review_fix_lands_in_its_buffer(kate: Any) -> None:
+@pytest.mark.parametrize("how", ["menu", "quick-fix"])
+def test_kate_starts_agy_lsp_from_the_docs_and_a_review_fix_lands_in_its_buffer(kate: Any, how: str) -> None:
     finding = [{"line": 2, "severity": "error", "message": "add subtracts", "fix": {"old": "return a - b", "new": "return a + b"}}]
     editor: Kate = kate([{"text": json.dumps(finding)}])
     path = editor.project / "m.py"
@@ -216,7 +217,14 @@ def test_kate_starts_agy_lsp_from_the_docs_and_a_review_fix_lands_in_its_buffer(
     published = editor.wait_for("the finding as a diagnostic", lambda ms: _sent(ms, "server", "textDocument/publishDiagnostics"))
     assert [d["message"] for d in published["params"]["diagnostics"]] == ["add subtracts"]
 
-    changed = editor.choose_code_action("agy: add subtracts", then=("editor", "textDocument/didChange"))
+    if how == "menu":
+        changed = editor.choose_code_action("agy: add subtracts", then=("editor", "textDocument/didChange"))
+    else:  # Quick Fix runs every action offered: at our own finding that is its fix alone
+        mark = len(editor.messages())
+        editor.keys("ctrl+period")
+        changed = editor.wait_for("Quick Fix's didChange", lambda ms: _sent(ms[mark:], "editor", "textDocument/didChange"))
+        time.sleep(1)
+        assert _sent(editor.messages()[mark:], "editor", "workspace/executeCommand") is None, "Quick Fix started no turn"
     fixed = BUGGY.replace("a - b", "a + b")
     assert _text_after_changes(BUGGY, changed["params"]["contentChanges"]) == fixed, "the fix is in Kate's buffer"
     assert path.read_text() == BUGGY, "and not written behind it"
