@@ -46,6 +46,8 @@ from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
 
+CLOSE_SETTLE_SECS = 2.0  # how long closing waits for a cancelled turn to end (and save itself)
+
 
 @dataclass
 class SessionDeps:
@@ -78,6 +80,7 @@ class AgentSession:
         self.last_active = time.monotonic()  # when a turn last started or ended; hibernation picks by it
         self.spawning = False  # has room for a harness that is not up yet (agents/hibernation.py)
         self.needs_restart = False  # the SDK agent is unusable (a model failure, a stuck cancel, a new config)
+        self.closing = False  # close() began: no new harness
         self.live: LiveAgent | None = None  # the running harness
         self.conversation: LiveAgent | None = None  # the last one, readable after close (hibernated)
         self.tool_names: list[str] = []
@@ -265,9 +268,16 @@ class AgentSession:
             await live.close(self.deps.settings().shutdown_timeout_secs)
 
     async def close(self) -> None:
-        """Shut down for good; bounded, the harness is killed if it will not go."""
-        if self.turn is not None:
-            self.turn.cancel()
+        """Shut down for good; bounded, the harness is killed if it will not go. A running
+        turn is cancelled and given a moment to settle, so that its own save stores it
+        (a new session's first turn too: SIGTERM over stdio MCP closed its harness first)."""
+        self.closing = True  # a turn waiting on the cancelled one must not start a harness now
+        if (turn := self.turn) is not None:
+            turn.cancel()
+            with anyio.move_on_after(CLOSE_SETTLE_SECS):
+                await turn.ended.wait()
+            if not turn.ended.is_set():  # still settling: store what the live harness has
+                self.persist()
         await self._close_harness()
         if self.state != "closed":
             self.lifecycle.to("closed")
@@ -299,7 +309,7 @@ class AgentSession:
     async def ensure_live(self) -> LiveAgent:
         """The live harness: woken, restarted or healed if need be."""
         async with self._life:
-            if self.state == "closed":
+            if self.state == "closed" or self.closing:
                 raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
             self.check_harness()
             if self.state == "failed":
