@@ -154,4 +154,3 @@ async def test_an_agent_whose_save_fails_does_not_block_making_room(core: CoreFa
         third = await c.create()
         assert [c.state(a) for a in (unsaved, other, third)] == ["idle", "hibernated", "idle"]
         assert c.session(unsaved).save_retry.failures == 1
-
