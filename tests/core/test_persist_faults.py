@@ -147,7 +147,7 @@ async def test_an_agent_whose_save_fails_does_not_block_making_room(core: CoreFa
     """Under maxLiveAgents an unsaved agent is tried once (its save fails), then the
     next least recently used one makes way: no spinning on the one that cannot."""
     async with core(maxLiveAgents=2) as c:
-        unsaved, other = await c.create(), await c.create()
+        unsaved, other = await c.create(), await c.create()  # other: no turn yet, nothing of it to store
         fault.on()
         assert (await c.manager.chat(unsaved, "not stored")).warning is not None
         c.session(unsaved).last_active = 0  # the least recently used
