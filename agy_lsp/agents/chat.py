@@ -85,7 +85,7 @@ async def _turn(session: AgentSession, turn: Turn, prompt: Prompt) -> ChatResult
         session.turn = None
         turn.ended.set()
         session.last_active = time.monotonic()
-        if session.state == "busy":
+        if session.state == "busy" and not session.closing:  # closing: busy -> closed, never idle in between
             session.lifecycle.to("idle")
         session.deps.changed()
 

@@ -35,6 +35,38 @@ class Hibernatable(Protocol):
 
 log = logging.getLogger(__name__)
 
+RETRY_BASE_SECS = 60.0  # the first wait before a save is retried when there is no idle timeout (maxLiveAgents alone)
+RETRY_CAP_SECS = 600.0  # a save that keeps failing is still retried this often
+
+
+class SaveRetry:
+    """When an idle agent whose saves fail is next tried for hibernation.
+
+    Hibernating closes the harness, whose memory may then hold the only copy of the
+    last turns (a full disk loses the harness's own writes too), so the agent
+    hibernates only once its save succeeds. The timer retries it: at the first idle
+    tick, then after the idle timeout, doubling up to every 10 minutes, so a full disk
+    is not written to at every tick; only the first failure of a streak is told.
+    """
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.due = 0.0  # time.monotonic() from which a retry may run
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.due
+
+    def failed(self, idle_timeout_secs: float) -> bool:
+        """A retry failed: schedules the next one; True the first time (tell it once)."""
+        base = idle_timeout_secs if idle_timeout_secs > 0 else RETRY_BASE_SECS
+        self.failures += 1
+        self.due = time.monotonic() + min(base * 2 ** min(self.failures - 1, 16), max(RETRY_CAP_SECS, base))
+        return self.failures == 1
+
+    def reset(self) -> None:
+        """A save succeeded."""
+        self.failures, self.due = 0, 0.0
+
 
 class LiveAgents:
     def __init__(self, sessions: Callable[[], Iterable[Hibernatable]], settings: Callable[[], Settings]) -> None:

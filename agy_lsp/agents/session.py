@@ -8,12 +8,10 @@ agents/harness_callbacks.py; the SDK is reached only through `LiveAgent`.
 
 from __future__ import annotations
 
-import errno
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -22,12 +20,13 @@ import msgspec
 from agy_lsp.agents import policies, prompts
 from agy_lsp.agents.editor import Editor
 from agy_lsp.agents.harness_callbacks import CoreCallbacks
+from agy_lsp.agents.hibernation import RETRY_CAP_SECS, SaveRetry
 from agy_lsp.agents.lifecycle import Lifecycle
 from agy_lsp.agents.mcp_servers import without_secrets
 from agy_lsp.agents.pacing import Pacer
 from agy_lsp.agents.permissions import Permissions
 from agy_lsp.agents.quota import QuotaRegistry
-from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, remove_scratch, scratch_dir, shorten
+from agy_lsp.agents.store import RefusedCall, SessionMeta, SessionStore, persist_failed, remove_scratch, scratch_dir, shorten
 from agy_lsp.agents.tool_calls import IdBook
 from agy_lsp.agents.turn import Turn
 from agy_lsp.backends.identity import describe, quota_key
@@ -45,6 +44,8 @@ from agy_lsp.sdk.port import LiveAgent, Sdk, StartSpec
 from agy_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CLOSE_SETTLE_SECS = 2.0  # how long closing waits for a cancelled turn to end (and save itself)
 
 
 @dataclass
@@ -74,12 +75,14 @@ class AgentSession:
         self.aliases: list[str] = []
         self.refused: list[RefusedCall] = []
         self.unsaved: AgyError | None = None  # why the last save failed (PERSIST_FAILED); None once one succeeds
+        self.save_retry = SaveRetry()  # when the hibernation timer may retry a failed save
         self.turn: Turn | None = None
         self.ids = IdBook()
         self.turn_count_offset = 0  # turns from harnesses before the current one
         self.last_active = time.monotonic()  # when a turn last started or ended; hibernation picks by it
         self.spawning = False  # has room for a harness that is not up yet (agents/hibernation.py)
         self.needs_restart = False  # the SDK agent is unusable (a model failure, a stuck cancel, a new config)
+        self.closing = False  # close() began: no new harness
         self.live: LiveAgent | None = None  # the running harness
         self.conversation: LiveAgent | None = None  # the last one, readable after close (hibernated)
         self.tool_names: list[str] = []
@@ -131,11 +134,11 @@ class AgentSession:
         self.refused = list(meta.refused)
         self.aliases = list(meta.aliases)
 
-    def persist(self, prompt: Prompt | None = None, turn_id: str | None = None) -> None:
+    def persist(self, prompt: Prompt | None = None, turn_id: str | None = None, *, tell: bool = True) -> None:
         """Saves the session's metadata (all of it, every time). A failed save leaves the
         stored file as it was and the agent working in memory: it is kept in `unsaved`
-        (PERSIST_FAILED, for the turn's answer) and told to the editor; the next save
-        that succeeds stores everything again."""
+        (PERSIST_FAILED, for the turn's answer) and told to the editor (unless `tell` is
+        False: the caller tells); the next save that succeeds stores everything again."""
         if not self.conversation_id and self.live is not None:  # a first turn cancelled or failed: store what it did
             self.conversation_id = self.live.conversation_id
         if not self.conversation_id or self.internal:  # an internal agent is never stored
@@ -158,12 +161,13 @@ class AgentSession:
         except OSError as e:
             where = store.sessions / f"{self.conversation_id}.json"
             err = self.unsaved = persist_failed(e, self.agent_id, self.conversation_id, where, turn_id)
-            if self.turn is not None and turn_id is None:  # mid-turn (a remembered permission): the turn's own save tells
+            if not tell or (self.turn is not None and turn_id is None):  # mid-turn: the turn's own save tells
                 return
             self.deps.editor.log("error", f"{err.message} [{err.code.name} {int(err.code)}]. {err.data['hint']}")
             return
         if self.unsaved is not None:
             self.unsaved = None
+            self.save_retry.reset()
             self.deps.editor.log("info", f"agent {self.agent_id}: session {self.conversation_id} saved again, with everything it knows")
 
     # ------------------------------------------------------------------ harness
@@ -253,9 +257,9 @@ class AgentSession:
         return self.spawning or self.harness_alive()
 
     def can_hibernate(self) -> bool:
-        """Not while a save fails: the harness's memory may then be the only copy of
-        the last turns (docs/reliability.md#when-the-disk-fails)."""
-        return not self._life.locked() and self._idle_and_live() and self.unsaved is None
+        """While saves fail, only when a retry is due: the save must succeed first, as the
+        harness's memory may be the only copy of the last turns (docs/reliability.md#when-the-disk-fails)."""
+        return not self._life.locked() and self._idle_and_live() and (self.unsaved is None or self.save_retry.ready())
 
     def _idle_and_live(self) -> bool:
         return self.state == "idle" and self.turn is None and self.harness_alive()
@@ -269,9 +273,16 @@ class AgentSession:
             await live.close(self.deps.settings().shutdown_timeout_secs)
 
     async def close(self) -> None:
-        """Shut down for good; bounded, the harness is killed if it will not go."""
-        if self.turn is not None:
-            self.turn.cancel()
+        """Shut down for good; bounded, the harness is killed if it will not go. A running
+        turn is cancelled and given a moment to settle, so that its own save stores it
+        (a new session's first turn too: SIGTERM over stdio MCP closed its harness first)."""
+        self.closing = True  # a turn waiting on the cancelled one must not start a harness now
+        if (turn := self.turn) is not None:
+            turn.cancel()
+            with anyio.move_on_after(CLOSE_SETTLE_SECS):
+                await turn.ended.wait()
+            if not turn.ended.is_set():  # still settling: store what the live harness has
+                self.persist()
         await self._close_harness()
         remove_scratch(self._scratch)
         if self.state != "closed":
@@ -292,8 +303,16 @@ class AgentSession:
         async with self._life:
             if not self._idle_and_live():  # a turn may have begun while we waited
                 return False
-            self.persist()
-            if self.unsaved is not None:  # kept live, in memory, until a save succeeds
+            self.persist(tell=False)
+            if self.unsaved is not None:  # kept live, in memory, until a retry of the save succeeds
+                if self.save_retry.failed(self.deps.settings().idle_timeout_secs):
+                    err = self.unsaved
+                    self.deps.editor.log(
+                        "warning",
+                        f"{err.message} [{err.code.name} {int(err.code)}]: agent {self.agent_id} is kept live, not hibernated, "
+                        f"as its harness may hold the only copy of the last turns; the save is retried at idle ticks, "
+                        f"backing off to every {RETRY_CAP_SECS:g}s, and it hibernates once one succeeds. {err.data['hint']}",
+                    )
                 return False
             await self._close_harness()
             if self.state != "closed":  # shut down while this closed it: closed it stays
@@ -304,7 +323,7 @@ class AgentSession:
     async def ensure_live(self) -> LiveAgent:
         """The live harness: woken, restarted or healed if need be."""
         async with self._life:
-            if self.state == "closed":
+            if self.state == "closed" or self.closing:
                 raise AgyError(ErrorCode.AGENT_CLOSED, f"agent {self.agent_id} is closed", {"agentId": self.agent_id})
             self.check_harness()
             if self.state == "failed":
@@ -362,36 +381,6 @@ class AgentSession:
 
     def turn_count(self) -> int:
         return self.turn_count_offset + (self.live.snapshot().turn_count if self.live is not None else 0)
-
-
-# What a person can do about a failed save, by errno.
-_HINTS = {
-    errno.ENOSPC: "The disk is full: free space on it, and the next turn saves the session again. Turns that ran while it was "
-    "full stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
-    errno.EDQUOT: "The disk quota is used up: free space, and the next turn saves the session again. Turns that ran meanwhile "
-    "stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
-    errno.EROFS: "The file system is read-only: remount it read-write, or restart the server with AGY_STATE_DIR elsewhere.",
-    errno.EACCES: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
-    errno.EPERM: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
-}
-
-
-def persist_failed(e: OSError, agent_id: str, conversation_id: str, where: Path, turn_id: str | None) -> AgyError:
-    """PERSIST_FAILED for a save of `where` that raised `e`: the cause, the errno's name and a hint.
-    The agent goes on in memory; see docs/reliability.md for what a restart keeps."""
-    name = errno.errorcode.get(e.errno or 0, "EIO")
-    what = f"agent {agent_id}, turn {turn_id}" if turn_id else f"agent {agent_id}"
-    data: dict[str, Any] = {
-        "agentId": agent_id,
-        "conversationId": conversation_id,
-        "path": str(where),
-        "errno": name,
-        "cause": e.strerror or str(e),
-        "hint": _HINTS.get(e.errno or 0, f"Check that the server can write {where}. The next turn saves the session again."),
-    }
-    if turn_id:
-        data["turnId"] = turn_id
-    return AgyError(ErrorCode.PERSIST_FAILED, f"{what}: the session was not saved: {e.strerror or e} ({name})", data)
 
 
 def stored_spec(spec: CreateAgentParams) -> CreateAgentParams:

@@ -35,6 +35,7 @@ from typing import Any
 
 import msgspec
 
+from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.protocol.ids import SessionId, is_session_id
 from agy_lsp.protocol.types import CreateAgentParams, Permission, ToolCall
 
@@ -306,3 +307,33 @@ def secure_state_dir(state_dir: str) -> int:
         for path in [folder, *(os.path.join(folder, n) for n in (*dirs, *files))]:
             changed += _owner_only(path)
     return changed
+
+
+# What a person can do about a failed save, by errno.
+_HINTS = {
+    errno.ENOSPC: "The disk is full: free space on it, and the next turn saves the session again. Turns that ran while it was "
+    "full stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
+    errno.EDQUOT: "The disk quota is used up: free space, and the next turn saves the session again. Turns that ran meanwhile "
+    "stay in the agent's memory but are missing from its stored conversation (docs/reliability.md).",
+    errno.EROFS: "The file system is read-only: remount it read-write, or restart the server with AGY_STATE_DIR elsewhere.",
+    errno.EACCES: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
+    errno.EPERM: "The server may not write there: fix the directory's permissions. The next turn saves the session again.",
+}
+
+
+def persist_failed(e: OSError, agent_id: str, conversation_id: str, where: Path, turn_id: str | None) -> AgyError:
+    """PERSIST_FAILED for a save of `where` that raised `e`: the cause, the errno's name and a hint.
+    The agent goes on in memory; see docs/reliability.md for what a restart keeps."""
+    name = errno.errorcode.get(e.errno or 0, "EIO")
+    what = f"agent {agent_id}, turn {turn_id}" if turn_id else f"agent {agent_id}"
+    data: dict[str, Any] = {
+        "agentId": agent_id,
+        "conversationId": conversation_id,
+        "path": str(where),
+        "errno": name,
+        "cause": e.strerror or str(e),
+        "hint": _HINTS.get(e.errno or 0, f"Check that the server can write {where}. The next turn saves the session again."),
+    }
+    if turn_id:
+        data["turnId"] = turn_id
+    return AgyError(ErrorCode.PERSIST_FAILED, f"{what}: the session was not saved: {e.strerror or e} ({name})", data)

@@ -264,3 +264,22 @@ async def test_a_cancelled_first_turn_is_stored_and_resumable(core: CoreFactory)
         await c.manager.shutdown_agent(agent)
         resumed = await c.create(conversationId=conversation)
         assert c.manager.status(resumed).conversation_id == conversation
+
+
+async def test_closing_every_agent_stores_a_first_turn_still_running(core: CoreFactory) -> None:
+    """SIGTERM over stdio MCP (and any shutdown) closes every agent and then exits at
+    once: the running first turn must have saved itself by the time close_all returns,
+    not later in its own task (which the exit never lets run)."""
+    async with core() as c:
+        agent = await c.create()
+        c.sdk.script(agent, [Say("so ", "far"), Hang(settle_secs=0.5)])  # the SDK takes a while to stop it
+        out: list[ChatResult] = []
+        async with anyio.create_task_group() as tg:
+            await chat_in_background(c, tg, agent, "count slowly", out)
+            await wait_until(lambda: any(ch.text == "far" for ch in c.editor.chunks))
+            conversation = c.sdk.live(agent).conversation_id
+            await c.manager.close_all()
+            (stored,) = c.manager.sessions.stored()  # before the turn's task runs again
+            assert stored.conversation_id == conversation and stored.title == "count slowly"
+        assert out[0].stop_reason == "cancelled" and out[0].text == "so far"
+        assert c.editor.states_of(agent)[-2:] == ["busy", "closed"]

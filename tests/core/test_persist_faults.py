@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import msgspec
 import pytest
 
 from agy_lsp.protocol.errors import ErrorCode
 from agy_lsp.protocol.types import ChatResult
-from tests.core.conftest import CoreFactory, raises
+from tests.core.conftest import CoreFactory, raises, wait_until
 from tests.core.fake_sdk import Say, Tool, backend_error
 from tests.disk_faults import Fault, can_mount, inject_enospc, read_only, small_disk
 
@@ -74,7 +75,8 @@ async def test_a_turn_not_saved_says_so_and_the_next_save_stores_everything(core
         assert third.text == "echo: third"
         not_saved(third, fault, conversation)
         assert c.manager.status(agent).permissions[0].tool == "run_command"
-        assert not session.can_hibernate() and not await session.hibernate("test"), "its harness may hold the only copy"
+        assert not await session.hibernate("test"), "its harness may hold the only copy"
+        assert session.live is not None and not session.can_hibernate()  # kept live; retried at a later tick
         assert path.read_bytes() == before
 
         fault.off()
@@ -112,3 +114,43 @@ async def test_a_first_turn_not_saved_and_a_failed_turn_say_so_too(core: CoreFac
         assert (await c.manager.chat(agent, "again")).warning is None
         saved = stored(path)
         assert saved["title"] == "the very first prompt" and saved["turnCount"] == c.manager.status(agent).turn_count >= 2
+
+
+async def test_an_agent_whose_save_fails_is_kept_live_and_hibernates_once_a_retry_saves(core: CoreFactory, fault: Fault) -> None:
+    """The hibernation timer retries the save: while it fails the agent stays live
+    (its harness may hold the only copy of the last turns), told once, retried with a
+    backoff (0.2 s idle timeout: 0.2, 0.4, 0.8 s ...), not at every 0.05 s tick; once a
+    save succeeds it hibernates with everything stored, and wakes with it."""
+    async with core(idleTimeoutSecs=0.2) as c:
+        agent = await c.create()
+        await c.manager.chat(agent, "first")
+        session = c.session(agent)
+        path = c.state_dir / "sessions" / f"{session.conversation_id}.json"
+        fault.on()
+        assert (await c.manager.chat(agent, "second")).warning is not None
+        await anyio.sleep(1.0)
+        assert c.state(agent) == "idle" and not c.sdk.live(agent).closed, "hibernated without a save: turns may be lost"
+        assert 2 <= session.save_retry.failures <= 3, "the save is retried, with a backoff"
+        kept = [(level, m) for level, m in c.editor.logs if "kept live" in m]
+        assert len(kept) == 1 and kept[0][0] == "warning" and "PERSIST_FAILED -32013" in kept[0][1]
+        assert stored(path)["turnCount"] == 1
+
+        fault.off()
+        await wait_until(lambda: c.state(agent) == "hibernated", within=5)
+        assert c.sdk.live(agent).closed and stored(path)["turnCount"] == 2
+        assert any(level == "info" and "saved again" in m for level, m in c.editor.logs)
+        assert (await c.manager.chat(agent, "third")).text == "echo: third"  # woken on the same conversation
+        assert c.manager.status(agent).turn_count == 3 and session.save_retry.failures == 0
+
+
+async def test_an_agent_whose_save_fails_does_not_block_making_room(core: CoreFactory, fault: Fault) -> None:
+    """Under maxLiveAgents an unsaved agent is tried once (its save fails), then the
+    next least recently used one makes way: no spinning on the one that cannot."""
+    async with core(maxLiveAgents=2) as c:
+        unsaved, other = await c.create(), await c.create()  # other: no turn yet, nothing of it to store
+        fault.on()
+        assert (await c.manager.chat(unsaved, "not stored")).warning is not None
+        c.session(unsaved).last_active = 0  # the least recently used
+        third = await c.create()
+        assert [c.state(a) for a in (unsaved, other, third)] == ["idle", "hibernated", "idle"]
+        assert c.session(unsaved).save_retry.failures == 1

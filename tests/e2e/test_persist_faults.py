@@ -5,6 +5,7 @@ The disk faults are real (tests/disk_faults.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from lsprotocol import types as lsp
 from tests.disk_faults import read_only, small_disk
 from tests.e2e.conftest import start_client
 from tests.e2e.test_sessions import stop
-from tests.helpers import request
+from tests.helpers import harness_children, request, wait_until
 
 
 def answers(history: dict[str, Any]) -> list[str]:
@@ -140,3 +141,37 @@ async def test_a_server_stopped_on_a_full_disk_comes_back_as_before_the_disk_fil
             assert answers(await request(second, "agy/history", {"agentId": resumed})) == ["You said: one"]
         finally:
             await stop(second)
+
+
+async def test_an_agent_whose_save_fails_stays_live_and_hibernates_once_the_timer_saves_it(tmp_path: Path) -> None:
+    """The hibernation timer retries the save (docs/reliability.md#when-the-disk-fails):
+    while the sessions dir is read-only the idle agent keeps its harness, said once;
+    once it is writable again the next retry stores the agent and it hibernates."""
+    state = tmp_path / "state"
+    with read_only(state / "sessions") as fault:
+        client = await start_client({"AGY_STATE_DIR": str(state), "AGY_IDLE_TIMEOUT_SECS": "1"})
+        server_pid = client._server.pid  # type: ignore[union-attr]
+        try:
+            agent = (await request(client, "agy/createAgent", {}))["agentId"]
+            await request(client, "agy/chat", {"agentId": agent, "prompt": "one"})
+            conversation = (await request(client, "agy/status", {"agentId": agent}))["conversationId"]
+            path = state / "sessions" / f"{conversation}.json"
+            fault.on()
+            not_saved(await request(client, "agy/chat", {"agentId": agent, "prompt": "two"}), fault.errno)
+            await asyncio.sleep(3.5)  # idle ticks at 1 s, then retries at +1 and +2 s: all fail
+            assert (await request(client, "agy/status", {"agentId": agent}))["state"] == "idle"
+            assert len(harness_children(server_pid)) == 1, "hibernated without a save: the turn could be lost"
+            kept = [m for m in logged(client, lsp.MessageType.Warning) if "kept live" in m]
+            assert len(kept) == 1 and "PERSIST_FAILED -32013" in kept[0]
+
+            fault.off()
+            await wait_until(lambda: not harness_children(server_pid), timeout=10)  # the next retry, at +4 s
+            status = await request(client, "agy/status", {"agentId": agent})
+            assert status["state"] == "hibernated" and json.loads(path.read_bytes())["turnCount"] == 2
+            assert any("saved again" in m for m in logged(client, lsp.MessageType.Info))
+            three = await request(client, "agy/chat", {"agentId": agent, "prompt": "three"})  # wakes it
+            assert three["text"] == "You said: three" and three["warning"] is None
+            history = await request(client, "agy/history", {"agentId": agent})
+            assert answers(history) == ["You said: one", "You said: two", "You said: three"]
+        finally:
+            await stop(client)

@@ -164,7 +164,7 @@ async def test_sigterm_mid_turn_ends_it_stores_it_and_leaves_no_harness(model: S
         async with httpx2.AsyncClient(timeout=60) as http:
             wire = Wire(http, endpoint, token)
             await wire.open()
-            # (a first turn that never ended is not stored: the conversation exists from its end on)
+            # (a first turn cut off so is stored too: test_interrupted_first_turn.py)
             session_id = (await call(http, wire, "agy_run", {"prompt": "warm up"}))["sessionId"]
             reply = run_request(sessionId=session_id)
             async with http.stream("POST", endpoint, headers=wire.headers, json=reply) as r:
