@@ -110,7 +110,14 @@ eglot said the chat ended that many times (the person writes the next one then).
      (agy-action "agy: send")
      (agy-wait (agy-answered 2) 30)
      (agy-result :mode major-mode :first first :text (buffer-string) :modified (buffer-modified-p)
-                 :confirms (length agy-confirms) :messages agy-messages))))
+                 :confirms (length agy-confirms) :messages agy-messages)))
+  ("chat-typing"
+   (goto-char (point-max))
+   (agy-action "agy: send")
+   (agy-wait (lambda () (string-match-p "word" (buffer-string))) 20)  ; the answer is streaming
+   (save-excursion (goto-char (point-min)) (end-of-line) (insert "!"))  ; the person types above it
+   (agy-wait (agy-answered 1) 30)
+   (agy-result :text (buffer-string) :messages agy-messages)))
 
 (ignore-errors (eglot-shutdown (eglot-current-server)))
 (kill-emacs 0)

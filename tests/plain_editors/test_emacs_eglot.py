@@ -129,3 +129,12 @@ def test_a_markdown_document_is_a_conversation(tmp_path: Path, model: ScriptedMo
     assert out["confirms"] >= 2, "eglot asks before each streamed piece by default, as docs/editors.md says"
     assert len([m for m in out["messages"] if "agy: chat (notes.agy.md): done" in m]) == 2, "no progress in eglot 1.9: a message"
 
+
+def test_typing_while_the_answer_streams_loses_nothing(tmp_path: Path, model: ScriptedModel) -> None:
+    # eglot reports the person's typing 0.5 s later and refuses the batches sent meanwhile
+    # (a stale version) with an error answer: they are sent again on the new version.
+    slow = {"text": "word " * 30, "chunks": 30, "chunkDelayMs": 100}
+    out = run(tmp_path, model, "chat-typing", NOTES, [slow], "notes.agy.md")
+    typed = NOTES.replace("# Notes", "# Notes!", 1)
+    assert out["text"] == typed + "\n## agy\n\n" + "word " * 30 + "\n\n## you\n\n", out["messages"]
+
