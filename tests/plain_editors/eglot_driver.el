@@ -117,7 +117,14 @@ eglot said the chat ended that many times (the person writes the next one then).
    (agy-wait (lambda () (string-match-p "word" (buffer-string))) 20)  ; the answer is streaming
    (save-excursion (goto-char (point-min)) (end-of-line) (insert "!"))  ; the person types above it
    (agy-wait (agy-answered 1) 30)
-   (agy-result :text (buffer-string) :messages agy-messages)))
+   (agy-result :text (buffer-string) :messages agy-messages))
+  ("tests"
+   (goto-char (point-min))
+   (setq agy-answers '("Allow once" "Allow once"))
+   (agy-action "agy: write tests for this")
+   (agy-wait (agy-said "(m.py): done") 40)
+   (agy-result :prompts (reverse agy-prompts) :messages agy-messages :confirms agy-confirms
+               :buffers (delq nil (mapcar #'buffer-file-name (buffer-list))))))
 
 (ignore-errors (eglot-shutdown (eglot-current-server)))
 (kill-emacs 0)

@@ -138,3 +138,24 @@ def test_typing_while_the_answer_streams_loses_nothing(tmp_path: Path, model: Sc
     typed = NOTES.replace("# Notes", "# Notes!", 1)
     assert out["text"] == typed + "\n## agy\n\n" + "word " * 30 + "\n\n## you\n\n", out["messages"]
 
+
+def test_write_tests_puts_a_new_file_on_disk_after_the_person_allows_it(tmp_path: Path, model: ScriptedModel) -> None:
+    # eglot 1.9 declares no workspaceEdit.resourceOperations, so it cannot take a CreateFile:
+    # the server writes a new file itself, once the person allowed the write in eglot's prompt.
+    new = tmp_path / "tests" / "test_m.py"
+    content = "from m import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    pytest_run = {"CommandLine": "python -m pytest -q -p no:cacheprovider tests/test_m.py"}
+    replies = [
+        {"toolCalls": [{"name": "write_file", "id": "c1", "args": {"path": str(new), "content": content}}]},
+        {"toolCalls": [{"name": "run_command", "id": "c2", "args": {**pytest_run, "Cwd": str(tmp_path), "WaitMsBeforeAsync": 30000}}]},
+        {"text": "wrote tests/test_m.py; it passes"},
+    ]
+    out = run(tmp_path, model, "tests", "def add(a, b):\n    return a + b\n", replies)
+    assert "Write tests for the code at lines 1-" in str(out["requests"][0]["messages"])
+    write, command = out["prompts"]
+    assert "write_file" in write and str(new) in write and "assert add(1, 2) == 3" in write, "the person sees the whole file"
+    assert "python -m pytest" in command, "the model's test run is asked in eglot's prompt"
+    assert new.read_text() == content, "on disk, as docs/protocol.md says for a client that cannot create files"
+    assert str(new) not in out["buffers"] and not out["confirms"], "no buffer: eglot 1.9 cannot take a CreateFile"
+    told = [str(m.get("content")) for m in out["requests"][-1]["messages"] if m.get("role") == "tool"]
+    assert any("1 passed" in m for m in told), told
