@@ -78,14 +78,17 @@ class Stream:
             self.add("\n" * (2 - len(self.tail) + len(self.tail.rstrip("\n"))) + f"{line}\n\n")  # a paragraph of its own
         else:
             return
+        self.schedule()
+
+    def schedule(self, delay: float = FLUSH_EVERY) -> None:
         if not self._scheduled:
             self._scheduled = True
-            task = asyncio.ensure_future(self._flush_later())
+            task = asyncio.ensure_future(self._flush_later(delay))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_EVERY)
+    async def _flush_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
         self._scheduled = False
         await self.flush()
 
@@ -108,13 +111,17 @@ class Stream:
                 if self.layer.state.support.document_changes
                 else lsp.WorkspaceEdit(changes={doc.uri: [edit]})
             )
-            result: Any = await self.layer.ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=workspace_edit, label="agy"))
+            try:
+                result: Any = await self.layer.ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=workspace_edit, label="agy"))
+            except Exception as e:  # eglot refuses an edit on a stale version with an error answer
+                log.info("the editor refused the chat text for %s: %s", self.uri, getattr(e, "message", None) or e)
+                result = None
             applied = result.get("applied") if isinstance(result, dict) else getattr(result, "applied", False)  # pyright: ignore[reportUnknownMemberType]
             if applied:
                 self.at = _advance(self.at, text)
                 await self._synced(doc.version)
                 return
-            await asyncio.sleep(0.05)
+            await self._synced(doc.version)  # the editor's didChange of the person's typing: its version
         log.info("the editor refused the chat text for %s", self.uri)
 
     async def _synced(self, version: int | None) -> None:
@@ -151,7 +158,9 @@ async def chat_in_document(layer: PlainLayer, args: dict[str, Any]) -> Any:
         await stream.flush("\n" * (2 - len(stream.tail) + len(stream.tail.rstrip("\n"))) + f"{YOU}\n\n")
 
     turn = layer.start(agent_id, prompt, f"agy: chat ({path.rsplit('/', 1)[-1]})", done, on_chunk=stream.on_chunk)
-    await stream.flush()  # the heading at once: the answer has a place
+    # The heading at once, but after this answer: eglot sends no didChange while it waits for it,
+    # so awaiting the edit here would leave the next one on a stale version.
+    stream.schedule(0)
     return {"agentId": agent_id, "turnId": turn.turn_id}
 
 

@@ -145,7 +145,9 @@ class PlainTools:
     async def _send(self, path: str, old: str | None, new: str, doc: Any) -> lsp.ApplyWorkspaceEditResult:
         support, uri = self._state.support, uri_of(path)
         if old is None and not (support.document_changes and support.resource_create):
-            await anyio.Path(path).write_text(new)  # a client that cannot create files: the new file is on disk
+            # A client that cannot create files (eglot 1.9): the new file is on disk, its folder too, as an editor's CreateFile would.
+            await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
+            await anyio.Path(path).write_text(new)
             return lsp.ApplyWorkspaceEditResult(applied=True)
         edit = minimal_edit(old or "", new)
         annotation = "agy" if support.change_annotations and support.document_changes else None

@@ -10,6 +10,7 @@
 (defvar agy-answers nil "Titles to answer eglot's showMessageRequest prompts with.")
 (defvar agy-prompts nil "Every showMessageRequest prompt eglot showed.")
 (defvar agy-messages nil "Every message shown.")
+(defvar agy-confirms nil "Every y-or-n-p question (eglot's before a server's edit).")
 
 (advice-add 'completing-read :around
             (lambda (orig prompt collection &rest args)
@@ -18,14 +19,25 @@
                      (push prompt agy-prompts)
                      (or (pop agy-answers) ""))
                     (t (apply orig prompt collection args)))))
-(advice-add 'y-or-n-p :override (lambda (&rest _) t))
+(advice-add 'y-or-n-p :override (lambda (prompt &rest _) (push prompt agy-confirms) t))
 (advice-add 'message :before
             (lambda (fmt &rest args) (when fmt (push (apply #'format-message fmt args) agy-messages))))
 
+(defun agy-run-idle-timers (idle)
+  "Run the one-shot idle timers due after IDLE seconds without input.
+Batch Emacs is never idle, so its idle timers never run; an interactive Emacs runs
+them while the person waits. eglot sends `didChange' from one (0.5 s idle), so
+without this the server never learns the versions of the edits eglot applied."
+  (dolist (timer (copy-sequence timer-idle-list))
+    (when (and (not (timer--repeat-delay timer)) (>= idle (float-time (timer--time timer))))
+      (timer-event-handler timer))))
+
 (defun agy-wait (pred &optional timeout)
-  (let ((deadline (+ (float-time) (or timeout 30))))
+  "Wait (idle, as a person watching) until PRED holds or TIMEOUT seconds pass."
+  (let* ((start (float-time)) (deadline (+ start (or timeout 30))))
     (while (and (not (funcall pred)) (< (float-time) deadline))
-      (accept-process-output nil 0.05))
+      (accept-process-output nil 0.05)
+      (agy-run-idle-timers (- (float-time) start)))
     (funcall pred)))
 
 (defun agy-action (title)
@@ -42,10 +54,21 @@
 (defun agy-result (&rest plist)
   (with-temp-file (getenv "AGY_RESULT") (insert (json-encode plist))))
 
-(find-file (getenv "AGY_FILE"))
-(python-mode)
+(defun agy-answered (answers)
+  "The chat document has ANSWERS `## agy' headings, ends with an open `## you', and
+eglot said the chat ended that many times (the person writes the next one then)."
+  (lambda () (and (= answers (how-many "^## agy$" (point-min) (point-max)))
+                  (string-suffix-p "\n## you\n\n" (buffer-string))
+                  (= answers (seq-count (lambda (m) (string-match-p "agy: chat (notes.agy.md): done" m)) agy-messages)))))
+
+;; Modes come from auto-mode-alist, as for a user. With AGY_START, eglot starts there and
+;; AGY_FILE, opened later, joins the running server (as in a session).
+(find-file (or (getenv "AGY_START") (getenv "AGY_FILE")))
 (call-interactively #'eglot)
 (unless (agy-wait (lambda () (eglot-current-server)) 60) (error "eglot did not connect"))
+(when (getenv "AGY_START")
+  (find-file (getenv "AGY_FILE"))
+  (unless (agy-wait (lambda () eglot--managed-mode) 10) (error "eglot does not manage a %s buffer" major-mode)))
 (agy-wait (lambda () nil) 0.5)
 
 (pcase (getenv "AGY_SCENARIO")
@@ -76,7 +99,32 @@
          (cancel (seq-find (lambda (s) (string-prefix-p "agy: cancel" s)) (agy-titles))))
      (let ((answer (agy-action cancel)))
        (agy-wait (agy-said "cancelled") 20)
-       (agy-result :seconds (- (float-time) started) :messages agy-messages :answer answer)))))
+       (agy-result :seconds (- (float-time) started) :messages agy-messages :answer answer))))
+  ("chat"
+   (goto-char (point-max))
+   (agy-action "agy: send")
+   (agy-wait (agy-answered 1) 30)
+   (let ((first (buffer-string)))
+     (goto-char (point-max))
+     (insert "And what is X times 2?\n")  ; the person writes under the new `## you'
+     (agy-action "agy: send")
+     (agy-wait (agy-answered 2) 30)
+     (agy-result :mode major-mode :first first :text (buffer-string) :modified (buffer-modified-p)
+                 :confirms (length agy-confirms) :messages agy-messages)))
+  ("chat-typing"
+   (goto-char (point-max))
+   (agy-action "agy: send")
+   (agy-wait (lambda () (string-match-p "word" (buffer-string))) 20)  ; the answer is streaming
+   (save-excursion (goto-char (point-min)) (end-of-line) (insert "!"))  ; the person types above it
+   (agy-wait (agy-answered 1) 30)
+   (agy-result :text (buffer-string) :messages agy-messages))
+  ("tests"
+   (goto-char (point-min))
+   (setq agy-answers '("Allow once" "Allow once"))
+   (agy-action "agy: write tests for this")
+   (agy-wait (agy-said "(m.py): done") 40)
+   (agy-result :prompts (reverse agy-prompts) :messages agy-messages :confirms agy-confirms
+               :buffers (delq nil (mapcar #'buffer-file-name (buffer-list))))))
 
 (ignore-errors (eglot-shutdown (eglot-current-server)))
 (kill-emacs 0)
