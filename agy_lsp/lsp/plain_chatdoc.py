@@ -31,6 +31,7 @@ CHAT_IN_DOCUMENT = "agy-lsp.chatInDocument"
 KIND = "source.agy.chat"
 ANSWER, YOU = "## agy", "## you"
 FLUSH_EVERY = 0.1  # seconds: streamed text is applied in batches this far apart
+RETRY_AFTER, MAX_REFUSED = 0.5, 40  # a refused piece is sent again this often, for ~20 s at most
 
 
 def is_markdown(doc: Any) -> bool:
@@ -61,6 +62,8 @@ class Stream:
 
     def __init__(self, layer: PlainLayer, uri: str, at: lsp.Position) -> None:
         self.layer, self.uri, self.at = layer, uri, at
+        self.written = ""  # what the editor applied so far: where it ends is where the next piece goes
+        self.refused = 0  # pieces refused in a row
         self.pending: list[str] = []
         self.tail = ""  # the last two characters added
         self._lock = asyncio.Lock()
@@ -96,14 +99,37 @@ class Stream:
         async with self._lock:
             text = "".join(self.pending) + tail
             self.pending.clear()
-            if text:
-                await self.insert(text)
+            if not text or await self.insert(text):
+                self.refused = 0
+                return
+            # refused (the person keeps typing): kept, and sent again with what follows it
+            self.pending.insert(0, text)
+            self.refused += 1
+            if self.refused < MAX_REFUSED:
+                self.schedule(RETRY_AFTER)
+            else:
+                self.pending.clear()
+                self.layer.ls.window_show_message(
+                    lsp.ShowMessageParams(
+                        type=lsp.MessageType.Warning,
+                        message=f"agy: the editor kept refusing the answer's text for {self.uri}; "
+                        "the whole answer is in the agent's history",
+                    )
+                )
 
-    async def insert(self, text: str) -> None:
+    def _anchor(self, source: str) -> lsp.Position:
+        """Where the answer so far ends now: found by its text, so the person's typing above
+        it (or below) moves it along; where it was when they edited the answer itself."""
+        if self.written and (i := source.rfind(self.written)) >= 0:
+            return end_position(source[: i + len(self.written)])
+        return self.at
+
+    async def insert(self, text: str) -> bool:
         for _ in range(3):  # the person typed meanwhile (a version mismatch): again, on the new version
             doc = plain_actions.document(self.layer.ls, self.uri)
             if doc is None:
-                return
+                return True  # closed: nowhere to write; the answer is in the history
+            self.at = self._anchor(doc.source)
             ident = lsp.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version)
             edit = lsp.TextEdit(range=lsp.Range(start=self.at, end=self.at), new_text=text)
             workspace_edit = (
@@ -119,10 +145,12 @@ class Stream:
             applied = result.get("applied") if isinstance(result, dict) else getattr(result, "applied", False)  # pyright: ignore[reportUnknownMemberType]
             if applied:
                 self.at = _advance(self.at, text)
+                self.written += text
                 await self._synced(doc.version)
-                return
+                return True
             await self._synced(doc.version)  # the editor's didChange of the person's typing: its version
         log.info("the editor refused the chat text for %s", self.uri)
+        return False
 
     async def _synced(self, version: int | None) -> None:
         for _ in range(50):

@@ -141,6 +141,7 @@ class PlainLayer:
         try:
             result = await self.ls.manager.chat(turn.agent_id, prompt, turn_id=turn.turn_id)
             ending = "cancelled" if result.stop_reason == "cancelled" else "done"
+            self.state.turns.pop(turn.turn_id, None)  # the agent is free: what `done` shows may invite the next turn
             if done is not None:
                 await done(result)
         except AgyError as e:

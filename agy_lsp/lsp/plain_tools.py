@@ -140,11 +140,16 @@ class PlainTools:
         self.saw(agent_id, path, content)
         if doc is not None:
             await self._until_synced(path, content)
+        if text is None and not self._can_create():
+            return RunToolResult(content=f"wrote the new file {path} on disk ({len(content)} characters; this editor cannot create files)")
         return RunToolResult(content=f"edited {path} in the editor ({len(content)} characters)")
+
+    def _can_create(self) -> bool:
+        return self._state.support.document_changes and self._state.support.resource_create
 
     async def _send(self, path: str, old: str | None, new: str, doc: Any) -> lsp.ApplyWorkspaceEditResult:
         support, uri = self._state.support, uri_of(path)
-        if old is None and not (support.document_changes and support.resource_create):
+        if old is None and not self._can_create():
             # A client that cannot create files (eglot 1.9): the new file is on disk, its folder too, as an editor's CreateFile would.
             await anyio.Path(path).parent.mkdir(parents=True, exist_ok=True)
             await anyio.Path(path).write_text(new)
