@@ -68,7 +68,9 @@ class ClientSupport:
         edit = ws.workspace_edit if ws else None
         return cls(
             apply_edit=bool(ws and ws.apply_edit),
-            document_changes=bool(edit and edit.document_changes),
+            # LSP: a client that supports neither documentChanges nor resourceOperations gets
+            # only `changes`; so declaring resource operations (as Neovim does) accepts them
+            document_changes=bool(edit and (edit.document_changes or edit.resource_operations)),
             change_annotations=bool(edit and edit.change_annotation_support),
             # showMessageRequest is base protocol (every client gets asked); declaring
             # `window.showMessage` is how a client says it shows one
