@@ -178,17 +178,21 @@ async def chat_in_document(layer: PlainLayer, args: dict[str, Any]) -> Any:
     path = to_fs_path(doc.uri) or doc.uri
     agent_id = await layer.state.agent_for(layer.ls, path)
     source = doc.source
-    head = ("" if source.endswith("\n") else "\n") + f"\n{ANSWER}\n\n"
-    stream = Stream(layer, doc.uri, end_position(source))
-    stream.add(head)
+    # before the final newline, not after it: an editor whose buffers always end in one
+    # (Neovim) appends an insert past it as whole lines, adding a blank line
+    before_eol = source.endswith("\n")
+    stream = Stream(layer, doc.uri, end_position(source[:-1] if before_eol else source))
+    stream.add(f"\n\n{ANSWER}\n\n")
 
     async def done(result: ChatResult) -> None:
-        await stream.flush("\n" * (2 - len(stream.tail) + len(stream.tail.rstrip("\n"))) + f"{YOU}\n\n")
+        sep = "\n" * (2 - len(stream.tail) + len(stream.tail.rstrip("\n")))
+        await stream.flush(sep + f"{YOU}\n" + ("" if before_eol else "\n"))
 
     turn = layer.start(agent_id, prompt, f"agy: chat ({path.rsplit('/', 1)[-1]})", done, on_chunk=stream.on_chunk)
-    # The heading at once, but after this answer: eglot sends no didChange while it waits for it,
-    # so awaiting the edit here would leave the next one on a stale version.
-    stream.schedule(0)
+    # The heading soon, but well after this answer: eglot sends no didChange while it waits
+    # for it, and eglot 1.9 holds back a request that arrives with that answer until some
+    # later message comes (the edit would hang until the person typed).
+    stream.schedule(FLUSH_EVERY)
     return {"agentId": agent_id, "turnId": turn.turn_id}
 
 

@@ -250,11 +250,6 @@ def test_a_markdown_document_is_a_conversation(nvim: Editor, model: ScriptedMode
     assert Path(path).read_text() == NOTES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: plain_chatdoc.Stream inserts at the position after the final newline; Neovim's "
-    "apply_text_edits appends such an insert as whole lines, so the text's closing newline becomes a blank line",
-)
 def test_the_answer_adds_no_extra_blank_line(nvim: Editor, model: ScriptedModel, tmp_path: Path) -> None:
     start(nvim, model, tmp_path, [{"text": "Hi."}], "## you\n\nhello\n", name="notes.agy.md")
     nvim.action("agy: send")
