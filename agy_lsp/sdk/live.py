@@ -18,6 +18,7 @@ from google.antigravity import types as sdk
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
+from agy_lsp.sdk.commands import Commands
 from agy_lsp.sdk.errors import classify, retry_reason, unreachable_step
 from agy_lsp.sdk.history import HistoryView
 from agy_lsp.sdk.port import Snapshot, StepEvent, ToolEnd, ToolSighting, TurnCancelledError
@@ -38,10 +39,12 @@ _SUMMARY_ARGS = ("toolSummary", "toolAction")
 
 
 class GoogleLiveAgent:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, commands: Commands | None = None) -> None:
         self._agent = agent
         self._conv = agent.conversation
         self._process = internals.harness_process(agent)
+        self._commands = commands or Commands()
+        self._commands.harness = self._process.pid if self._process is not None else None
         self._seen_steps: set[str] = set()
         self._parents: dict[str, str] = {}  # subagent trajectory -> the one that delegated to it
         self._hookless = transcript.Hookless()
@@ -73,6 +76,7 @@ class GoogleLiveAgent:
         self._finishing.clear()
         self._asked.clear()
         self._retries = 0
+        self._commands.begin_turn()
         try:
             await self._conv.send(content)
         except Exception as e:
@@ -209,10 +213,14 @@ class GoogleLiveAgent:
         return None
 
     async def cancel(self) -> None:
+        self._commands.cancel()
         await self._conv.cancel()
 
     async def wait_for_idle(self) -> None:
+        """Idle; after a cancel, also with no command of the turn left running (a
+        halt misses one the harness is starting: sdk/commands.py)."""
         await self._conv.wait_for_idle()
+        self._commands.reap()
 
     # ------------------------------------------------------------------ conversation
 
