@@ -36,6 +36,7 @@ ASK = sdk.BuiltinTools.ASK_QUESTION.value
 INVALID = "invalid tool call"
 # The model's arguments that only feed the harness's step text (the hooks drop them).
 _SUMMARY_ARGS = ("toolSummary", "toolAction")
+_DRAIN_TRIES = 8  # errors a stopped turn may stream before its end
 
 
 class GoogleLiveAgent:
@@ -217,8 +218,21 @@ class GoogleLiveAgent:
         await self._conv.cancel()
 
     async def wait_for_idle(self) -> None:
-        """Idle; after a cancel, also with no command of the turn left running (a
-        halt misses one the harness is starting: sdk/commands.py)."""
+        """Idle, with the steps the harness streamed after the turn stopped reading (a
+        cancelled turn's last ones) kept in history, as the harness stores them: the
+        SDK's own wait drops them. After a cancel, also with no command of the turn
+        left running (a halt misses one the harness is starting: sdk/commands.py)."""
+        for _ in range(_DRAIN_TRIES):
+            try:
+                async for _step in self._conv.receive_steps():  # records each in history
+                    pass
+                break
+            except sdk.AntigravityCancelledError:  # the end of a cancelled turn
+                break
+            except RuntimeError:  # another reader holds the stream: the SDK's wait will do
+                break
+            except Exception as e:  # the turn's error (a halt's "Turn cancelled"): go on to its end
+                log.debug("draining the turn: %s", type(e).__name__)
         await self._conv.wait_for_idle()
         self._commands.reap()
 

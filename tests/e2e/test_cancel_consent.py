@@ -88,8 +88,18 @@ async def test_agy_cancel_right_after_allowing_a_command(client: LanguageClient,
         assert result["stopReason"] == "cancelled", result
         result = await request(client, "agy/chat", {"agentId": agent_id, "prompt": "after"})
         assert result["stopReason"] == "end_turn" and result["text"] == "You said: after", result
-    history = (await request(client, "agy/history", {"agentId": agent_id}))["steps"]
-    assert [s["content"] for s in history if s["source"] == "USER"] == [p for m in sleeps for p in (f"sleep {m}", "after")]
+    live = shown(await request(client, "agy/history", {"agentId": agent_id}))
+    assert [content for source, content, _ in live if source == "USER"] == [p for m in sleeps for p in (f"sleep {m}", "after")]
+    conversation = (await request(client, "agy/status", {"agentId": agent_id}))["conversationId"]
+    await request(client, "agy/shutdownAgent", {"agentId": agent_id})
+    resumed = (await request(client, "agy/createAgent", {"conversationId": conversation}))["agentId"]
+    assert live == shown(await request(client, "agy/history", {"agentId": resumed})), "the live history is the stored one"
+    assert [calls for _, _, calls in live].count(["run_command"]) == ROUNDS, live
+
+
+def shown(history: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Each step's source, text and calls."""
+    return [(s["source"], s["content"], [c["name"] for c in s.get("toolCalls", [])]) for s in history["steps"]]
 
 
 def chat(prompt: str) -> lsp.Command:
