@@ -11,6 +11,7 @@ from google.antigravity import Agent
 
 from agy_lsp.protocol.errors import AgyError
 from agy_lsp.sdk import config, installed_version, options
+from agy_lsp.sdk.commands import Commands
 from agy_lsp.sdk.errors import classify, unreadable_conversation
 from agy_lsp.sdk.internals import harness_process, read_deep_records
 from agy_lsp.sdk.live import GoogleLiveAgent, kill
@@ -31,7 +32,8 @@ class GoogleSdk:
 
     async def start(self, spec: StartSpec, callbacks: HarnessCallbacks) -> GoogleLiveAgent:
         """Spawns the harness. A half-started one is killed, never leaked."""
-        sdk_config = config.build(spec, callbacks)
+        commands = Commands()
+        sdk_config = config.build(spec, callbacks, commands)
         read_deep_records()
         os.makedirs(os.path.join(spec.state_dir, "conversations"), exist_ok=True)
         agent = Agent(sdk_config)
@@ -45,4 +47,4 @@ class GoogleSdk:
             if spec.resume and (corrupt := unreadable_conversation(e, spec.conversation_id)) is not None:
                 raise corrupt from e
             raise classify(e, stage="create") from e
-        return GoogleLiveAgent(agent)
+        return GoogleLiveAgent(agent, commands)

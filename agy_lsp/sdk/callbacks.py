@@ -31,6 +31,7 @@ from google.antigravity.tools.tool_runner import ToolWithSchema
 from agy_lsp.protocol.mcp_names import qualified_name
 from agy_lsp.protocol.types import EditorTool, HookPoint, HookResult
 from agy_lsp.sdk import internals, tool_args, transcript
+from agy_lsp.sdk.commands import RUN_COMMAND, Commands
 from agy_lsp.sdk.port import EditorToolError, HarnessCallbacks, HookTurn, ToolEnd, ToolSighting
 from agy_lsp.sdk.to_wire import call_args, jsonable, model_name, sdk_name, step_tool_name, tool_name
 
@@ -100,8 +101,9 @@ def _schema(tool: EditorTool) -> dict[str, Any]:
     return schema
 
 
-def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset[str] = frozenset()) -> list[Any]:
-    """The hooks; `editor` names the editor tools."""
+def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, commands: Commands, editor: frozenset[str] = frozenset()) -> list[Any]:
+    """The hooks; `editor` names the editor tools; `commands` learns when a shell
+    command may start and when it ended."""
 
     class _BeforeTool(h.PreToolCallDecideHook):
         async def run(self, context: Any, data: Any) -> Any:
@@ -118,18 +120,22 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
                 log.info("pre-tool hook failed: %s", e)
                 answer = HookResult(allow=False, message="the editor's preToolCall hook did not answer")
             _answer_wanted(turn, "pre-tool")
+            if answer.allow and _is_command(data):
+                commands.allowed()
             return sdk.HookResult(allow=answer.allow, message=answer.message, modified_args=answer.modified_args)
 
     class _AfterTool(h.PostToolCallHook):
         async def run(self, context: Any, data: Any) -> None:
             turn = core.hook_arrived(tool=True)
             seen = sighting(data)
+            if _is_command(data):
+                commands.ended()
             result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
             delegated = _SUBAGENT_ID.findall(result) if seen.sdk_name == "invoke_subagent" and isinstance(result, str) else []
             _answer_wanted(turn, "post-tool")  # a late end: its turn shows the call as cancelled
             core.after_tool(ToolEnd(seen, result=result, error=data.error or None, delegated=delegated))
 
-    out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, "onToolError" in subscribed)]
+    out: list[Any] = [_BeforeTool(), _AfterTool(), _tool_error(core, commands, "onToolError" in subscribed)]
     for point in subscribed:
         if point in _INSPECT:
             out.append(_inspect(point, _INSPECT[point], core))
@@ -140,6 +146,11 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, editor: frozenset
         elif point == "stop":
             out.append(_stop(core))
     return out
+
+
+def _is_command(call: sdk.ToolCall | sdk.ToolResult) -> bool:
+    """A call of the built-in `run_command` (an MCP server's tool may share the name)."""
+    return not call.server_name and sdk_name(call) == RUN_COMMAND
 
 
 def _answer_wanted(turn: Callable[[], HookTurn], hook: str) -> None:
@@ -224,7 +235,7 @@ def _editor_output(value: Any) -> Any:
     return jsonable(value)
 
 
-def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
+def _tool_error(core: HarnessCallbacks, commands: Commands, subscribed: bool) -> Any:
     """A call that failed gets no post-tool hook, only this: it ends the call, and asks
     the editor for the message the model sees when the editor subscribed."""
 
@@ -240,6 +251,8 @@ def _tool_error(core: HarnessCallbacks, subscribed: bool) -> Any:
                 step_id=getattr(data, "step_id", None) or "",
                 sdk_name=name,
             )
+            if not server and name == RUN_COMMAND:
+                commands.ended()
             failed = ToolEnd(seen, error=transcript.bounded(str(data)))
             _answer_wanted(turn, "tool-error")
             core.after_tool(failed)

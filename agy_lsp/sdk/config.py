@@ -16,14 +16,17 @@ from agy_lsp.backends.identity import api_key
 from agy_lsp.protocol.errors import invalid_params
 from agy_lsp.protocol.types import Gemini, McpServer, OpenAI, Vertex
 from agy_lsp.sdk import callbacks, options, policies
+from agy_lsp.sdk.commands import Commands
 from agy_lsp.sdk.options import checked
 from agy_lsp.sdk.port import HarnessCallbacks, StartSpec
 from agy_lsp.secrets import register
 from agy_lsp.settings import SettingsError, check_base_url
 
 
-def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
-    """Raises AgyError (InvalidParams) for a spec the SDK would refuse."""
+def build(spec: StartSpec, core: HarnessCallbacks, commands: Commands | None = None) -> AgentConfig:
+    """Raises AgyError (InvalidParams) for a spec the SDK would refuse. `commands`
+    follows the started harness's shell commands (sdk/commands.py)."""
+    commands = commands or Commands()
     ask = callbacks.ask_handler(core)
     skills_paths, inline_skills = options.skills(spec.skills)
     common: dict[str, Any] = {
@@ -31,7 +34,7 @@ def build(spec: StartSpec, core: HarnessCallbacks) -> AgentConfig:
         "capabilities": options.capabilities(spec),
         "tools": callbacks.editor_tools(spec.editor_tools, core) or None,
         "policies": policies.build(spec.rules, spec.presets, ask, spec.workspaces),
-        "hooks": callbacks.hooks(spec.hooks, core, frozenset(t.name for t in spec.editor_tools)),
+        "hooks": callbacks.hooks(spec.hooks, core, commands, frozenset(t.name for t in spec.editor_tools)),
         "workspaces": spec.workspaces or None,
         "mcp_servers": mcp_servers(spec.mcp_servers),
         "response_schema": spec.response_schema,

@@ -18,6 +18,7 @@ from google.antigravity import types as sdk
 from agy_lsp.protocol.errors import AgyError, ErrorCode, invalid_params
 from agy_lsp.protocol.types import ContentPart, Prompt, SandboxStatus, Step, ToolCall, TrajectoryUsage, Usage
 from agy_lsp.sdk import callbacks, internals, to_wire, transcript
+from agy_lsp.sdk.commands import Commands
 from agy_lsp.sdk.errors import classify, retry_reason, unreachable_step
 from agy_lsp.sdk.history import HistoryView
 from agy_lsp.sdk.port import Snapshot, StepEvent, ToolEnd, ToolSighting, TurnCancelledError
@@ -35,13 +36,16 @@ ASK = sdk.BuiltinTools.ASK_QUESTION.value
 INVALID = "invalid tool call"
 # The model's arguments that only feed the harness's step text (the hooks drop them).
 _SUMMARY_ARGS = ("toolSummary", "toolAction")
+_DRAIN_TRIES = 8  # errors a stopped turn may stream before its end
 
 
 class GoogleLiveAgent:
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, commands: Commands | None = None) -> None:
         self._agent = agent
         self._conv = agent.conversation
         self._process = internals.harness_process(agent)
+        self._commands = commands or Commands()
+        self._commands.harness = self._process.pid if self._process is not None else None
         self._seen_steps: set[str] = set()
         self._parents: dict[str, str] = {}  # subagent trajectory -> the one that delegated to it
         self._hookless = transcript.Hookless()
@@ -73,6 +77,7 @@ class GoogleLiveAgent:
         self._finishing.clear()
         self._asked.clear()
         self._retries = 0
+        self._commands.begin_turn()
         try:
             await self._conv.send(content)
         except Exception as e:
@@ -209,10 +214,27 @@ class GoogleLiveAgent:
         return None
 
     async def cancel(self) -> None:
+        self._commands.cancel()
         await self._conv.cancel()
 
     async def wait_for_idle(self) -> None:
+        """Idle, with the steps the harness streamed after the turn stopped reading (a
+        cancelled turn's last ones) kept in history, as the harness stores them: the
+        SDK's own wait drops them. After a cancel, also with no command of the turn
+        left running (a halt misses one the harness is starting: sdk/commands.py)."""
+        for _ in range(_DRAIN_TRIES):
+            try:
+                async for _step in self._conv.receive_steps():  # records each in history
+                    pass
+                break
+            except sdk.AntigravityCancelledError:  # the end of a cancelled turn
+                break
+            except RuntimeError:  # another reader holds the stream: the SDK's wait will do
+                break
+            except Exception as e:  # the turn's error (a halt's "Turn cancelled"): go on to its end
+                log.debug("draining the turn: %s", type(e).__name__)
         await self._conv.wait_for_idle()
+        self._commands.reap()
 
     # ------------------------------------------------------------------ conversation
 
