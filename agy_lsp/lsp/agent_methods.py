@@ -16,6 +16,7 @@ def register(server: AgyLanguageServer) -> None:
     @server.feature(Method.CREATE_AGENT)
     @rpc
     async def create_agent(ls: AgyLanguageServer, params: Any) -> CreateAgentResult:
+        ls.editor.agy_client = True  # it makes agents through agy/*, so it hears about them (declared or not)
         return await ls.manager.create(decode(params, CreateAgentParams))
 
     @server.feature(Method.CONFIGURE_AGENT)

@@ -35,16 +35,18 @@ async def test_lifecycle_create_chat_streamed_chunks_close(tmp_path: Path) -> No
         assert (await wire.result("agy/listAgents", {}))["agents"] == []
 
 
-async def test_a_client_that_did_not_declare_agy_gets_no_agy_notification(tmp_path: Path) -> None:
+async def test_a_client_that_did_not_declare_agy_hears_agy_only_once_it_makes_agents(tmp_path: Path) -> None:
     async with lsp(tmp_path / "state", initialize=False) as wire:
         await wire.result("initialize", {"processId": None, "rootUri": None, "capabilities": {}})  # a plain LSP client
         await wire.notify("initialized", {})
-        agent_id = (await wire.result("agy/createAgent", {"name": "a"}))["agentId"]  # the methods still work
+        await wire.result("agy/listSessions", {})  # the methods work for it
+        await wire.result("agy/serverInfo", {})
+        assert not [n["method"] for n in wire.notifications if n["method"].startswith("agy/")], "plain: no agy/* notification"
+        agent_id = (await wire.result("agy/createAgent", {"name": "a"}))["agentId"]
         wire.sdk.script(agent_id, Say("Hel", "lo"))
         assert (await chat(wire, agent_id, "hi"))["text"] == "Hello"
-        await wire.result("agy/shutdownAgent", {"agentId": agent_id})
         sent = [n["method"] for n in wire.notifications]
-        assert not [m for m in sent if m.startswith("agy/")], sent
+        assert "agy/chatChunk" in sent and "agy/agentState" in sent, "it made an agent through agy/*: it hears about it"
 
 
 async def test_listing_holds_live_and_stored_sessions(tmp_path: Path) -> None:
