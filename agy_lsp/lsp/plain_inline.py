@@ -5,8 +5,9 @@ in initializationOptions or workspace/didChangeConfiguration turns it on. Each
 workspace folder gets one completion agent, apart from its chat agent: no tools,
 minimal behaviour, `inlineCompletion.model` when set. The harness keeps a
 conversation's every exchange (the SDK has no reset), so a completion agent serves
-`FRESH_AFTER` completions and is then replaced by a fresh one, started in the
-background beforehand: every request stays small. It is internal: never stored,
+about `FRESH_AFTER_CHARS` of prompts and answers and is then replaced by a fresh
+one, started in the background at half of that: every request stays small, and a
+rotation costs no wait. It is internal: never stored,
 listed by `agy/listSessions`, `agy/listAgents` or another front-end, nor resumable
 as a chat.
 
@@ -39,7 +40,7 @@ T = TypeVar("T")
 
 AGENT_NAME = "agy-lsp completions: "  # + the workspace folder
 BEFORE_LINES, AFTER_LINES = 80, 20  # what the model sees around the cursor
-FRESH_AFTER = 4  # completions one agent serves before a fresh one takes over
+FRESH_AFTER_CHARS = 48_000  # prompt and answer text one agent carries before a fresh one takes over
 CURSOR = "<CURSOR>"
 INSTRUCTIONS = (
     "You complete code at the cursor. Reply with only the text to insert at "
@@ -52,7 +53,7 @@ class Completions:
     def __init__(self, layer: PlainLayer) -> None:
         self.layer = layer
         self._agents: dict[str, str] = {}  # folder -> completion agent
-        self._served: dict[str, int] = {}  # agent -> completions it answered
+        self._served: dict[str, int] = {}  # agent -> characters of prompts and answers it carries
         self._spares: dict[str, asyncio.Task[str]] = {}  # folder -> a fresh agent starting
         self._tasks: set[asyncio.Task[Any]] = set()
         self._latest: dict[str, int] = {}  # folder -> generation of the newest request
@@ -84,20 +85,21 @@ class Completions:
                 offset = doc.offset_at_position(params.position)
             except Exception:  # a position outside the document: nothing to complete
                 return []
-            text = doc.source
+            asked = prompt(path, doc.source, offset)
             agent_id = await self._agent(folder, settings.model)
             turn_id = self.layer.state.new_turn_id()
             self._running[folder] = (agent_id, turn_id)
             try:
-                result = await self.layer.ls.manager.chat(agent_id, prompt(path, text, offset), turn_id=turn_id)
+                result = await self.layer.ls.manager.chat(agent_id, asked, turn_id=turn_id)
+                self._served[agent_id] = self._served.get(agent_id, 0) + len(result.text)
             except AgyError as e:
                 log.info("inline completion failed: %s", e.message)
                 return []
             finally:
                 self._running.pop(folder, None)
                 await self._forget(agent_id)
-                self._served[agent_id] = self._served.get(agent_id, 0) + 1
-                if self._served[agent_id] >= FRESH_AFTER and folder not in self._spares:
+                self._served[agent_id] = self._served.get(agent_id, 0) + len(asked)
+                if self._served[agent_id] >= FRESH_AFTER_CHARS // 2 and folder not in self._spares:
                     self._spares[folder] = self._background(self._create(folder, settings.model, start=True))
             if result.stop_reason == "cancelled" or self._latest[folder] != mine:
                 return []
@@ -110,7 +112,7 @@ class Completions:
     async def _agent(self, folder: str, model: str | None) -> str:
         live = self._agents.get(folder)
         manager = self.layer.ls.manager
-        if live is not None and manager.has(live) and self._served.get(live, 0) < FRESH_AFTER:
+        if live is not None and manager.has(live) and self._served.get(live, 0) < FRESH_AFTER_CHARS:
             return live
         if live is not None:  # it served its share: it closes while the fresh one answers
             self._served.pop(live, None)

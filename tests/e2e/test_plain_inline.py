@@ -70,22 +70,27 @@ async def test_a_typing_burst_costs_at_most_two_model_requests(model: ScriptedMo
 async def test_completion_requests_stay_small_as_completions_go_on(model: ScriptedModel, tmp_path: Any) -> None:
     """The harness keeps a conversation's every exchange, so one agent serving every
     completion would send the model a longer request each time: a fresh agent takes
-    over after FRESH_AFTER, and the retired ones close (their scratch folders go)."""
-    from agy_lsp.lsp.plain_inline import FRESH_AFTER
+    over once one carries FRESH_AFTER_CHARS, and the retired ones close (their scratch
+    folders go)."""
+    from agy_lsp.lsp.plain_inline import FRESH_AFTER_CHARS
 
-    path = workspace(tmp_path, "m.py", CODE)
-    backend, state = openai_backend(model, *[{"text": f"return {i}"} for i in range(3 * FRESH_AFTER + 1)])
+    big = "".join(f"v{i:03} = {'x' * 90!r}\n" for i in range(100))  # ~10 KB the model sees per completion
+    path = workspace(tmp_path, "m.py", big)
+    n = 3 * FRESH_AFTER_CHARS // 6_000  # the window around the cursor is ~7 KB: at least two rotations
+    backend, state = openai_backend(model, *[{"text": f"return {i}"} for i in range(n)])
     options = {"inlineCompletion": {"enabled": True, "debounceMs": 0}, "stateDir": str(tmp_path / "state")}
     editor = await start_plain(backend, str(tmp_path), options)
     try:
-        uri = editor.open(path, CODE)
-        for i in range(3 * FRESH_AFTER + 1):
-            [item] = await complete(editor, uri)
+        uri = editor.open(path, big)
+        for i in range(n):
+            [item] = await complete(editor, uri, lsp.Position(line=50, character=0))
             assert item.insert_text == f"return {i}"
-        sizes = [len(r["messages"]) for r in state.requests]
-        assert len(sizes) == 3 * FRESH_AFTER + 1
-        assert max(sizes) <= sizes[0] + 2 * (FRESH_AFTER - 1), f"requests grew past {FRESH_AFTER} exchanges: {sizes}"
-        assert sizes[FRESH_AFTER] == sizes[0] and sizes[2 * FRESH_AFTER] == sizes[0], f"a fresh agent starts small: {sizes}"
+        sizes = [sum(len(str(m.get("content"))) for m in r["messages"]) for r in state.requests]
+        assert len(sizes) == n
+        assert max(sizes) <= FRESH_AFTER_CHARS + 2 * len(big), f"requests grew past the budget: {sizes}"
+        fresh = [i for i in range(1, n) if sizes[i] < sizes[i - 1]]
+        assert len(fresh) >= 2, f"a fresh agent took over, and again: {sizes}"
+        assert all(sizes[i] <= sizes[0] + 100 for i in fresh), f"and starts small: {sizes}"
     finally:
         await editor.client.shutdown_session()
     internal = tmp_path / "state" / "internal"
