@@ -37,6 +37,7 @@ INVALID = "invalid tool call"
 # The model's arguments that only feed the harness's step text (the hooks drop them).
 _SUMMARY_ARGS = ("toolSummary", "toolAction")
 _DRAIN_TRIES = 8  # errors a stopped turn may stream before its end
+_DRAIN_SECS = 1.0  # how long reading a stopped turn's last steps may take
 
 
 class GoogleLiveAgent:
@@ -217,22 +218,28 @@ class GoogleLiveAgent:
         self._commands.cancel()
         await self._conv.cancel()
 
+    async def _drain(self) -> None:
+        for _ in range(_DRAIN_TRIES):
+            try:
+                async for _step in self._conv.receive_steps():  # records each in history
+                    pass
+                return
+            except sdk.AntigravityCancelledError:  # the end of a cancelled turn
+                return
+            except RuntimeError:  # another reader holds the stream: the SDK's wait will do
+                return
+            except Exception as e:  # the turn's error (a halt's "Turn cancelled"): go on to its end
+                log.debug("draining the turn: %s", type(e).__name__)
+
     async def wait_for_idle(self) -> None:
         """Idle, with the steps the harness streamed after the turn stopped reading (a
         cancelled turn's last ones) kept in history, as the harness stores them: the
         SDK's own wait drops them. After a cancel, also with no command of the turn
         left running (a halt misses one the harness is starting: sdk/commands.py)."""
-        for _ in range(_DRAIN_TRIES):
-            try:
-                async for _step in self._conv.receive_steps():  # records each in history
-                    pass
-                break
-            except sdk.AntigravityCancelledError:  # the end of a cancelled turn
-                break
-            except RuntimeError:  # another reader holds the stream: the SDK's wait will do
-                break
-            except Exception as e:  # the turn's error (a halt's "Turn cancelled"): go on to its end
-                log.debug("draining the turn: %s", type(e).__name__)
+        # bounded on its own: a stream whose end was already read waits for nothing more,
+        # and a cancel must still end the turn promptly (the SDK's wait follows)
+        with anyio.move_on_after(_DRAIN_SECS):
+            await self._drain()
         await self._conv.wait_for_idle()
         self._commands.reap()
 
