@@ -85,7 +85,11 @@ class PlainLayer:
     async def confirm(self, params: ConfirmToolCallParams) -> ConfirmToolCallResult:
         if not self.can_confirm():
             return ConfirmToolCallResult(outcome="reject_once")  # fail closed
-        return await plain_consent.ask(self.ls, params)
+        result = await plain_consent.ask(self.ls, params)
+        kind = next((o.kind for o in params.options if o.option_id == result.outcome), result.outcome)
+        if kind in ("allow_once", "allow_always"):
+            self.tools.allowed.add(params.tool_call.id)  # its edit needs no second yes
+        return result
 
     async def run_tool(self, params: RunToolParams) -> RunToolResult | None:
         return await self.tools.run(params)

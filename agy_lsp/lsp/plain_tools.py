@@ -79,6 +79,7 @@ class PlainTools:
         self._ls = ls
         self._state = state
         self.seen: dict[tuple[str, str], str] = {}  # (agent, path) -> the text the agent last saw or wrote
+        self.allowed: set[str] = set()  # calls the person allowed in the prompt, which showed the whole edit
 
     def saw(self, agent_id: str, path: str, text: str) -> None:
         self.seen[(agent_id, path)] = text
@@ -89,6 +90,8 @@ class PlainTools:
         if params.agent_id not in self._state.plain_agents or name not in TOOLS:
             return None
         args = params.tool_call.args
+        asked = params.tool_call.id in self.allowed
+        self.allowed.discard(params.tool_call.id)
         path = args.get("path")
         if not isinstance(path, str) or not Path(path).is_absolute():
             return RunToolResult(error="`path` must be an absolute path")
@@ -96,8 +99,8 @@ class PlainTools:
             if name == READ:
                 return await self._read(params.agent_id, path, args)
             if name == WRITE:
-                return await self._write(params.agent_id, path, str(args.get("content", "")), whole=True)
-            return await self._replace(params.agent_id, path, args)
+                return await self._write(params.agent_id, path, str(args.get("content", "")), whole=True, asked=asked)
+            return await self._replace(params.agent_id, path, args, asked)
         except OSError as e:
             return RunToolResult(error=f"{type(e).__name__}: {e}")
 
@@ -112,7 +115,7 @@ class PlainTools:
         stop = None if not isinstance(limit, int) else start + max(0, limit)
         return RunToolResult(content="".join(lines[start:stop]))
 
-    async def _replace(self, agent_id: str, path: str, args: dict[str, Any]) -> RunToolResult:
+    async def _replace(self, agent_id: str, path: str, args: dict[str, Any], asked: bool) -> RunToolResult:
         old, new = args.get("old"), args.get("new")
         if not isinstance(old, str) or not old or not isinstance(new, str):
             return RunToolResult(error="`old` (non-empty) and `new` must be strings")
@@ -122,9 +125,9 @@ class PlainTools:
         count = text.count(old)
         if count != 1:
             return RunToolResult(error=f"`old` occurs {count} times in {path}; it must occur exactly once")
-        return await self._write(agent_id, path, text.replace(old, new, 1), whole=False)
+        return await self._write(agent_id, path, text.replace(old, new, 1), whole=False, asked=asked)
 
-    async def _write(self, agent_id: str, path: str, content: str, *, whole: bool) -> RunToolResult:
+    async def _write(self, agent_id: str, path: str, content: str, *, whole: bool, asked: bool) -> RunToolResult:
         text, doc = await text_of(self._ls, path)
         seen = self.seen.get((agent_id, path))
         if whole and doc is not None and seen is not None and seen != text:
@@ -133,7 +136,7 @@ class PlainTools:
             )
         if text == content:
             return RunToolResult(content=f"{path} already has this content")
-        edit = await self._send(path, text, content, doc)
+        edit = await self._send(path, text, content, doc, asked)
         if not edit.applied:
             reason = edit.failure_reason or "no reason given"
             return RunToolResult(error=f"the editor did not apply the edit to {path}: {reason}")
@@ -147,7 +150,7 @@ class PlainTools:
     def _can_create(self) -> bool:
         return self._state.support.document_changes and self._state.support.resource_create
 
-    async def _send(self, path: str, old: str | None, new: str, doc: Any) -> lsp.ApplyWorkspaceEditResult:
+    async def _send(self, path: str, old: str | None, new: str, doc: Any, asked: bool) -> lsp.ApplyWorkspaceEditResult:
         support, uri = self._state.support, uri_of(path)
         if old is None and not self._can_create():
             # A client that cannot create files (eglot 1.9): the new file is on disk, its folder too, as an editor's CreateFile would.
@@ -171,7 +174,9 @@ class PlainTools:
             workspace_edit = lsp.WorkspaceEdit(changes={doc.uri if doc is not None else uri: [edit]})
         if annotation is not None:
             workspace_edit.change_annotations = {
-                annotation: lsp.ChangeAnnotation(label="agy", needs_confirmation=True, description=f"the agent edits {path}")
+                # one yes is enough: the prompt showed this whole edit; an edit nobody was asked about (a
+                # policy or an "always" allowed it) waits for the editor's own confirmation
+                annotation: lsp.ChangeAnnotation(label="agy", needs_confirmation=not asked, description=f"the agent edits {path}")
             }
         params = lsp.ApplyWorkspaceEditParams(edit=workspace_edit, label=f"agy: edit {Path(path).name}")
         try:

@@ -156,22 +156,30 @@ async def test_edits_carry_change_annotations_and_a_new_file_is_created_in_the_e
     backend, _ = openai_backend(
         model,
         call("replace_in_file", {"path": path, "old": "a - b", "new": "a + b"}),
-        call("write_file", {"path": new, "content": "def test_add():\n    assert add(1, 2) == 3\n"}, "c2"),
+        call("replace_in_file", {"path": path, "old": "    pass", "new": "    return None"}, "c2"),
+        call("write_file", {"path": new, "content": "def test_add():\n    assert add(1, 2) == 3\n"}, "c3"),
         {"text": "ok"},
     )
     editor = await start_plain(backend, str(tmp_path), annotations=True)
     try:
         uri = editor.open(path, BUGGY)
-        editor.answers = ["Allow once", "Allow once"]
+        editor.answers = ["Allow always", "Allow once"]
         tests = next(a for a in await actions(editor, uri, LINE1) if a.title == "agy: write tests for this")
         assert tests.command is not None
         await until_done(editor, (await run_command(editor, tests.command))["turnId"])
-        first = editor.edits[0].edit
-        [change] = first.document_changes or []
-        assert isinstance(change, lsp.TextDocumentEdit) and isinstance(change.edits[0], lsp.AnnotatedTextEdit)
-        annotation = (first.change_annotations or {})[change.edits[0].annotation_id]
-        assert annotation.needs_confirmation is True
-        created = editor.edits[1].edit.document_changes or []
+        assert len(editor.prompts) == 2, "replace_in_file once (then always), write_file once"
+
+        def needs_confirmation(edit: lsp.WorkspaceEdit) -> bool | None:
+            [change] = [c for c in edit.document_changes or [] if isinstance(c, lsp.TextDocumentEdit)]
+            annotated = change.edits[0]
+            assert isinstance(annotated, lsp.AnnotatedTextEdit)
+            return (edit.change_annotations or {})[annotated.annotation_id].needs_confirmation
+
+        asked, remembered, created_edit = (e.edit for e in editor.edits)
+        assert needs_confirmation(asked) is False, "the person just allowed this whole edit in the prompt: one yes is enough"
+        assert needs_confirmation(remembered) is True, "nobody was asked about this one ('always'): the editor confirms it"
+        assert needs_confirmation(created_edit) is False
+        created = created_edit.document_changes or []
         assert isinstance(created[0], lsp.CreateFile) and created[0].uri.endswith("/test_m.py")
         assert editor.text(created[0].uri) == "def test_add():\n    assert add(1, 2) == 3\n"
         assert not os.path.exists(new), "the new file is a buffer in the editor until the person saves it"

@@ -298,7 +298,7 @@ def test_write_tests_creates_a_buffer_and_an_allowed_command_runs(nvim: Editor, 
     # Neovim keeps the empty line a new buffer starts with, after the inserted text
     assert shape("\n".join(nvim.lua(f"return {buffer}"))) == shape(TESTS)
     assert not new.exists(), "the new file is a buffer until the person saves it"
-    assert "agy: the agent edits" in nvim.lua("return T.confirms[1]"), "the change annotation asks too"
+    assert nvim.lua("return T.confirms") == [], "one yes: the edit the person just allowed is not confirmed again"
 
     nvim.until("#T.waiting > 0")  # the command asks; the person saves the tests first
     nvim.lua(f"vim.api.nvim_buf_call(vim.fn.bufnr({json.dumps(str(new))}), function() vim.cmd('write ++p') end)")
