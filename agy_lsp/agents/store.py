@@ -35,6 +35,7 @@ from typing import Any
 
 import msgspec
 
+from agy_lsp import parent_process
 from agy_lsp.protocol.errors import AgyError, ErrorCode
 from agy_lsp.protocol.ids import SessionId, is_session_id
 from agy_lsp.protocol.types import CreateAgentParams, Permission, ToolCall
@@ -271,7 +272,7 @@ def scratch_dir(state_dir: str, agent_id: str) -> str:
         raise OSError(f"{root} is a symlink")
     for old in root.iterdir():
         pid = old.name.split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not parent_process.alive(int(pid)):
             remove_scratch(str(old))
     path = root / f"{os.getpid()}-{agent_id}"
     path.mkdir(mode=0o700, exist_ok=True)
@@ -281,16 +282,6 @@ def scratch_dir(state_dir: str, agent_id: str) -> str:
 def remove_scratch(path: str | None) -> None:
     if path is not None and not os.path.islink(path):  # rmtree never follows one inside; the folder itself is ours
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
 
 
 def secure_state_dir(state_dir: str) -> int:
