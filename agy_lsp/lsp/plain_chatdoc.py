@@ -74,11 +74,15 @@ class Stream:
         self.pending.append(text)
         self.tail = (self.tail + text)[-2:]
 
+    def paragraph_break(self) -> str:
+        """The newlines that end what was added so far with a blank line."""
+        return "\n" * (2 - len(self.tail) + len(self.tail.rstrip("\n")))
+
     def on_chunk(self, chunk: ChatChunk) -> None:
         if chunk.kind == "text" and chunk.text and chunk.depth is None:
             self.add(chunk.text)
         elif (line := tool_line(chunk)) is not None:
-            self.add("\n" * (2 - len(self.tail) + len(self.tail.rstrip("\n"))) + f"{line}\n\n")  # a paragraph of its own
+            self.add(self.paragraph_break() + f"{line}\n\n")  # a paragraph of its own
         else:
             return
         self.schedule()
@@ -185,8 +189,7 @@ async def chat_in_document(layer: PlainLayer, args: dict[str, Any]) -> Any:
     stream.add(f"\n\n{ANSWER}\n\n")
 
     async def done(result: ChatResult) -> None:
-        sep = "\n" * (2 - len(stream.tail) + len(stream.tail.rstrip("\n")))
-        await stream.flush(sep + f"{YOU}\n" + ("" if before_eol else "\n"))
+        await stream.flush(stream.paragraph_break() + f"{YOU}\n" + ("" if before_eol else "\n"))
 
     turn = layer.start(agent_id, prompt, f"agy: chat ({path.rsplit('/', 1)[-1]})", done, on_chunk=stream.on_chunk)
     # The heading soon, but well after this answer: eglot sends no didChange while it waits
