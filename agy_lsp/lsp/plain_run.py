@@ -160,9 +160,8 @@ class PlainLayer:
             self._tell(lsp.MessageType.Error, f"agy: {turn.title} failed: {type(e).__name__}: {e}")
         finally:
             self.state.turns.pop(turn.turn_id, None)
-            if begin is not None and not begin.done():
-                await asyncio.wait([begin], timeout=BEGIN_WAIT)  # so `end` follows `begin`
-                begin.cancel()
+            if begin is not None:
+                await asyncio.wait([begin])  # so `end` follows `begin` (_begin waits BEGIN_WAIT at most)
             self._lines.pop(turn.turn_id, None)
             if turn.begun and turn.token is not None and turn.token in self.ls.work_done_progress.tokens:
                 self.ls.work_done_progress.end(turn.token, lsp.WorkDoneProgressEnd(message=ending))

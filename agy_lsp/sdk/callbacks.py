@@ -120,7 +120,7 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, commands: Command
                 log.info("pre-tool hook failed: %s", e)
                 answer = HookResult(allow=False, message="the editor's preToolCall hook did not answer")
             _answer_wanted(turn, "pre-tool")
-            if answer.allow and _is_command(data):
+            if answer.allow and _is_command(data.server_name, sdk_name(data)):
                 commands.allowed()
             return sdk.HookResult(allow=answer.allow, message=answer.message, modified_args=answer.modified_args)
 
@@ -128,7 +128,7 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, commands: Command
         async def run(self, context: Any, data: Any) -> None:
             turn = core.hook_arrived(tool=True)
             seen = sighting(data)
-            if _is_command(data):
+            if _is_command(data.server_name, sdk_name(data)):
                 commands.ended()
             result = await _output(seen.step_id, data.result, builtin=not data.server_name and seen.sdk_name in _BUILTINS)
             delegated = _SUBAGENT_ID.findall(result) if seen.sdk_name == "invoke_subagent" and isinstance(result, str) else []
@@ -148,9 +148,9 @@ def hooks(subscribed: list[HookPoint], core: HarnessCallbacks, commands: Command
     return out
 
 
-def _is_command(call: sdk.ToolCall | sdk.ToolResult) -> bool:
+def _is_command(server: str | None, name: str) -> bool:
     """A call of the built-in `run_command` (an MCP server's tool may share the name)."""
-    return not call.server_name and sdk_name(call) == RUN_COMMAND
+    return not server and name == RUN_COMMAND
 
 
 def _answer_wanted(turn: Callable[[], HookTurn], hook: str) -> None:
@@ -251,7 +251,7 @@ def _tool_error(core: HarnessCallbacks, commands: Commands, subscribed: bool) ->
                 step_id=getattr(data, "step_id", None) or "",
                 sdk_name=name,
             )
-            if not server and name == RUN_COMMAND:
+            if _is_command(server, name):
                 commands.ended()
             failed = ToolEnd(seen, error=transcript.bounded(str(data)))
             _answer_wanted(turn, "tool-error")
