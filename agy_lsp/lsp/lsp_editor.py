@@ -1,8 +1,9 @@
 """The core's Editor interface, spoken as LSP: agy/* notifications and requests.
 
 The agy/* notifications go only to a client that declared `experimental.agy` at
-initialize: a plain LSP client has never heard of them, and gets standard LSP only
-(its actions show progress instead, lsp/plain_*.py)."""
+initialize, or that made an agent through agy/createAgent: a plain LSP client has
+never heard of them, and gets standard LSP only (its actions show progress instead,
+lsp/plain_*.py)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ _MESSAGE_TYPES = {  # window/logMessage types
 class LspEditor:
     def __init__(self, server: Server) -> None:
         self._server = server
-        self.agy_client = False  # declared `experimental.agy` (set at initialize)
+        self.agy_client = False  # declared `experimental.agy` at initialize, or called agy/createAgent
         self.confirm_supported = False
         self.plain: PlainLsp | None = None
 
