@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,18 @@ class Core:
 CoreFactory = Callable[..., contextlib.AbstractAsyncContextManager[Core]]
 
 
+@contextlib.contextmanager
+def lone_error() -> Iterator[None]:
+    """A task group's ExceptionGroup of one (a failed assertion) raised as that one."""
+    try:
+        yield
+    except Exception as group:  # a failed assertion, not wrapped in the task group's ExceptionGroup
+        inner = getattr(group, "exceptions", ())
+        if len(inner) == 1:
+            raise inner[0] from None
+        raise
+
+
 @pytest.fixture
 def core(tmp_path: Path) -> CoreFactory:
     """`async with core(**settings) as c:` (settings in wire or Python names)."""
@@ -162,19 +174,13 @@ def core(tmp_path: Path) -> CoreFactory:
             {"stateDir": str(state_dir), "pacingMs": 0, "chatTimeoutSecs": 10, **overrides}, Settings, from_attributes=True
         )
         editor = editor or RecordingEditor()
-        try:
-            with anyio.fail_after(TEST_TIMEOUT_SECS):  # a test that hangs fails instead
-                async with anyio.create_task_group() as tg:
-                    sdk = FakeSdk(tg)
-                    async with AgentManager(settings, editor, sdk=lambda: sdk) as manager:
-                        manager.quota.base_backoff_ms = 20  # exponential backoff in tens of ms, not seconds
-                        yield Core(manager, sdk, editor, state_dir)
-                    tg.cancel_scope.cancel()
-        except Exception as group:  # a failed assertion, not wrapped in the task group's ExceptionGroup
-            inner = getattr(group, "exceptions", ())
-            if len(inner) == 1:
-                raise inner[0] from None
-            raise
+        with lone_error(), anyio.fail_after(TEST_TIMEOUT_SECS):  # a test that hangs fails instead
+            async with anyio.create_task_group() as tg:
+                sdk = FakeSdk(tg)
+                async with AgentManager(settings, editor, sdk=lambda: sdk) as manager:
+                    manager.quota.base_backoff_ms = 20  # exponential backoff in tens of ms, not seconds
+                    yield Core(manager, sdk, editor, state_dir)
+                tg.cancel_scope.cancel()
         assert not sdk.callback_errors, sdk.callback_errors  # the core's callbacks never raised into the SDK
 
     return running

@@ -32,7 +32,7 @@ import anyio.abc
 import msgspec
 
 from agy_lsp.settings import Settings
-from tests.core.conftest import BACKEND
+from tests.core.conftest import BACKEND, lone_error
 from tests.core.fake_sdk import FakeSdk
 from tests.inproc.client import TIMEOUT_SECS, ContentLength, Framing, Lines, Wire
 
@@ -97,7 +97,7 @@ async def _running(
     stdio = _Stdio()
     loop = asyncio.get_running_loop()
     try:
-        with anyio.fail_after(TIMEOUT_SECS * 2):
+        with lone_error(), anyio.fail_after(TIMEOUT_SECS * 2):
             async with anyio.create_task_group() as tg:
                 fake = sdk if sdk is not None else FakeSdk(tg)
                 fake.tg = tg  # a restart's harnesses run in this server's task group
@@ -131,11 +131,6 @@ async def _running(
                     in_transport.close()
                     stdio.release()
                 tg.cancel_scope.cancel()
-    except Exception as group:  # a failed assertion, not wrapped in the task group's ExceptionGroup
-        inner = getattr(group, "exceptions", ())
-        if len(inner) == 1:
-            raise inner[0] from None
-        raise
     finally:
         stdio.release()
     assert not fake.callback_errors, fake.callback_errors
